@@ -1,0 +1,1 @@
+"""The ``radeval`` command line: one module per subcommand, thin over the Python API."""

@@ -1,0 +1,55 @@
+"""``radeval score``: corpus and per-sample scores of one system against references."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from radeval.cli.options import add_format_arguments, add_metric_arguments, metric_options, read_args_reports
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``score`` subcommand."""
+    p = sub.add_parser("score", help="score hypotheses against references",
+                       description="Corpus scores (with signatures) and per-sample scores of one system.")
+    p.add_argument("--refs", type=Path, help="references file (JSONL id/text by default)")
+    p.add_argument("--hyps", type=Path, help="hypotheses file")
+    add_metric_arguments(p)
+    add_format_arguments(p)
+    p.add_argument("--out", type=Path, help="write per-sample scores here (CSV)")
+    p.add_argument("--json", action="store_true", help="print {metric: corpus score} as JSON")
+    p.add_argument("--cache", type=Path, help="per-sample cache file (default: $RADEVAL_HOME/cache.sqlite)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the per-sample cache")
+    p.add_argument("--list", action="store_true", help="list the available metric names and exit")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handler of ``radeval score``."""
+    from radeval.errors import InputError
+    from radeval.metrics import available_metrics
+    from radeval.metrics.scoring import score
+    from radeval.paths import atomic_write_text
+
+    if args.list:
+        print("\n".join(available_metrics()))
+        return 0
+    if args.refs is None or args.hyps is None:
+        raise InputError("--refs and --hyps are required")
+    refs = read_args_reports(args.refs, args, name="references", refs=True)
+    hyps = read_args_reports(args.hyps, args, name=args.hyps.stem)
+    result = score(refs, hyps, metrics=args.metrics, metric_options=metric_options(args),
+                   cache=False if args.no_cache else (args.cache or True))
+    if args.out:
+        atomic_write_text(args.out, result.per_sample.to_csv())
+    for failure in result.failures:
+        print(f"warning: {failure.metric}: case {failure.case_id!r}: {failure.reason}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.as_dict()))
+    else:
+        width = max(len(m) for m in result.corpus["metric"]) if len(result.corpus) else 6
+        for row in result.corpus.itertuples():
+            print(f"{row.metric:<{width}}  {row.score:10.6f}  {row.signature}")
+    return 1 if result.failures else 0

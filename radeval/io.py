@@ -1,0 +1,213 @@
+"""Readers and writers for reports and predictions: JSONL, CSV and ReXrank-style JSON.
+
+Every reader returns :class:`~radeval.types.Predictions` (an ordered id -> text mapping) or a list of
+:class:`~radeval.types.Case`; every error names the file, the line/row and the field.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from radeval.errors import AlignmentError, InputError
+from radeval.paths import atomic_write_text
+from radeval.types import Case, Predictions, check_text
+
+#: File formats understood by :func:`read_reports`.
+FORMATS = ("jsonl", "csv", "rexrank")
+
+
+def _read_text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(f"{path}:{line}: not valid UTF-8 (byte {raw[exc.start]:#04x} at offset {exc.start})") from None
+
+
+def detect_format(path: str | Path) -> str:
+    """Guess the format from the file name: ``.jsonl`` -> jsonl, ``.csv``/``.tsv`` -> csv, ``.json`` -> rexrank."""
+    suffix = Path(path).suffix.lower()
+    if suffix in {".jsonl", ".ndjson"}:
+        return "jsonl"
+    if suffix in {".csv", ".tsv"}:
+        return "csv"
+    if suffix == ".json":
+        return "rexrank"
+    raise InputError(f"{path}: cannot tell the format from the extension {suffix!r}; pass format= one of {FORMATS}")
+
+
+def _records_jsonl(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for lineno, line in enumerate(_read_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{lineno}: invalid JSON ({exc.msg})") from None
+        if not isinstance(obj, dict):
+            raise InputError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
+        out.append((f"{path}:{lineno}", obj))
+    return out
+
+
+def _records_csv(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    text = _read_text(path)
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    out = []
+    for row in reader:
+        # DictReader counts physical lines; quoted multi-line cells keep their own line numbers.
+        out.append((f"{path}:{reader.line_num}", dict(row)))
+    if reader.fieldnames is None:
+        raise InputError(f"{path}: empty CSV (no header row)")
+    return out
+
+
+def _records_rexrank(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    try:
+        obj = json.loads(_read_text(path))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from None
+    if not isinstance(obj, dict):
+        raise InputError(f"{path}: ReXrank JSON must be an object mapping study id -> record")
+    out = []
+    for study_id, record in obj.items():
+        if not isinstance(record, dict):
+            raise InputError(f"{path}: study {study_id!r}: expected an object, got {type(record).__name__}")
+        out.append((f"{path}: study {study_id!r}", {"__key__": study_id, **record}))
+    return out
+
+
+_DEFAULT_FIELDS = {
+    "jsonl": ("id", "text"),
+    "csv": ("id", "text"),
+    "rexrank": ("__key__", "model_prediction"),
+}
+
+
+def _records(path: Path, fmt: str) -> list[tuple[str, dict[str, Any]]]:
+    if fmt == "jsonl":
+        return _records_jsonl(path)
+    if fmt == "csv":
+        return _records_csv(path)
+    if fmt == "rexrank":
+        return _records_rexrank(path)
+    raise InputError(f"unknown format {fmt!r}; expected one of {FORMATS}")
+
+
+def _get(record: dict[str, Any], key: str, where: str) -> Any:
+    if key not in record:
+        fields = ", ".join(repr(k) for k in record if k != "__key__")
+        raise InputError(f"{where}: no field {key!r} (fields present: {fields})")
+    return record[key]
+
+
+def read_reports(path: str | Path, *, format: str | None = None, id_field: str | None = None,
+                 text_field: str | None = None, name: str = "") -> Predictions:
+    """Read an id -> report mapping from a file.
+
+    Args:
+        path: a ``.jsonl`` (one object per line), ``.csv``/``.tsv`` (header row) or ReXrank-style
+            ``.json`` file (``{study_id: {field: value, ...}}``).
+        format: ``"jsonl"``, ``"csv"`` or ``"rexrank"``; guessed from the extension when omitted.
+        id_field: the id column/key (default ``id``; ReXrank: the study key).
+        text_field: the text column/key (default ``text``; ReXrank: ``model_prediction``).
+        name: the system name for error messages.
+
+    Returns:
+        :class:`Predictions` in file order.
+
+    Raises:
+        InputError: unreadable file, non-UTF-8 bytes (with line), missing field (with line), missing text.
+        AlignmentError: duplicate ids.
+
+    Example:
+        >>> import tempfile, os
+        >>> d = tempfile.mkdtemp(); p = os.path.join(d, "h.jsonl")
+        >>> _ = open(p, "w").write('{"id": "c1", "text": "No effusion."}\\n')
+        >>> dict(read_reports(p))
+        {'c1': 'No effusion.'}
+    """
+    p = Path(path)
+    fmt = format or detect_format(p)
+    default_id, default_text = _DEFAULT_FIELDS.get(fmt, ("id", "text"))
+    id_key = id_field or default_id
+    text_key = text_field or default_text
+    pairs: list[tuple[str, str]] = []
+    seen: dict[str, str] = {}
+    for where, record in _records(p, fmt):
+        raw_id = _get(record, id_key, where)
+        if raw_id is None or (isinstance(raw_id, float) and math.isnan(raw_id)) or str(raw_id).strip() == "":
+            raise InputError(f"{where}: empty case id in field {id_key!r}")
+        cid = str(raw_id)
+        if cid in seen:
+            raise AlignmentError(f"{where}: duplicate case id {cid!r} (first at {seen[cid]})", duplicates=[cid])
+        seen[cid] = where
+        pairs.append((cid, check_text(_get(record, text_key, where), case_id=cid, field_name=text_key, source=where)))
+    return Predictions(pairs, name=name or p.stem, source=str(p))
+
+
+def read_cases(path: str | Path, *, format: str | None = None, id_field: str | None = None,
+               text_field: str | None = None) -> list[Case]:
+    """Read evaluation cases (id, reference, metadata = every other field) from a file.
+
+    Same formats and errors as :func:`read_reports`; ReXrank files default to ``section_findings``.
+    """
+    p = Path(path)
+    fmt = format or detect_format(p)
+    default_id, default_text = _DEFAULT_FIELDS.get(fmt, ("id", "text"))
+    if fmt == "rexrank":
+        default_text = "section_findings"
+    id_key, text_key = id_field or default_id, text_field or default_text
+    cases: list[Case] = []
+    seen: dict[str, str] = {}
+    for where, record in _records(p, fmt):
+        cid = str(_get(record, id_key, where))
+        if cid in seen:
+            raise AlignmentError(f"{where}: duplicate case id {cid!r} (first at {seen[cid]})", duplicates=[cid])
+        seen[cid] = where
+        text = check_text(_get(record, text_key, where), case_id=cid, field_name=text_key, source=where)
+        meta = {k: v for k, v in record.items() if k not in {id_key, text_key, "__key__"}}
+        cases.append(Case(cid, text, meta))
+    return cases
+
+
+def write_reports(path: str | Path, reports: Mapping[str, str] | Iterable[tuple[str, str]], *,
+                  format: str | None = None, id_field: str = "id", text_field: str = "text") -> None:
+    """Write an id -> text mapping as JSONL, CSV or ReXrank-style JSON (atomically).
+
+    Example:
+        >>> import tempfile, os
+        >>> p = os.path.join(tempfile.mkdtemp(), "x.csv")
+        >>> write_reports(p, {"a": "line one\\nline two"})
+        >>> dict(read_reports(p))
+        {'a': 'line one\\nline two'}
+    """
+    p = Path(path)
+    fmt = format or detect_format(p)
+    items = list(reports.items()) if isinstance(reports, Mapping) else list(reports)
+    if fmt == "jsonl":
+        body = "".join(json.dumps({id_field: k, text_field: v}, ensure_ascii=False) + "\n" for k, v in items)
+    elif fmt == "csv":
+        buf = io.StringIO(newline="")
+        writer = csv.writer(buf, delimiter="\t" if p.suffix.lower() == ".tsv" else ",")
+        writer.writerow([id_field, text_field])
+        writer.writerows(items)
+        body = buf.getvalue()
+    elif fmt == "rexrank":
+        key = text_field if text_field != "text" else "model_prediction"
+        body = json.dumps({k: {key: v} for k, v in items}, ensure_ascii=False, indent=1)
+    else:
+        raise InputError(f"unknown format {fmt!r}; expected one of {FORMATS}")
+    atomic_write_text(p, body)

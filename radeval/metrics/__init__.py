@@ -1,0 +1,81 @@
+"""Metrics: per-sample sufficient statistics + a pure aggregate, each with a signature.
+
+Built-in metrics are registered lazily (``"module:factory"``), so ``radeval score --help`` or
+listing names imports no model code. Third parties register with
+:func:`radeval.registry.register_metric` or the ``radeval.metrics`` entry-point group.
+
+Example:
+    >>> from radeval.metrics import get_metric
+    >>> m = get_metric("bleu4")
+    >>> m.name, m.higher_is_better
+    ('bleu4', True)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from radeval.metrics.base import MeanMetric, Metric, check_pairs, mean_statistics
+from radeval.registry import metrics as _registry
+
+#: name -> lazy factory. Lexical metrics need no weights; the rest are model-based.
+BUILTIN_METRICS: dict[str, str] = {
+    "bleu1": "radeval.metrics.bleu:bleu1",
+    "bleu2": "radeval.metrics.bleu:bleu2",
+    "bleu3": "radeval.metrics.bleu:bleu3",
+    "bleu4": "radeval.metrics.bleu:bleu4",
+    "bleu_sacre": "radeval.metrics.bleu_sacre:SacreBleu",
+    "meteor": "radeval.metrics.meteor:Meteor",
+    "rouge1": "radeval.metrics.rouge:rouge1",
+    "rouge2": "radeval.metrics.rouge:rouge2",
+    "rougeL": "radeval.metrics.rouge:rougeL",
+    "rougeL_coco": "radeval.metrics.rouge_coco:CocoRougeL",
+    "cider": "radeval.metrics.cider:CiderD",
+    "bertscore": "radeval.metrics.bertscore:bertscore_radeval",
+    "bertscore_roberta": "radeval.metrics.bertscore:bertscore_roberta",
+    "bertscore_minilm": "radeval.metrics.bertscore:bertscore_minilm",
+    "green": "radeval.metrics.green:Green",
+    "radgraph_simple": "radeval.metrics.radgraph:radgraph_simple",
+    "radgraph_partial": "radeval.metrics.radgraph:radgraph_partial",
+    "radgraph_complete": "radeval.metrics.radgraph:radgraph_complete",
+    "radgraph_er": "radeval.metrics.radgraph:radgraph_er",
+    "ratescore": "radeval.metrics.ratescore:RaTEScore",
+    "label_f1_macro": "radeval.metrics.label_f1:label_f1_macro",
+    "label_f1_micro": "radeval.metrics.label_f1:label_f1_micro",
+}
+
+#: What ``radeval score`` computes when no ``--metrics`` are given: everything lexical.
+LEXICAL_METRICS: tuple[str, ...] = (
+    "bleu1", "bleu2", "bleu3", "bleu4", "bleu_sacre", "meteor",
+    "rouge1", "rouge2", "rougeL", "rougeL_coco", "cider",
+)
+DEFAULT_METRICS = LEXICAL_METRICS
+
+for _name, _target in BUILTIN_METRICS.items():
+    _registry.register(_name, obj=_target)
+
+
+def available_metrics() -> list[str]:
+    """Names of every registered metric (built-in and plug-in)."""
+    return _registry.names()
+
+
+def get_metric(name: str, **options: Any) -> Metric:
+    """Build the metric registered as ``name`` with keyword ``options``.
+
+    Raises:
+        UnknownNameError: unknown name (with close matches).
+        TypeError: an option the metric does not take (its message names the metric).
+    """
+    factory = _registry.get(name)
+    try:
+        metric = factory(**options)
+    except TypeError as exc:
+        raise TypeError(f"metric {name!r}: {exc}") from None
+    return metric
+
+
+__all__ = [
+    "BUILTIN_METRICS", "DEFAULT_METRICS", "LEXICAL_METRICS", "MeanMetric", "Metric",
+    "available_metrics", "check_pairs", "get_metric", "mean_statistics",
+]

@@ -1,0 +1,186 @@
+"""Score systems with several metrics at once: shared statistics, the per-sample cache, error isolation.
+
+This is what ``radeval.score`` and ``radeval score`` call. Metrics whose ``statistics_key`` agree
+(BLEU-1..4) are computed once. Cacheable metrics look their rows up in the SQLite cache, compute only
+what is missing, in chunks committed as they finish. A sample a metric cannot score (a judge timeout)
+comes back as a NaN row plus an entry in ``metric.last_errors``; it is reported by case id and the
+rest of the corpus is still scored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from radeval.cache import StatisticsCache
+from radeval.metrics import DEFAULT_METRICS, get_metric
+from radeval.metrics.base import Metric, check_pairs
+from radeval.types import align, as_mapping
+
+#: Rows computed between two cache commits.
+CHUNK = 256
+
+
+@dataclass(frozen=True)
+class SampleFailure:
+    """One (metric, case) that could not be scored."""
+
+    metric: str
+    case_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """What :func:`score` returns.
+
+    Attributes:
+        corpus: one row per metric: ``metric, score, signature, higher_is_better, n, n_failed``.
+        per_sample: one row per case id, one column per metric (NaN where a sample failed).
+        statistics: metric name -> ``(n, k)`` statistics (for :mod:`radeval.stats`).
+        failures: every sample a metric could not score.
+        metrics: the metric objects, by name.
+    """
+
+    corpus: pd.DataFrame
+    per_sample: pd.DataFrame
+    statistics: dict[str, np.ndarray]
+    failures: list[SampleFailure] = field(default_factory=list)
+    metrics: dict[str, Metric] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, float]:
+        """``{metric: corpus score}``, the shape of ``radeval score --json``."""
+        return {str(r.metric): float(r.score) for r in self.corpus.itertuples()}
+
+
+def build_metrics(names: Iterable[str | Metric] | None,
+                  options: Mapping[str, Mapping[str, Any]] | None = None) -> list[Metric]:
+    """Instantiate metrics from names (or pass Metric objects through), with per-metric options."""
+    options = options or {}
+    out: list[Metric] = []
+    for item in (names if names is not None else DEFAULT_METRICS):
+        out.append(item if isinstance(item, Metric) else get_metric(item, **dict(options.get(item, {}))))
+    return out
+
+
+def _compute_one(metric: Metric, refs: Sequence[str], hyps: Sequence[str],
+                 cache: StatisticsCache | None) -> tuple[np.ndarray, dict[int, str]]:
+    errors: dict[int, str] = {}
+    if cache is None or not metric.cacheable:
+        stats = np.asarray(metric.statistics(refs, hyps), dtype=np.float64)
+        errors.update(getattr(metric, "last_errors", {}) or {})
+        return stats, errors
+    rows = cache.get(metric.signature, refs, hyps)
+    todo = [i for i, r in enumerate(rows) if r is None]
+    # Unique (ref, hyp) pairs only: identical pairs are computed once.
+    first: dict[tuple[str, str], int] = {}
+    unique = []
+    for i in todo:
+        key = (refs[i], hyps[i])
+        if key not in first:
+            first[key] = i
+            unique.append(i)
+    computed: dict[int, np.ndarray] = {}
+    for start in range(0, len(unique), CHUNK):
+        idx = unique[start:start + CHUNK]
+        part = np.asarray(metric.statistics([refs[i] for i in idx], [hyps[i] for i in idx]), dtype=np.float64)
+        for local, msg in (getattr(metric, "last_errors", {}) or {}).items():
+            errors[idx[local]] = msg
+        cache.put(metric.signature, [refs[i] for i in idx], [hyps[i] for i in idx], part)
+        for local, i in enumerate(idx):
+            computed[i] = part[local]
+    for i in todo:
+        rows[i] = computed[first[(refs[i], hyps[i])]]
+        if first[(refs[i], hyps[i])] in errors:
+            errors.setdefault(i, errors[first[(refs[i], hyps[i])]])
+    return np.stack(rows) if rows else np.zeros((0, 1)), errors
+
+
+def compute_statistics(metrics: Sequence[Metric], refs: Sequence[str], hyps: Sequence[str], *,
+                       cache: StatisticsCache | None = None) -> tuple[dict[str, np.ndarray], dict[str, dict[int, str]]]:
+    """Statistics of every metric on aligned ``refs``/``hyps``; shared families computed once.
+
+    Returns:
+        ``(stats, errors)``: metric name -> ``(n, k)`` array; metric name -> {row index: reason}.
+    """
+    check_pairs(refs, hyps, metric="score")
+    by_key: dict[str, tuple[np.ndarray, dict[int, str]]] = {}
+    stats: dict[str, np.ndarray] = {}
+    errors: dict[str, dict[int, str]] = {}
+    for metric in metrics:
+        key = metric.statistics_key
+        if key not in by_key:
+            by_key[key] = _compute_one(metric, refs, hyps, cache)
+        stats[metric.name], errors[metric.name] = by_key[key]
+    return stats, errors
+
+
+def _resolve_cache(cache: StatisticsCache | str | bool | None) -> StatisticsCache | None:
+    if cache is None or cache is False:
+        return None
+    if cache is True:
+        return StatisticsCache()
+    if isinstance(cache, StatisticsCache):
+        return cache
+    return StatisticsCache(cache)
+
+
+def score(refs: Mapping[str, str] | Sequence[str], hyps: Mapping[str, str] | Sequence[str], *,
+          metrics: Iterable[str | Metric] | None = None,
+          metric_options: Mapping[str, Mapping[str, Any]] | None = None,
+          cache: StatisticsCache | str | bool | None = None) -> ScoreResult:
+    """Score hypotheses against references with several metrics.
+
+    Args:
+        refs: ``{case_id: reference}`` or a list of references.
+        hyps: ``{case_id: hypothesis}`` (aligned by id, never by position) or a list as long as ``refs``.
+        metrics: names (``bleu4``, ``rougeL`` ...) or Metric objects; default: every lexical metric.
+        metric_options: per-metric keyword options, e.g. ``{"green": {"judge": "http://..."}}``.
+        cache: a :class:`StatisticsCache`, a path, ``True`` for the default cache, or ``None``.
+
+    Returns:
+        :class:`ScoreResult` with corpus and per-sample DataFrames.
+
+    Raises:
+        AlignmentError: ids missing on one side or extra on the other.
+        InputError: a missing or non-text report (naming the case).
+
+    Example:
+        >>> r = score({"a": "no pleural effusion ."}, {"a": "no pleural effusion ."}, metrics=["rougeL"])
+        >>> r.as_dict()
+        {'rougeL': 1.0}
+    """
+    ref_map = as_mapping(refs, name="references")
+    hyp_map = as_mapping(hyps, name="hypotheses")
+    if not isinstance(refs, Mapping) and not isinstance(hyps, Mapping) and len(ref_map) != len(hyp_map):
+        from radeval.errors import InputError
+
+        raise InputError(f"{len(ref_map)} references but {len(hyp_map)} hypotheses; they must be paired")
+    ids, ref_list, hyp_list = align(ref_map, hyp_map)
+    metric_objs = build_metrics(metrics, metric_options)
+    stats, errors = compute_statistics(metric_objs, ref_list, hyp_list, cache=_resolve_cache(cache))
+    rows, per_sample, failures = [], {}, []
+    for m in metric_objs:
+        s = stats[m.name]
+        ok = np.all(np.isfinite(s), axis=1) if s.size else np.ones(len(ids), dtype=bool)
+        per = np.full(len(ids), np.nan)
+        if ok.any():
+            per[ok] = m.sample_scores(s[ok])
+        per_sample[m.name] = per
+        bad = [i for i in range(len(ids)) if not ok[i]]
+        for i in bad:
+            failures.append(SampleFailure(m.name, ids[i], errors[m.name].get(i, "statistics are not finite")))
+        corpus = float(m.aggregate(s[ok].sum(axis=0))) if ok.any() else float("nan")
+        rows.append({"metric": m.name, "score": corpus, "signature": m.signature,
+                     "higher_is_better": m.higher_is_better, "n": int(ok.sum()), "n_failed": len(bad)})
+    return ScoreResult(
+        corpus=pd.DataFrame(rows, columns=["metric", "score", "signature", "higher_is_better", "n", "n_failed"]),
+        per_sample=pd.DataFrame(per_sample, index=pd.Index(ids, name="case_id")),
+        statistics=stats,
+        failures=failures,
+        metrics={m.name: m for m in metric_objs},
+    )
