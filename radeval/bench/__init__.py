@@ -1,0 +1,1 @@
+"""The benchmark runner: a suite YAML in, a leaderboard, significance report and reader packet out."""

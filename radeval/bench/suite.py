@@ -1,0 +1,424 @@
+"""Suite files: the YAML schema of a benchmark, loaded into dataclasses and validated before anything runs.
+
+A suite names a dataset, the systems to compare (prediction files, registry models with a checkpoint,
+or registry models to train), the metrics, the baseline, the significance settings, an optional
+reader-study packet and the output directory. :func:`load_suite` reports *every* problem it finds
+(unknown keys with close matches, missing files, unknown metric or model names) in one error.
+
+Minimal example::
+
+    name: my-comparison
+    output_dir: runs/my-comparison
+    dataset: {kind: jsonl, references: refs.jsonl}
+    systems:
+      - {name: baseline, predictions: baseline.jsonl}
+      - {name: ours, predictions: ours.jsonl}
+    metrics: [bleu4, rougeL, cider]
+    baseline: baseline
+    significance: {test: bootstrap, resamples: 5000, seed: 12345, correction: holm}
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from radeval.errors import InputError
+
+DATASET_KINDS = ("jsonl", "csv", "rexrank", "ctrate", "phantom")
+TESTS = ("bootstrap", "ar")
+CI_METHODS = ("percentile", "bca", "sacrebleu")
+CORRECTIONS = ("holm", "bh", "by", "bonferroni", "none")
+MODES = ("baseline", "all-pairs")
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Where the evaluation cases (and, for model systems, training data) come from.
+
+    ``kind``: ``jsonl``/``csv``/``rexrank`` (a references file), ``ctrate`` (a CT-RATE-layout root),
+    ``phantom`` (a synthetic CT-RATE dataset generated into the run's work dir).
+    """
+
+    kind: str
+    references: Path | None = None
+    root: Path | None = None
+    split: str = "valid"
+    train_split: str = "train"
+    n: int = 48
+    seed: int = 0
+    shape: tuple[int, int, int] | None = None
+    id_field: str | None = None
+    text_field: str | None = None
+    limit: int | None = None
+    label_set: str = "ct-rate"
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """One metric and its options."""
+
+    name: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SystemSpec:
+    """One system: a predictions file, or a registry model (checkpoint, or trained here)."""
+
+    name: str
+    predictions: Path | None = None
+    model: str | None = None
+    checkpoint: Path | None = None
+    train: dict[str, Any] | None = None
+    generate: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        """``predictions``, ``checkpoint`` or ``train``."""
+        if self.predictions is not None:
+            return "predictions"
+        return "checkpoint" if self.checkpoint is not None else "train"
+
+
+@dataclass(frozen=True)
+class SignificanceSpec:
+    """Settings of the paired test (see :mod:`radeval.stats`)."""
+
+    test: str = "bootstrap"
+    resamples: int | None = None
+    seed: int = 12345
+    ci: str = "percentile"
+    confidence: float = 0.95
+    correction: str = "holm"
+    mode: str = "baseline"
+    alpha: float = 0.05
+
+
+@dataclass(frozen=True)
+class ReaderStudySpec:
+    """A blinded reader-study packet written beside the leaderboard."""
+
+    n: int = 100
+    readers: int = 2
+    seed: int = 0
+    systems: tuple[str, ...] | None = None
+    show_reference: bool = True
+    formats: tuple[str, ...] = ("html", "xlsx", "redcap")
+
+
+@dataclass(frozen=True)
+class EmbedSpec:
+    """How volumes become embeddings/logits for model systems (CT-ViT config or checkpoint)."""
+
+    encoder: str = "tiny"
+    checkpoint: Path | None = None
+    label_head_epochs: int = 200
+    batch_size: int = 4
+
+
+@dataclass(frozen=True)
+class ScalingSpec:
+    """A scaling study: variants × LLMs, plotted as metric vs LLM parameters."""
+
+    variants: tuple[str, ...]
+    llms: tuple[str, ...]
+    metric: str
+    train: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A validated benchmark suite."""
+
+    name: str
+    path: Path | None
+    output_dir: Path
+    dataset: DatasetSpec
+    systems: tuple[SystemSpec, ...]
+    metrics: tuple[MetricSpec, ...]
+    baseline: str | None
+    significance: SignificanceSpec
+    reader_study: ReaderStudySpec | None = None
+    embed: EmbedSpec = field(default_factory=EmbedSpec)
+    scaling: ScalingSpec | None = None
+    literature: str | None = None
+    description: str = ""
+
+    def system(self, name: str) -> SystemSpec:
+        """The system called ``name``."""
+        for s in self.systems:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+
+_TOP_KEYS = {"name", "description", "output_dir", "dataset", "systems", "metrics", "baseline", "significance",
+             "reader_study", "embed", "scaling", "literature"}
+_DATASET_KEYS = {"kind", "references", "root", "split", "train_split", "n", "seed", "shape", "id_field",
+                 "text_field", "limit", "label_set"}
+_SYSTEM_KEYS = {"name", "predictions", "model", "checkpoint", "train", "generate"}
+_SIG_KEYS = {"test", "resamples", "seed", "ci", "confidence", "correction", "mode", "alpha"}
+_READER_KEYS = {"n", "readers", "seed", "systems", "show_reference", "formats"}
+_EMBED_KEYS = {"encoder", "checkpoint", "label_head_epochs", "batch_size"}
+_SCALING_KEYS = {"variants", "llms", "metric", "train"}
+
+
+class _Problems:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.items: list[str] = []
+
+    def add(self, where: str, message: str) -> None:
+        self.items.append(f"{where}: {message}")
+
+    def keys(self, where: str, given: Mapping[str, Any], allowed: set[str]) -> None:
+        for key in given:
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                self.add(where, f"unknown key {key!r}{hint}; allowed: {', '.join(sorted(allowed))}")
+
+    def choice(self, where: str, value: Any, allowed: tuple[str, ...]) -> None:
+        if value not in allowed:
+            self.add(where, f"{value!r} is not one of {', '.join(allowed)}")
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            lines = "\n  - ".join(self.items)
+            raise InputError(f"{self.source}: {len(self.items)} problem(s) in the suite:\n  - {lines}")
+
+
+def _path(base: Path, value: Any) -> Path:
+    p = Path(str(value)).expanduser()
+    return p if p.is_absolute() else (base / p)
+
+
+def _mapping(problems: _Problems, where: str, value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        problems.add(where, f"expected a mapping, got {type(value).__name__}")
+        return {}
+    return dict(value)
+
+
+def parse_suite(data: Mapping[str, Any], *, base_dir: Path, source: str = "suite",
+                check_files: bool = True) -> Suite:
+    """Validate a suite given as a mapping (what the YAML holds).
+
+    Args:
+        data: the parsed YAML.
+        base_dir: relative paths are resolved against it (the YAML's folder).
+        source: name used in error messages (the file path).
+        check_files: check that prediction/reference files and checkpoints exist.
+
+    Raises:
+        InputError: listing every problem found.
+    """
+    from radeval.metrics import available_metrics
+    from radeval.registry import generators
+
+    problems = _Problems(source)
+    if not isinstance(data, Mapping):
+        raise InputError(f"{source}: a suite must be a YAML mapping, got {type(data).__name__}")
+    problems.keys("top level", data, _TOP_KEYS)
+    name = str(data.get("name") or (Path(source).stem if source else "suite"))
+
+    ds = _mapping(problems, "dataset", data.get("dataset"))
+    problems.keys("dataset", ds, _DATASET_KEYS)
+    kind = ds.get("kind")
+    if kind is None:
+        problems.add("dataset", "missing 'kind'")
+    else:
+        problems.choice("dataset.kind", kind, DATASET_KINDS)
+    refs = _path(base_dir, ds["references"]) if ds.get("references") else None
+    root = _path(base_dir, ds["root"]) if ds.get("root") else None
+    if kind in {"jsonl", "csv", "rexrank"}:
+        if refs is None:
+            problems.add("dataset", f"kind {kind!r} needs 'references' (a file)")
+        elif check_files and not refs.is_file():
+            problems.add("dataset.references", f"file not found: {refs}")
+    if kind == "ctrate":
+        if root is None:
+            problems.add("dataset", "kind 'ctrate' needs 'root' (the CT-RATE folder)")
+        elif check_files and not root.is_dir():
+            problems.add("dataset.root", f"folder not found: {root}")
+    shape = ds.get("shape")
+    dataset = DatasetSpec(
+        kind=str(kind), references=refs, root=root, split=str(ds.get("split", "valid")),
+        train_split=str(ds.get("train_split", "train")), n=int(ds.get("n", 48)), seed=int(ds.get("seed", 0)),
+        shape=tuple(int(v) for v in shape) if shape else None, id_field=ds.get("id_field"),
+        text_field=ds.get("text_field"), limit=int(ds["limit"]) if ds.get("limit") else None,
+        label_set=str(ds.get("label_set", "ct-rate")),
+    )
+
+    systems: list[SystemSpec] = []
+    raw_systems = data.get("systems")
+    if not isinstance(raw_systems, list) or not raw_systems:
+        problems.add("systems", "expected a non-empty list of systems")
+        raw_systems = []
+    seen: set[str] = set()
+    known_models = set(generators.names())
+    for i, raw in enumerate(raw_systems):
+        where = f"systems[{i}]"
+        entry = _mapping(problems, where, raw)
+        problems.keys(where, entry, _SYSTEM_KEYS)
+        sname = entry.get("name")
+        if not sname:
+            problems.add(where, "missing 'name'")
+            continue
+        where = f"systems[{i}] ({sname})"
+        if sname in seen:
+            problems.add(where, "duplicate system name")
+        seen.add(str(sname))
+        preds = _path(base_dir, entry["predictions"]) if entry.get("predictions") else None
+        model = entry.get("model")
+        ckpt = _path(base_dir, entry["checkpoint"]) if entry.get("checkpoint") else None
+        train = entry.get("train")
+        if preds is None and model is None:
+            problems.add(where, "needs 'predictions' (a file) or 'model' (a registry name)")
+        if preds is not None and (model or ckpt or train):
+            problems.add(where, "'predictions' cannot be combined with 'model'/'checkpoint'/'train'")
+        if preds is not None and check_files and not preds.is_file():
+            problems.add(where, f"predictions file not found: {preds}")
+        if model is not None:
+            if model not in known_models:
+                close = difflib.get_close_matches(str(model), sorted(known_models), n=2)
+                hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
+                problems.add(where, f"unknown model {model!r}{hint}; registered: {', '.join(sorted(known_models))}")
+            if ckpt is not None and train is not None:
+                problems.add(where, "give either 'checkpoint' or 'train', not both")
+            if ckpt is not None and check_files and not ckpt.exists():
+                problems.add(where, f"checkpoint not found: {ckpt}")
+            if train is not None and not isinstance(train, Mapping):
+                problems.add(where, "'train' must be a mapping of training options")
+            if ckpt is None and train is None:
+                train = {}
+        systems.append(SystemSpec(str(sname), preds, model, ckpt, dict(train) if isinstance(train, Mapping) else None,
+                                  dict(_mapping(problems, f"{where}.generate", entry.get("generate")))))
+    if len(systems) < 2 and raw_systems:
+        problems.add("systems", "a benchmark compares at least two systems")
+
+    metrics: list[MetricSpec] = []
+    known_metrics = set(available_metrics())
+    raw_metrics = data.get("metrics")
+    if not isinstance(raw_metrics, list) or not raw_metrics:
+        problems.add("metrics", "expected a non-empty list of metric names")
+        raw_metrics = []
+    for i, raw in enumerate(raw_metrics):
+        if isinstance(raw, str):
+            mname, options = raw, {}
+        elif isinstance(raw, Mapping) and "name" in raw:
+            extra = set(raw) - {"name", "options"}
+            if extra:
+                problems.add(f"metrics[{i}]", f"unknown key(s) {sorted(extra)}; use {{name: ..., options: {{...}}}}")
+            mname, options = str(raw["name"]), dict(raw.get("options") or {})
+        else:
+            problems.add(f"metrics[{i}]", "expected a metric name or {name: ..., options: {...}}")
+            continue
+        if mname not in known_metrics:
+            close = difflib.get_close_matches(mname, sorted(known_metrics), n=2)
+            hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
+            problems.add(f"metrics[{i}]", f"unknown metric {mname!r}{hint}")
+        metrics.append(MetricSpec(mname, options))
+
+    baseline = data.get("baseline")
+    if baseline is not None and baseline not in seen:
+        problems.add("baseline", f"{baseline!r} is not one of the systems ({', '.join(sorted(seen))})")
+
+    sig = _mapping(problems, "significance", data.get("significance"))
+    problems.keys("significance", sig, _SIG_KEYS)
+    significance = SignificanceSpec(
+        test=str(sig.get("test", "bootstrap")), resamples=int(sig["resamples"]) if sig.get("resamples") else None,
+        seed=int(sig.get("seed", 12345)), ci=str(sig.get("ci", "percentile")),
+        confidence=float(sig.get("confidence", 0.95)), correction=str(sig.get("correction", "holm")),
+        mode=str(sig.get("mode", "baseline")), alpha=float(sig.get("alpha", 0.05)),
+    )
+    problems.choice("significance.test", significance.test, TESTS)
+    problems.choice("significance.ci", significance.ci, CI_METHODS)
+    problems.choice("significance.correction", significance.correction, CORRECTIONS)
+    problems.choice("significance.mode", significance.mode, MODES)
+    if significance.resamples is not None and significance.resamples < 100:
+        problems.add("significance.resamples", f"{significance.resamples} is too few (at least 100)")
+    if significance.mode == "baseline" and baseline is None and raw_systems:
+        problems.add("baseline", "mode 'baseline' needs a 'baseline' system")
+
+    reader = None
+    if data.get("reader_study") is not None:
+        rs = _mapping(problems, "reader_study", data.get("reader_study"))
+        problems.keys("reader_study", rs, _READER_KEYS)
+        rs_systems = tuple(rs["systems"]) if rs.get("systems") else None
+        for s in rs_systems or ():
+            if s not in seen:
+                problems.add("reader_study.systems", f"{s!r} is not one of the systems")
+        reader = ReaderStudySpec(n=int(rs.get("n", 100)), readers=int(rs.get("readers", 2)), seed=int(rs.get("seed", 0)),
+                                 systems=rs_systems, show_reference=bool(rs.get("show_reference", True)),
+                                 formats=tuple(rs.get("formats", ("html", "xlsx", "redcap"))))
+
+    em = _mapping(problems, "embed", data.get("embed"))
+    problems.keys("embed", em, _EMBED_KEYS)
+    embed = EmbedSpec(encoder=str(em.get("encoder", "tiny")),
+                      checkpoint=_path(base_dir, em["checkpoint"]) if em.get("checkpoint") else None,
+                      label_head_epochs=int(em.get("label_head_epochs", 200)), batch_size=int(em.get("batch_size", 4)))
+
+    scaling = None
+    if data.get("scaling") is not None:
+        sc = _mapping(problems, "scaling", data.get("scaling"))
+        problems.keys("scaling", sc, _SCALING_KEYS)
+        for key in ("variants", "llms", "metric"):
+            if not sc.get(key):
+                problems.add("scaling", f"missing {key!r}")
+        for v in sc.get("variants") or ():
+            if v not in known_models:
+                problems.add("scaling.variants", f"unknown model {v!r}")
+        scaling = ScalingSpec(tuple(sc.get("variants") or ()), tuple(str(x) for x in sc.get("llms") or ()),
+                              str(sc.get("metric", "")), dict(sc.get("train") or {}))
+
+    literature = data.get("literature")
+    if literature is not None and literature not in {"ct-rate", "inspect"}:
+        problems.add("literature", f"{literature!r} is not one of ct-rate, inspect")
+    out = _path(base_dir, data.get("output_dir") or f"runs/{name}")
+    problems.raise_if_any()
+    return Suite(name=name, path=Path(source) if source else None, output_dir=out, dataset=dataset,
+                 systems=tuple(systems), metrics=tuple(metrics), baseline=baseline, significance=significance,
+                 reader_study=reader, embed=embed, scaling=scaling, literature=literature,
+                 description=str(data.get("description", "")))
+
+
+def load_suite(path: str | Path, *, check_files: bool = True, output_dir: str | Path | None = None) -> Suite:
+    """Read and validate a suite YAML file.
+
+    Relative paths in the suite are resolved against the YAML file's folder, except ``output_dir``,
+    which is resolved against the current directory (so ``runs/…`` lands where the user runs).
+
+    Raises:
+        InputError: unreadable YAML (with line) or every validation problem at once.
+    """
+    p = Path(path)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{p}: suite file not found") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        raise InputError(f"{p}{where}: invalid YAML ({getattr(exc, 'problem', exc)})") from None
+    if isinstance(data, Mapping) and output_dir is None and data.get("output_dir"):
+        output_dir = data["output_dir"]
+    suite = parse_suite(data, base_dir=p.parent.resolve(), source=str(p), check_files=check_files)
+    if output_dir is not None:
+        out = Path(output_dir).expanduser()
+        suite = _replace_output(suite, out if out.is_absolute() else Path.cwd() / out)
+    return suite
+
+
+def _replace_output(suite: Suite, out: Path) -> Suite:
+    from dataclasses import replace
+
+    return replace(suite, output_dir=out)
