@@ -1,0 +1,270 @@
+"""The synonym lexicon of the rule-based labeler: how each abnormality label is mentioned.
+
+Every label has one :class:`LabelEntry` holding :class:`Term` s. A term is a case-insensitive
+regular expression matched inside a *clause*; it may also
+
+* **require** a second expression in the same clause (a site: calcification counts as *coronary*
+  only next to "coronary"/"LAD"/"RCA"; "enlarged" counts as cardiomegaly only next to
+  "heart"/"cardiac"), and
+* be **excluded** by an expression in the same clause (a "nodule" next to "thyroid" is not a lung
+  nodule; "septal thickening" next to "interventricular" is not interlobular).
+
+The match span is the *mention*; negation and uncertainty are then decided for that span (see
+:mod:`radeval.labeling.negation`). The terms follow the wording of CT-RATE findings (translated
+Turkish hospital reports: "Pleural effusion-thickening was not detected", "Calcific atheromatous
+plaques are observed in the aorta and coronary arteries", "sequelae fibrotic changes") and common
+English radiology usage. Each entry documents its rules in ``description``; :func:`describe`
+prints the whole lexicon.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Term:
+    """One way of mentioning a label.
+
+    Attributes:
+        pattern: regular expression of the mention (matched case-insensitively in a clause).
+        requires: expression that must also occur in the clause, or ``None``.
+        excludes: expression whose presence in the clause vetoes the mention, or ``None``.
+    """
+
+    pattern: str
+    requires: str | None = None
+    excludes: str | None = None
+    compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    compiled_requires: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    compiled_excludes: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "compiled", re.compile(self.pattern, re.IGNORECASE))
+        object.__setattr__(self, "compiled_requires",
+                           re.compile(self.requires, re.IGNORECASE) if self.requires else None)
+        object.__setattr__(self, "compiled_excludes",
+                           re.compile(self.excludes, re.IGNORECASE) if self.excludes else None)
+
+    def find(self, clause: str) -> list[tuple[int, int]]:
+        """Spans of this term's mentions in ``clause`` (empty if a requirement fails or a veto fires).
+
+        Example:
+            >>> Term(r"\\bnodules?\\b", excludes=r"\\bthyroid\\b").find("a nodule in the thyroid gland")
+            []
+        """
+        if self.compiled_requires is not None and not self.compiled_requires.search(clause):
+            return []
+        if self.compiled_excludes is not None and self.compiled_excludes.search(clause):
+            return []
+        return [m.span() for m in self.compiled.finditer(clause)]
+
+
+@dataclass(frozen=True)
+class LabelEntry:
+    """All terms of one label, with a plain-language description of the rules."""
+
+    label: str
+    description: str
+    terms: tuple[Term, ...]
+
+
+# -- shared fragments -----------------------------------------------------------------------------
+_CALCIFIC = r"\b(?:calcif\w*|atherom\w*|atheroscler\w*|plaques?)\b"
+_NONCORONARY_ARTERY = (
+    r"\b(?:aort(?!opulmonary)\w*|(?<!coronary\s)arter(?:y|ies|ial)|vascular|vessels?|carotids?|"
+    r"subclavian|brachiocephalic|innominate|iliac|vertebral|arcus|supra-?aortic)\b"
+)
+_CORONARY = r"\bcoronar\w*|\b(?:LAD|RCA|LCx|circumflex|left\s+main|left\s+anterior\s+descending)\b"
+_NON_LUNG_ORGAN = (
+    r"\b(?:thyroid\w*|goiter|goitre|adrenal\w*|liver|hepatic|kidneys?|renal|breasts?|spleen|splenic|"
+    r"pancrea\w*|bones?|osseous|vertebra\w*|skin|subcutaneous)\b"
+)
+_FLUID = r"(?:effusions?|fluid|collections?)"
+
+LEXICON: dict[str, LabelEntry] = {}
+
+
+def _add(label: str, description: str, *terms: Term) -> None:
+    LEXICON[label] = LabelEntry(label, description, tuple(terms))
+
+
+_add("Medical material",
+     "Devices and foreign material: pacemaker/defibrillator, catheters (port, central venous), "
+     "stents, sternotomy wires, surgical clips/sutures/staples, tubes (endotracheal, tracheostomy, "
+     "nasogastric, chest), drains, prostheses and valve replacements, coils, screws, implants.",
+     Term(r"\bmedical\s+(?:materials?|devices?)\b|\b(?:cardiac\s+)?pace-?makers?\b"),
+     Term(r"\b(?:cardioverter|defibrillator)s?\b|\bICDs?\b"),
+     Term(r"\bcatheters?\b|\bcannulas?\b|\bport\s+(?:device|system|reservoir)\b"),
+     Term(r"\bstent(?:s|[\s-]?grafts?)?\b"),
+     Term(r"\b(?:sternotomy|sternal|surgical|metallic|metal)\s+(?:wires?|sutures?|clips?|staples?|"
+          r"materials?|implants?|devices?|bod(?:y|ies))\b"),
+     Term(r"\b(?:suture\s+materials?|wires?|clips?|staples?|cerclages?|screws?|implants?|coils?)\b"),
+     Term(r"\bforeign\s+bod(?:y|ies)\b|\bembolization\s+material\b"),
+     Term(r"\b(?:endotracheal|tracheostomy|tracheotomy|nasogastric|orogastric|chest|thoracostomy|"
+          r"drainage|feeding)\s+(?:tubes?|cannulas?)\b|\btracheostomy\b|\bdrains?\b"),
+     Term(r"\bprosthe(?:sis|ses|tic)\b|\bvalve\s+replacement\b|\bmechanical\s+(?:heart\s+)?valves?\b"))
+
+_add("Arterial wall calcification",
+     "Calcification, atheroma or atherosclerotic plaque of a non-coronary artery (aorta, supra-aortic, "
+     "carotid, subclavian, iliac, 'vascular'): the calcific word and the site must share a clause; "
+     "'coronary arteries' is not such a site. 'Atherosclerosis' with no site at all also counts.",
+     Term(_CALCIFIC, requires=_NONCORONARY_ARTERY),
+     Term(r"\batheroscler\w*", excludes=_CORONARY))
+
+_add("Cardiomegaly",
+     "'Cardiomegaly', or 'increased/enlarged/enlargement' in a clause about the heart ('heart size is "
+     "increased', 'cardiac enlargement'), unless the clause is about a chamber, vessel or lymph node; "
+     "an increased cardiothoracic ratio.",
+     Term(r"\bcardiomegal\w*"),
+     Term(r"\b(?:increased|enlarged|enlargement|enlarge)\b", requires=r"\b(?:heart|cardiac)\b",
+          excludes=r"\b(?:lymph|atri(?:um|a|al)|ventric\w*|aort\w*|arter\w*|veins?|vena|trunk)\b"),
+     Term(r"\bincreased\b", requires=r"\bcardiothoracic\s+(?:ratio|index)\b"))
+
+_add("Pericardial effusion",
+     "Pericardial effusion or fluid, including CT-RATE's 'pericardial effusion-thickening' and the "
+     "coordinated 'pericardial and pleural effusion'; fluid in the pericardium; haemopericardium.",
+     Term(rf"\bpericardial\s+{_FLUID}"),
+     Term(rf"\bpericardial\s*(?:and|or|/|,|-)\s*pleural\s+{_FLUID}"),
+     Term(rf"\bpleural\s*(?:and|or|/|,|-)\s*pericardial\s+{_FLUID}"),
+     Term(r"\b(?:effusions?|fluid)\s+(?:in|within|into)\s+(?:the\s+)?pericardi\w*|\bh(?:a)?emopericardium\b"))
+
+_add("Coronary artery wall calcification",
+     "Calcification, atheroma or plaque in a clause that names the coronary arteries (or LAD, RCA, "
+     "LCx, circumflex, left main).",
+     Term(_CALCIFIC, requires=_CORONARY))
+
+_add("Hiatal hernia",
+     "Hiatal/hiatus hernia or herniation; sliding or paraesophageal hernia; any 'hernia' in a clause "
+     "about the hiatus, oesophagus or stomach.",
+     Term(r"\bhiat(?:al|us)\s+hernia\w*|\b(?:sliding|para-?o?esophageal|rolling)\s+(?:type\s+)?hernia\w*"),
+     Term(r"\bhernia\w*", requires=r"\b(?:hiat\w*|o?esophag\w*|gastro-?o?esophageal|stomach|gastric|cardia)\b"))
+
+_add("Lymphadenopathy",
+     "Lymphadenopathy/adenopathy/'LAP', or lymph nodes in a clause saying pathological size, "
+     "enlarged, conglomerate or bulky. 'Non-pathological', millimetric, subcentimetric or reactive "
+     "nodes are not lymphadenopathy.",
+     Term(r"\b(?:lymph)?adenopath\w*|\bLAPs?\b"),
+     Term(r"\blymph\s*nodes?\b|\bnodal\b",
+          requires=r"(?<!non-)(?<!non\s)\bpatholog\w*|\benlarge\w*|\bconglomerat\w*|\bbulky\b",
+          excludes=r"\bnon-?\s?patholog\w*|\b(?:millimetric|subcentimetric|sub-centimetric|reactive)\b"))
+
+_add("Emphysema",
+     "Emphysema / emphysematous (centrilobular, paraseptal, panlobular, bullous) and bullae; "
+     "subcutaneous or mediastinal emphysema is air in soft tissue, not lung emphysema.",
+     Term(r"(?<!subcutaneous\s)(?<!mediastinal\s)(?<!soft tissue\s)\bemphysem\w*"),
+     Term(r"\bbull(?:a|ae|ous)\b"))
+
+_add("Atelectasis",
+     "Atelectasis / atelectatic (subsegmental, plate-like, linear, passive, compressive), including "
+     "'fibroatelectasis'; collapse of a lung, lobe or segment.",
+     Term(r"\b\w*atelecta\w*"),
+     Term(r"\b(?:lung|lobar|lobe|segmental)\s+collapse\b|\bcollapsed?\s+(?:of\s+the\s+)?(?:lung|lobe|segment)\b"))
+
+_add("Lung nodule",
+     "Nodule(s), nodular, micronodule(s), granuloma; a mass in a clause about the lung. A nodule in "
+     "the thyroid, adrenal, liver, kidney, breast, spleen, pancreas, bone or skin does not count.",
+     Term(r"\b\w*nodul(?:e|es|ar|arity|i)\b|\bgranulomas?\b", excludes=_NON_LUNG_ORGAN),
+     Term(r"\bmass(?:es)?\b", requires=r"\b(?:lungs?|lobes?|pulmonary|parenchym\w*)\b",
+          excludes=_NON_LUNG_ORGAN))
+
+_add("Lung opacity",
+     "Ground-glass (opacity/density/areas), opacity/opacities, infiltrate/infiltration/infiltrative, "
+     "crazy paving, tree-in-bud, and 'density/densities' in a clause about the lung (not bone, fat, "
+     "liver or soft tissue).",
+     Term(r"\bground[\s-]*glass\w*|\bGGOs?\b|\bcrazy[\s-]*paving\b|\btree[\s-]*in[\s-]*bud\b"),
+     Term(r"\bopacit(?:y|ies)\b|\binfiltrat\w*", excludes=_NON_LUNG_ORGAN),
+     Term(r"\bdensit(?:y|ies)\b",
+          requires=r"\b(?:lungs?|lobes?|pulmonary|parenchym\w*|alveolar|patchy|segment\w*|lingula\w*)\b",
+          excludes=_NON_LUNG_ORGAN + r"|\b(?:fat|soft\s+tissue|mass|lytic|sclerotic|nodul\w*|fibro\w*|sequel\w*)\b"))
+
+_add("Pulmonary fibrotic sequela",
+     "Fibrosis/fibrotic (bands, strands, changes), fibroatelectasis, sequela/sequelae changes, scar, "
+     "parenchymal or pleuroparenchymal bands, honeycombing, reticulation; not fibrosis of the breast, "
+     "thyroid, liver or myocardium, nor mediastinal fibrosis.",
+     Term(r"\bfibro(?:sis|tic|us|-?atelecta\w*|nodular|reticular)\b",
+          excludes=r"\b(?:breasts?|thyroid|liver|hepatic|myocard\w*|cystic\s+fibrosis)\b|\bmediastinal\s+fibrosis\b"),
+     Term(r"\bsequel(?:a|ae|ous|e)\b|\bscar(?:s|ring|red)?\b"),
+     Term(r"\b(?:pleuro-?)?parenchymal\s+bands?\b|\bhoneycomb\w*|\breticulation\w*|"
+          r"\breticular\s+(?:opacit\w*|pattern|changes|densit\w*)"))
+
+_add("Pleural effusion",
+     "Pleural effusion or fluid (including 'pleural effusion-thickening' and 'pleural and "
+     "pericardial effusion'); fluid in the pleural space or a hemithorax; hydrothorax, haemothorax, "
+     "empyema; a bare 'effusion' that is not pericardial or articular.",
+     Term(rf"\bpleural\s+{_FLUID}"),
+     Term(rf"\bpleural\s*(?:and|or|/|,|-)\s*pericardial\s+{_FLUID}"),
+     Term(rf"\bpericardial\s*(?:and|or|/|,|-)\s*pleural\s+{_FLUID}"),
+     Term(r"\b(?:effusions?|fluid)\s+(?:in|within|into)\s+(?:the\s+)?(?:(?:right|left|bilateral|both)\s+)?"
+          r"(?:pleura\w*|hemithora\w*|pleural\s+spaces?)"),
+     Term(r"\b(?:hydrothorax|h(?:a)?emothorax|empyema)\b"),
+     Term(r"(?<!pericardial\s)(?<!pericardial-)(?<!joint\s)(?<!articular\s)\beffusions?\b",
+          excludes=r"\bpericardi\w*\s+(?:thickening\s+)?(?:and|or|/|-)\s+effusion|\b(?:joint|knee|articular)\b"))
+
+_add("Mosaic attenuation pattern",
+     "Mosaic attenuation, mosaic perfusion, mosaic pattern or any 'mosaic' wording.",
+     Term(r"\bmosaic\w*"))
+
+_add("Peribronchial thickening",
+     "Peribronchial / bronchial / peribronchovascular (wall) thickening, thickened bronchial walls, "
+     "peribronchial cuffing.",
+     Term(r"\b(?:peri)?bronch(?:ial|iolar|ovascular)\s+(?:wall\s+|interstitial\s+)?thicken\w*"),
+     Term(r"\bthicken\w*\s+(?:of\s+|in\s+)?(?:the\s+)?(?:peri)?bronch(?:ial|iolar|ovascular|us|i)\b"),
+     Term(r"\bbronch(?:ial|iolar)?\s+walls?\s+(?:(?:is|are|was|were|appears?)\s+)?(?:\w+\s+)?thickened\b"),
+     Term(r"\bperibronch\w*\s+cuffing\b"))
+
+_add("Consolidation",
+     "Consolidation / consolidated / consolidative areas; air bronchograms.",
+     Term(r"\bconsolidat\w*"),
+     Term(r"\bair[\s-]*bronchograms?\b"))
+
+_add("Bronchiectasis",
+     "Bronchiectasis / bronchiectatic (cylindrical, varicose, cystic, traction), bronchiolectasis.",
+     Term(r"\bbronchi(?:ol)?ecta\w*"))
+
+_add("Interlobular septal thickening",
+     "(Interlobular) septal thickening, thickening of the interlobular septa, thickened septa, "
+     "crazy paving; not cardiac (interventricular/interatrial) or nasal septa.",
+     Term(r"\b(?:interlobular\s+)?sept(?:al|a|um)\s+thicken\w*|\bthicken\w*\s+(?:of\s+|in\s+)?(?:the\s+)?"
+          r"(?:interlobular\s+)?sept(?:a|al|um)\b|\binterlobular\s+sept(?:a|um)\s+(?:(?:is|are|was|were)\s+)?"
+          r"(?:\w+\s+)?thickened\b|\bcrazy[\s-]*paving\b",
+          excludes=r"\b(?:interventricular|ventricular|interatrial|atrial|nasal|myocard\w*)\b"))
+
+# -- the three INSPECT additions (CT pulmonary angiography) ---------------------------------------
+_add("Pulmonary embolism",
+     "Pulmonary (thrombo)embolism / emboli / embolus; a filling defect in a clause about the "
+     "pulmonary arteries.",
+     Term(r"\b(?:thrombo)?embol(?:ism|i|us|ic)\b"),
+     Term(r"\bfilling\s+defects?\b|\bthrombus\b|\bthrombi\b", requires=r"\bpulmonary\b|\barter\w*"))
+
+_add("Pulmonary artery enlargement",
+     "Enlarged / dilated pulmonary artery or trunk, or one of increased diameter.",
+     Term(r"\b(?:enlarge\w*|dilat\w*|increased\s+(?:in\s+)?(?:diameter|calibre|caliber|size))\b",
+          requires=r"\bpulmonary\s+(?:arter\w*|trunk)\b|\bmain\s+pulmonary\b"))
+
+_add("Right ventricular strain",
+     "Right heart / right ventricular (RV) strain, RV dilatation, increased RV/LV ratio, flattening "
+     "or bowing of the interventricular septum, contrast reflux into the IVC.",
+     Term(r"\b(?:right\s+(?:heart|ventric\w*)|RV)\s+(?:strain|dysfunction|overload)\b"),
+     Term(r"\bright\s+ventric\w*\s+(?:dilat\w*|enlarge\w*)|\b(?:dilat\w*|enlarged)\s+right\s+ventric\w*"),
+     Term(r"\bRV\s*/\s*LV\s+ratio\b", requires=r"\bincreased|\belevated|\b>\s*1"),
+     Term(r"\b(?:interventricular\s+)?septal\s+(?:bowing|flattening|straightening|deviation)\b|"
+          r"\breflux\s+(?:of\s+contrast\s+)?into\s+the\s+(?:IVC|inferior\s+vena\s+cava|hepatic\s+veins)\b"))
+
+
+def entries(labels: Iterable[str]) -> list[LabelEntry]:
+    """Lexicon entries of ``labels`` in order (the caller has validated the names)."""
+    return [LEXICON[name] for name in labels]
+
+
+def describe(labels: Iterable[str] | None = None) -> str:
+    """The documented rules of the lexicon as plain text, one paragraph per label.
+
+    Example:
+        >>> describe(["Mosaic attenuation pattern"]).splitlines()[0]
+        'Mosaic attenuation pattern: Mosaic attenuation, mosaic perfusion, mosaic pattern or any \\'mosaic\\' wording.'
+    """
+    names = list(labels) if labels is not None else list(LEXICON)
+    return "\n".join(f"{LEXICON[n].label}: {LEXICON[n].description}" for n in names)
