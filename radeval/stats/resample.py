@@ -1,0 +1,172 @@
+"""The shared resampling matrices: bootstrap indices / counts and randomization swap masks.
+
+One seeded generator draws every matrix once; every system and every metric reuse it. The draws
+are made in row chunks so memory stays bounded (N up to 100,000 cases), and the chunks are
+*stream-equivalent* to one big draw:
+
+* bootstrap indices: ``np.random.default_rng(seed).choice(N, size=(B, N), replace=True)`` — the
+  same call sacreBLEU makes, so with the same seed, N and B the indices are identical to its
+  ``--paired-bs`` resamples. Bounded integer draws consume the generator element by element, so
+  any row split gives the same concatenation.
+* swap masks (approximate randomization): ``rng.integers(2, size=(R, N), dtype=bool)``. numpy
+  fills booleans from 32-bit words and drops a word's unused bits at the end of each call, so the
+  row split is kept to multiples of 32 rows (every chunk then uses whole words).
+
+A chunk of indices becomes a count matrix ``W`` (``W[b, i]`` = how often case ``i`` was drawn in
+resample ``b``) with one ``bincount``; ``W @ stats`` then gives every resample's summed statistics
+with one matrix product.
+
+Example:
+    >>> bootstrap_indices(5, 2, seed=12345).tolist()
+    [[3, 1, 3, 1, 1], [3, 3, 3, 4, 1]]
+    >>> swap_masks(5, 2, seed=12345).astype(int).tolist()
+    [[1, 0, 1, 1, 1], [0, 0, 1, 1, 0]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+#: Bytes one chunk's count matrix may take (float64, rows × N).
+CHUNK_BYTES = 32 * 2**20
+
+#: Row chunks of swap masks are multiples of this (numpy draws booleans 32 at a time).
+MASK_ROW_MULTIPLE = 32
+
+
+def make_rng(seed: int | None) -> np.random.Generator:
+    """The generator every significance test draws from.
+
+    Args:
+        seed: an integer seed (``0`` is a real seed here, unlike sacreBLEU), or ``None`` for OS entropy.
+
+    Returns:
+        ``np.random.default_rng(seed)`` (PCG64).
+    """
+    return np.random.default_rng(seed)
+
+
+def chunk_rows(n: int, *, budget_bytes: int = CHUNK_BYTES, multiple: int = MASK_ROW_MULTIPLE) -> int:
+    """Rows per chunk so that a float64 ``rows × n`` matrix stays within ``budget_bytes``.
+
+    Args:
+        n: number of cases (columns).
+        budget_bytes: memory budget of one chunk.
+        multiple: the row count is rounded down to a multiple of this (at least one multiple).
+
+    Returns:
+        a positive row count, a multiple of ``multiple``.
+
+    Example:
+        >>> chunk_rows(100_000)
+        32
+        >>> chunk_rows(3039) % 32
+        0
+    """
+    rows = budget_bytes // (8 * max(int(n), 1))
+    return max(multiple, (rows // multiple) * multiple)
+
+
+def _row_splits(total: int, rows: int) -> Iterator[int]:
+    done = 0
+    while done < total:
+        step = min(rows, total - done)
+        yield step
+        done += step
+
+
+def iter_bootstrap_indices(n: int, resamples: int, rng: np.random.Generator, *,
+                           rows: int | None = None) -> Iterator[np.ndarray]:
+    """Yield the bootstrap index matrix in row chunks.
+
+    Concatenating the chunks gives exactly ``rng.choice(n, size=(resamples, n), replace=True)``.
+
+    Args:
+        n: number of cases.
+        resamples: number of bootstrap resamples B.
+        rng: the generator (consumed).
+        rows: rows per chunk (default :func:`chunk_rows`).
+
+    Yields:
+        int64 arrays of shape ``(rows, n)``.
+    """
+    for step in _row_splits(resamples, rows or chunk_rows(n)):
+        yield rng.choice(n, size=(step, n), replace=True)
+
+
+def counts_from_indices(indices: np.ndarray, n: int) -> np.ndarray:
+    """Turn a ``(b, n_draws)`` index chunk into a ``(b, n)`` float64 count matrix (one ``bincount``).
+
+    Args:
+        indices: integer indices in ``[0, n)``.
+        n: number of cases.
+
+    Returns:
+        ``W`` with ``W[r, i]`` = number of times case ``i`` occurs in row ``r``.
+
+    Example:
+        >>> counts_from_indices(np.array([[3, 1, 3, 1, 1]]), 5).tolist()
+        [[0.0, 3.0, 0.0, 2.0, 0.0]]
+    """
+    idx = np.asarray(indices, dtype=np.int64)
+    b = idx.shape[0]
+    flat = (idx + (np.arange(b, dtype=np.int64) * n)[:, None]).ravel()
+    return np.bincount(flat, minlength=b * n).reshape(b, n).astype(np.float64)
+
+
+def iter_bootstrap_counts(n: int, resamples: int, rng: np.random.Generator, *,
+                          rows: int | None = None) -> Iterator[np.ndarray]:
+    """Yield bootstrap count matrices ``W`` chunk by chunk (see :func:`iter_bootstrap_indices`)."""
+    for idx in iter_bootstrap_indices(n, resamples, rng, rows=rows):
+        yield counts_from_indices(idx, n)
+
+
+def iter_swap_masks(n: int, trials: int, rng: np.random.Generator, *,
+                    rows: int | None = None) -> Iterator[np.ndarray]:
+    """Yield the randomization swap masks in row chunks.
+
+    Concatenating the chunks gives exactly ``rng.integers(2, size=(trials, n), dtype=bool)`` (the
+    masks sacreBLEU's ``--paired-ar`` draws). ``True`` keeps a case's outputs in place.
+
+    Args:
+        n: number of cases.
+        trials: number of randomization trials R.
+        rng: the generator (consumed).
+        rows: rows per chunk; rounded down to a multiple of 32 (default :func:`chunk_rows`).
+
+    Yields:
+        boolean arrays of shape ``(rows, n)``.
+    """
+    step_rows = rows or chunk_rows(n)
+    step_rows = max(MASK_ROW_MULTIPLE, (step_rows // MASK_ROW_MULTIPLE) * MASK_ROW_MULTIPLE)
+    for step in _row_splits(trials, step_rows):
+        yield rng.integers(2, size=(step, n), dtype=bool)
+
+
+def bootstrap_indices(n: int, resamples: int, *, seed: int | None = 12345) -> np.ndarray:
+    """The whole ``(resamples, n)`` index matrix at once (for small problems and tests)."""
+    return np.concatenate(list(iter_bootstrap_indices(n, resamples, make_rng(seed))), axis=0)
+
+
+def swap_masks(n: int, trials: int, *, seed: int | None = 12345) -> np.ndarray:
+    """The whole ``(trials, n)`` swap-mask matrix at once (for small problems and tests)."""
+    return np.concatenate(list(iter_swap_masks(n, trials, make_rng(seed))), axis=0)
+
+
+def resampled_sums(columns: np.ndarray, weights: Iterator[np.ndarray]) -> np.ndarray:
+    """Summed statistics of every resample: the stacked products ``W_chunk @ columns``.
+
+    Args:
+        columns: ``(n, c)`` float64 per-case statistics (any number of stacked columns).
+        weights: chunks of ``(b, n)`` weight matrices (bootstrap counts or 0/1 swap masks).
+
+    Returns:
+        ``(sum of b, c)`` float64.
+    """
+    cols = np.ascontiguousarray(columns, dtype=np.float64)
+    parts = [np.asarray(w, dtype=np.float64) @ cols for w in weights]
+    if not parts:
+        return np.zeros((0, cols.shape[1]), dtype=np.float64)
+    return np.concatenate(parts, axis=0)
