@@ -1,0 +1,148 @@
+"""Read any rating file a study produces into raw rows, without judging them.
+
+Recognised files (by extension, then by columns):
+
+* ``.xlsx`` — a filled workbook from the packet (:mod:`reader_study.xlsx_form`).
+* ``.json`` — the HTML form's JSON download (``"format": "radeval-reader-study-ratings"``).
+* ``.csv`` / ``.tsv`` with a ``criterion`` and a ``score`` column — a long table (one score per
+  row: ``item_id, reader, criterion, score[, packet_sha256, comment]``), e.g. ``radeval
+  reader-study ingest --out`` output.
+* ``.csv`` / ``.tsv`` with ``record_id`` or ``redcap_*`` columns — a REDCap export of the
+  ``report_rating`` instrument (raw values or labels).
+* any other ``.csv`` / ``.tsv`` — the HTML form's CSV download (one row per report).
+
+Every row becomes a :class:`~reader_study.records.RawRating` carrying ``file:row``; validation
+happens in :mod:`reader_study.ingest`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from radeval.errors import InputError
+from reader_study.records import RatingFile, RawRating
+
+#: Columns of wide rating files that are not criteria.
+BOOKKEEPING_COLUMNS = frozenset({"packet_sha256", "reader", "item_id", "comment", "saved_at", "record_id",
+                                 "case_number", "reference_report", "generated_report"})
+
+#: ``format`` field of the HTML form's JSON download.
+FORM_JSON_FORMAT = "radeval-reader-study-ratings"
+
+
+def _read_text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(f"{path}:{line}: not valid UTF-8") from None
+
+
+def _is_redcap_extra(column: str) -> bool:
+    return column.startswith("redcap_") or column.endswith("_complete") or column.endswith("_timestamp")
+
+
+def _opt(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _read_csv(path: Path, criteria: Sequence[str]) -> RatingFile:
+    text = _read_text(path)
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    if not header:
+        raise InputError(f"{path}: empty file (no header row)")
+    reader.fieldnames = header
+    if "item_id" not in header:
+        raise InputError(f"{path}: no 'item_id' column (columns: {', '.join(header)})")
+    long_form = "criterion" in header and "score" in header
+    fmt = "table" if long_form else ("redcap" if "record_id" in header or any(map(_is_redcap_extra, header))
+                                     else "form-csv")
+    notes: list[str] = []
+    if not long_form:
+        unknown = [h for h in header if h not in BOOKKEEPING_COLUMNS and h not in criteria
+                   and not _is_redcap_extra(h)]
+        if unknown:
+            notes.append(f"{path}: column(s) {', '.join(map(repr, unknown))} are not criteria of the rubric "
+                         f"({', '.join(criteria)}) and were not read")
+    rows = []
+    for record in reader:
+        where = f"{path}:{reader.line_num}"
+        if None in record:  # more cells than header columns
+            notes.append(f"{where}: {len(record[None])} cell(s) beyond the header were not read")
+        if all(v in (None, "") for k, v in record.items() if k is not None):
+            continue  # blank line
+        if long_form:
+            crit = _opt(record.get("criterion")) or ""
+            scores = {crit: record.get("score")}
+        else:
+            scores = {c: record.get(c) for c in criteria if c in header}
+        rows.append(RawRating(source=where, reader=_opt(record.get("reader")), item_id=_opt(record.get("item_id")),
+                              scores=scores, comment=record.get("comment") or "",
+                              packet_sha256=_opt(record.get("packet_sha256"))))
+    return RatingFile(path=path, format=fmt, rows=tuple(rows), problems=tuple(notes))
+
+
+def _read_form_json(path: Path, criteria: Sequence[str]) -> RatingFile:
+    try:
+        doc = json.loads(_read_text(path))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORM_JSON_FORMAT:
+        raise InputError(f"{path}: not a rating-form JSON file (expected \"format\": \"{FORM_JSON_FORMAT}\")")
+    ratings = doc.get("ratings")
+    if not isinstance(ratings, list):
+        raise InputError(f"{path}: 'ratings' must be a list")
+    notes: list[str] = []
+    rows = []
+    for i, entry in enumerate(ratings):
+        where = f"{path}: ratings[{i}]"
+        if not isinstance(entry, dict):
+            notes.append(f"{where}: expected an object, got {type(entry).__name__}; not read")
+            continue
+        scores = entry.get("scores") if isinstance(entry.get("scores"), dict) else {}
+        extra = sorted(set(scores) - set(criteria))
+        if extra:
+            notes.append(f"{where}: score(s) {', '.join(map(repr, extra))} are not criteria of the rubric; not read")
+        rows.append(RawRating(source=where, reader=_opt(entry.get("reader", doc.get("reader"))),
+                              item_id=_opt(entry.get("item_id")),
+                              scores={c: scores.get(c) for c in criteria},
+                              comment=str(entry.get("comment") or ""),
+                              packet_sha256=_opt(entry.get("packet_sha256", doc.get("packet_sha256")))))
+    return RatingFile(path=path, format="form-json", rows=tuple(rows), problems=tuple(notes))
+
+
+def read_rating_file(path: str | Path, *, criteria: Sequence[str]) -> RatingFile:
+    """Read one rating file (format recognised as described in the module docstring).
+
+    Args:
+        path: the file.
+        criteria: the rubric's criterion ids (the score columns to read).
+
+    Raises:
+        InputError: unreadable or unrecognised file, naming it.
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix == ".xlsx":
+        from reader_study.xlsx_form import read_workbook
+
+        return read_workbook(p, criteria=criteria)
+    if suffix == ".json":
+        return _read_form_json(p, criteria)
+    if suffix in {".csv", ".tsv"}:
+        return _read_csv(p, criteria)
+    raise InputError(f"{p}: unknown rating file type {suffix!r}; expected .csv, .tsv, .json or .xlsx")

@@ -1,0 +1,103 @@
+"""REDCap files: a data dictionary (instrument ``report_rating``) and a data import template.
+
+The dictionary defines one record per (reader, report): read-only fields for the reader, item id,
+packet hash, case number and report texts, one required radio field per criterion (choices from the
+rubric's scale) and a free-text comment. The import template pre-fills one row per reader and item
+in each reader's own order; ``record_id`` is ``<reader>-<item id>``. A REDCap export of this
+instrument (raw values or labels) is read back by :mod:`reader_study.rating_files`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from radeval.paths import atomic_write_text
+from reader_study.packet import ReaderPacket
+from reader_study.rubric import Rubric
+
+#: The instrument (REDCap "form name").
+INSTRUMENT = "report_rating"
+
+#: The column headings of a REDCap data dictionary, in REDCap's order.
+DICTIONARY_COLUMNS = (
+    "Variable / Field Name", "Form Name", "Section Header", "Field Type", "Field Label",
+    "Choices, Calculations, OR Slider Labels", "Field Note", "Text Validation Type OR Show Slider Number",
+    "Text Validation Min", "Text Validation Max", "Identifier?", "Branching Logic (Show field only if...)",
+    "Required Field?", "Custom Alignment", "Question Number (surveys only)", "Matrix Group Name",
+    "Matrix Ranking?", "Field Annotation",
+)
+
+
+def _csv(rows: list[list[object]]) -> str:
+    buf = io.StringIO(newline="")
+    csv.writer(buf, lineterminator="\r\n").writerows(rows)
+    return buf.getvalue()
+
+
+def data_dictionary(rubric: Rubric, *, show_reference: bool) -> str:
+    """The data dictionary CSV text."""
+
+    def field(name: str, ftype: str, label: str, *, choices: str = "", note: str = "", validation: str = "",
+              required: bool = False, annotation: str = "", section: str = "", align: str = "") -> list[object]:
+        row: dict[str, object] = {
+            "Variable / Field Name": name, "Form Name": INSTRUMENT, "Section Header": section,
+            "Field Type": ftype, "Field Label": label, "Choices, Calculations, OR Slider Labels": choices,
+            "Field Note": note, "Text Validation Type OR Show Slider Number": validation,
+            "Required Field?": "y" if required else "", "Custom Alignment": align, "Field Annotation": annotation,
+        }
+        return [row.get(c, "") for c in DICTIONARY_COLUMNS]
+
+    rows: list[list[object]] = [list(DICTIONARY_COLUMNS)]
+    rows.append(field("record_id", "text", "Record ID"))
+    rows.append(field("reader", "text", "Reader", annotation="@READONLY"))
+    rows.append(field("item_id", "text", "Report ID", annotation="@READONLY"))
+    rows.append(field("packet_sha256", "text", "Packet", annotation="@READONLY @HIDDEN-SURVEY"))
+    rows.append(field("case_number", "text", "Case", validation="integer", annotation="@READONLY"))
+    if show_reference:
+        rows.append(field("reference_report", "notes", "Reference report (ground truth)", annotation="@READONLY"))
+    rows.append(field("generated_report", "notes", "Report to rate", annotation="@READONLY"))
+    choices = " | ".join(f"{v}, {v} {lab}" for v, lab in rubric.scale)
+    for i, c in enumerate(rubric.criteria):
+        note = "; ".join(c.items)
+        label = c.name + (f" \u2014 {c.description}" if c.description else "")
+        rows.append(field(c.id, "radio", label, choices=choices, note=note, required=True,
+                          section="Ratings" if i == 0 else "", align="LH"))
+    rows.append(field("comment", "notes", "Comment (optional)"))
+    return _csv(rows)
+
+
+def import_columns(rubric: Rubric, *, show_reference: bool) -> list[str]:
+    """The import template's columns (REDCap variable names)."""
+    cols = ["record_id", "reader", "item_id", "packet_sha256", "case_number"]
+    if show_reference:
+        cols.append("reference_report")
+    return cols + ["generated_report", *rubric.criterion_ids, "comment"]
+
+
+def import_template(reader_packets: list[ReaderPacket], *, rubric: Rubric, packet_sha256: str,
+                    show_reference: bool) -> str:
+    """The import CSV: one pre-filled row per reader and report, scores empty."""
+    cols = import_columns(rubric, show_reference=show_reference)
+    rows: list[list[object]] = [cols]
+    for rp in reader_packets:
+        for case in rp.cases:
+            for item in case.items:
+                values = {"record_id": f"{rp.reader}-{item.item_id}", "reader": rp.reader, "item_id": item.item_id,
+                          "packet_sha256": packet_sha256, "case_number": case.number,
+                          "reference_report": case.reference or "", "generated_report": item.text}
+                rows.append([values.get(c, "") for c in cols])
+    return _csv(rows)
+
+
+def write_redcap(folder: str | Path, reader_packets: list[ReaderPacket], *, rubric: Rubric, packet_sha256: str,
+                 show_reference: bool) -> list[Path]:
+    """Write ``data_dictionary.csv`` and ``import_template.csv`` into ``folder``; returns their paths."""
+    out = Path(folder)
+    dictionary = out / "data_dictionary.csv"
+    template = out / "import_template.csv"
+    atomic_write_text(dictionary, data_dictionary(rubric, show_reference=show_reference))
+    atomic_write_text(template, import_template(reader_packets, rubric=rubric, packet_sha256=packet_sha256,
+                                                show_reference=show_reference))
+    return [dictionary, template]
