@@ -1,0 +1,474 @@
+"""Phantom CT-RATE: small synthetic chest CTs in HU with visible findings, in CT-RATE's exact file layout.
+
+:func:`make_phantom_dataset` writes the reports, labels and metadata CSVs and the ``train_fixed``/``valid_fixed``
+volume tree that :class:`radeval.data.ctrate.CTRateDataset` reads. Every one of the 18 CT-RATE labels is
+drawn into the volume (:func:`synthesize_chest`) and written into the findings text
+(:mod:`radeval.data.phantom_reports`), so a label head trained on the volumes and a labeler run on the
+reports both have something real to learn.
+
+Volumes are stored like CT-RATE's: int16 stored values with ``HU = RescaleSlope * v + RescaleIntercept``
+(slope 1, intercept -1024 in the metadata CSV), voxel spacing in the NIfTI affine and the metadata.
+Coordinates: array axes (X, Y, Z) = (patient right -> left, anterior -> posterior, inferior -> superior).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from radeval.data.ctrate import METADATA_COLUMNS, REPORT_COLUMNS, SPLIT_FILES, VOLUME_DIRS, VolumeName
+from radeval.data.labels import CTRATE_LABELS
+from radeval.data.phantom_reports import (CLINICAL_INFORMATION, TECHNIQUE, render_findings,
+                                          render_impressions)
+from radeval.errors import InputError
+from radeval.paths import atomic_write_text
+
+#: Default phantom grid (X, Y, Z) and field of view in mm: a whole adult chest at coarse resolution.
+DEFAULT_SHAPE: tuple[int, int, int] = (64, 64, 48)
+DEFAULT_FOV_MM: tuple[float, float, float] = (352.0, 352.0, 288.0)
+#: Stored value = HU - intercept, as CT scanners write it.
+RESCALE_INTERCEPT = -1024.0
+RESCALE_SLOPE = 1.0
+
+_AIR, _FAT, _SOFT, _FLUID, _LUNG = -1000.0, -95.0, 42.0, 10.0, -860.0
+_DEVICES = ("a central venous catheter", "a cardiac pacemaker", "median sternotomy wires")
+
+
+class _Canvas:
+    """An HU volume with mm coordinates of every voxel centre (broadcastable open grids)."""
+
+    def __init__(self, shape: tuple[int, int, int], spacing: tuple[float, float, float]) -> None:
+        nx, ny, nz = shape
+        sx, sy, sz = spacing
+        self.x = ((np.arange(nx) - (nx - 1) / 2) * sx).reshape(-1, 1, 1)
+        self.y = ((np.arange(ny) - (ny - 1) / 2) * sy).reshape(1, -1, 1)
+        self.z = ((np.arange(nz) - (nz - 1) / 2) * sz).reshape(1, 1, -1)
+        self.hu = np.full(shape, _AIR, dtype=np.float32)
+        self.shape = shape
+
+    def ellipsoid(self, centre: Sequence[float], radii: Sequence[float]) -> np.ndarray:
+        cx, cy, cz = centre
+        rx, ry, rz = radii
+        return ((self.x - cx) / rx) ** 2 + ((self.y - cy) / ry) ** 2 + ((self.z - cz) / rz) ** 2 <= 1.0
+
+    def cylinder_z(self, cx: float, cy: float, rx: float, ry: float) -> np.ndarray:
+        return np.broadcast_to(((self.x - cx) / rx) ** 2 + ((self.y - cy) / ry) ** 2 <= 1.0, self.shape)
+
+    def tube(self, p0: Sequence[float], p1: Sequence[float], radius: float) -> np.ndarray:
+        """Voxels within ``radius`` mm of the segment p0-p1."""
+        a = np.asarray(p0, dtype=np.float64)
+        b = np.asarray(p1, dtype=np.float64)
+        d = b - a
+        length2 = float(d @ d) or 1e-9
+        out = np.zeros(self.shape, dtype=bool)
+        box = []
+        for coord, lo, hi in zip((self.x.ravel(), self.y.ravel(), self.z.ravel()), np.minimum(a, b), np.maximum(a, b)):
+            inside = np.flatnonzero((coord >= lo - radius) & (coord <= hi + radius))
+            if inside.size == 0:
+                return out
+            box.append(slice(int(inside[0]), int(inside[-1]) + 1))
+        rx = self.x[box[0]] - a[0]
+        ry = self.y[:, box[1]] - a[1]
+        rz = self.z[:, :, box[2]] - a[2]
+        t = np.clip((rx * d[0] + ry * d[1] + rz * d[2]) / length2, 0.0, 1.0)
+        dist2 = (rx - t * d[0]) ** 2 + (ry - t * d[1]) ** 2 + (rz - t * d[2]) ** 2
+        out[box[0], box[1], box[2]] = dist2 <= radius * radius
+        return out
+
+    def paint(self, mask: np.ndarray, value: float) -> None:
+        self.hu[np.broadcast_to(mask, self.shape)] = value
+
+
+@dataclass
+class PhantomAnatomy:
+    """Patient-specific geometry (mm) the findings are placed relative to."""
+
+    scale: float
+    lungs: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]] = field(default_factory=dict)
+    heart: tuple[tuple[float, float, float], tuple[float, float, float]] = ((0, 0, 0), (1, 1, 1))
+
+
+def _lung_point(rng: np.random.Generator, anatomy: PhantomAnatomy, side: str, zone: str) -> np.ndarray:
+    """A random point well inside one lung, in its upper/lower/any zone."""
+    centre, radii = anatomy.lungs[side]
+    lo, hi = {"upper": (0.15, 0.6), "lower": (-0.6, -0.15), "any": (-0.55, 0.55)}[zone]
+    u = np.array([rng.uniform(-0.45, 0.45), rng.uniform(-0.45, 0.45), rng.uniform(lo, hi)])
+    return np.asarray(centre) + u * np.asarray(radii)
+
+
+def _lobe(side: str, zone: str, rng: np.random.Generator) -> str:
+    if zone == "upper":
+        return "upper lobe"
+    if zone == "lower":
+        return "lower lobe"
+    options = ("upper lobe", "middle lobe", "lower lobe") if side == "right" else ("upper lobe", "lower lobe")
+    return str(options[rng.integers(len(options))])
+
+
+def synthesize_chest(labels: Mapping[str, int], rng: np.random.Generator, *,
+                     shape: tuple[int, int, int] = DEFAULT_SHAPE,
+                     spacing: tuple[float, float, float] | None = None,
+                     noise_hu: float = 15.0) -> tuple[np.ndarray, dict[str, dict[str, Any]]]:
+    """Draw one synthetic chest CT in HU with the findings of ``labels``.
+
+    Args:
+        labels: ``{label: 0/1}`` over the 18 CT-RATE labels.
+        rng: random generator (anatomy, finding placement, noise).
+        shape: grid (X, Y, Z).
+        spacing: voxel size (x, y, z) in mm; default: :data:`DEFAULT_FOV_MM` / ``shape``.
+        noise_hu: standard deviation of the added Gaussian noise, HU.
+
+    Returns:
+        ``(hu, details)``: a float32 (X, Y, Z) volume without noise clipping beyond [-1024, 3071], and the
+        per-label details (side, lobe, size in mm, device) used to word the report.
+
+    Example:
+        >>> hu, details = synthesize_chest({"Lung nodule": 1}, np.random.default_rng(0), shape=(32, 32, 24))
+        >>> hu.shape, "Lung nodule" in details
+        ((32, 32, 24), True)
+    """
+    if len(shape) != 3 or min(shape) < 8:
+        raise InputError(f"phantom shape must be three sizes >= 8, got {shape}")
+    if spacing is None:
+        spacing = tuple(f / n for f, n in zip(DEFAULT_FOV_MM, shape))  # type: ignore[assignment]
+    c = _Canvas(tuple(shape), tuple(spacing))  # type: ignore[arg-type]
+    pos = {k for k, v in labels.items() if v}
+    s = float(rng.uniform(0.9, 1.05))
+    details: dict[str, dict[str, Any]] = {}
+
+    # body wall, ribs, thoracic cavity
+    c.paint(c.cylinder_z(0, 0, 150 * s, 112 * s), _FAT)
+    c.paint(c.cylinder_z(0, 0, 136 * s, 99 * s), _SOFT)
+    rib_ring = c.cylinder_z(0, 0, 131 * s, 94 * s) & ~c.cylinder_z(0, 0, 124 * s, 87 * s)
+    rib_rows = np.broadcast_to(np.cos(2 * np.pi * c.z / 30.0) > 0.35, c.shape)
+    c.paint(rib_ring & rib_rows, 520.0)
+    c.paint(c.cylinder_z(0, 0, 123 * s, 86 * s), _FAT)
+
+    # lungs
+    lz = 10.0
+    lungs = {"right": ((-66 * s, 6 * s, lz), (50 * s, 70 * s, 128.0)),
+             "left": ((66 * s, 6 * s, lz), (50 * s, 70 * s, 128.0))}
+    anatomy = PhantomAnatomy(scale=s, lungs=lungs)
+    lung_masks = {side: c.ellipsoid(*geo) for side, geo in lungs.items()}
+    lung_any = lung_masks["right"] | lung_masks["left"]
+    lung_hu = np.full(c.shape, _LUNG, dtype=np.float32)
+    if "Emphysema" in pos:
+        lung_hu[:] = -915.0
+        for _ in range(int(rng.integers(25, 40))):
+            side = ("right", "left")[int(rng.integers(2))]
+            p = _lung_point(rng, anatomy, side, "upper" if rng.random() < 0.7 else "any")
+            lung_hu[c.ellipsoid(p, (rng.uniform(7, 12),) * 3)] = -995.0
+    if "Mosaic attenuation pattern" in pos:
+        phase = rng.uniform(0, 2 * np.pi, 3)
+        pattern = np.sin(c.x / 24 + phase[0]) * np.sin(c.y / 24 + phase[1]) * np.sin(c.z / 26 + phase[2])
+        lung_hu += np.where(pattern > 0, 120.0, -100.0).astype(np.float32)
+    if "Interlobular septal thickening" in pos:
+        grid = np.zeros(c.shape, dtype=bool)
+        for coord, step in ((c.x, 14.0), (c.y, 14.0), (c.z, 15.0)):
+            grid |= np.broadcast_to(np.abs(np.mod(coord, step) - step / 2) < 1.8, c.shape)
+        for side, (centre, radii) in lungs.items():
+            r2 = sum(((g - ce) / ra) ** 2 for g, ce, ra in zip((c.x, c.y, c.z), centre, radii))
+            lung_hu[np.broadcast_to(r2 > 0.55, c.shape) & lung_masks[side] & grid] = -300.0
+    c.hu[lung_any] = lung_hu[lung_any]
+
+    # airways: trachea, main bronchi, normal thin-walled segmental bronchi
+    top = float(c.z.max()) + 5
+    c.paint(c.tube((0, -2 * s, top), (0, 4 * s, 38), 8.5 * s), _AIR)
+    for sx_ in (-1, 1):
+        c.paint(c.tube((0, 4 * s, 38), (sx_ * 44 * s, 10 * s, 12), 5.5 * s), _AIR)
+    bronchi = [((sx_ * 44 * s, 10 * s, 12), (sx_ * rng.uniform(70, 95) * s, rng.uniform(-20, 45) * s,
+                                              rng.uniform(-70, 60)))
+               for sx_ in (-1, 1) for _ in range(4)]
+    if "Peribronchial thickening" in pos:
+        for p0, p1 in bronchi:
+            c.paint(c.tube(p0, p1, 5.5) & lung_any, 35.0)
+            c.paint(c.tube(p0, p1, 2.2) & lung_any, _AIR)
+    else:
+        for p0, p1 in bronchi:
+            c.paint(c.tube(p0, p1, 2.0) & lung_any, -960.0)
+    if "Bronchiectasis" in pos:
+        side = ("right", "left", "both")[int(rng.integers(3))]
+        details["Bronchiectasis"] = {"side": side if side != "both" else "right"}
+        sides = ("right", "left") if side == "both" else (side,)
+        for sd in sides:
+            for _ in range(3):
+                p0 = _lung_point(rng, anatomy, sd, "lower")
+                p1 = p0 + rng.normal(0, 1, 3) * np.array([12, 12, 25])
+                c.paint(c.tube(p0, p1, 10.0) & lung_any, 25.0)
+                c.paint(c.tube(p0, p1, 7.5) & lung_any, _AIR)
+
+    # mediastinum: esophagus, aorta, heart with pericardium, spine, sternum
+    c.paint(c.tube((-12 * s, 40 * s, top), (-10 * s, 42 * s, -125), 7 * s), _SOFT)
+    c.paint(c.tube((-12 * s, 40 * s, top), (-10 * s, 42 * s, -125), 2.5 * s), _AIR)
+    aorta = [((6 * s, -14 * s, -25), (6 * s, -14 * s, 62)), ((6 * s, -14 * s, 62), (-14 * s, 30 * s, 78)),
+             ((-14 * s, 30 * s, 78), (-22 * s, 46 * s, 60)), ((-22 * s, 46 * s, 60), (-22 * s, 46 * s, -140))]
+    r_aorta = 13.0 * s
+    for p0, p1 in aorta:
+        c.paint(c.tube(p0, p1, r_aorta), _SOFT)
+    if "Arterial wall calcification" in pos:
+        for _ in range(int(rng.integers(5, 9))):
+            p0, p1 = aorta[int(rng.integers(len(aorta)))]
+            t = rng.uniform(0.1, 0.9)
+            axis_pt = np.asarray(p0) + t * (np.asarray(p1) - np.asarray(p0))
+            direction = rng.normal(0, 1, 3)
+            direction /= np.linalg.norm(direction)
+            c.paint(c.ellipsoid(axis_pt + direction * r_aorta, (5.0, 5.0, 5.0)), 700.0)
+
+    heart_c = (16 * s, -32 * s, -52.0)
+    heart_r = np.array([50, 42, 46]) * s * (1.35 if "Cardiomegaly" in pos else 1.0)
+    anatomy.heart = (heart_c, tuple(heart_r))
+    if "Pericardial effusion" in pos:
+        size = int(rng.integers(10, 19))
+        details["Pericardial effusion"] = {"size": size}
+        c.paint(c.ellipsoid(heart_c, heart_r + size), _FLUID)
+    else:
+        c.paint(c.ellipsoid(heart_c, heart_r + 6), -100.0)  # epicardial/pericardial fat
+    c.paint(c.ellipsoid(heart_c, heart_r), 40.0)
+    if "Coronary artery wall calcification" in pos:
+        for _ in range(int(rng.integers(3, 6))):
+            angle = rng.uniform(-0.5, 1.6) * np.pi / 2
+            elev = rng.uniform(-0.3, 0.6)
+            unit = np.array([np.cos(angle) * np.cos(elev), -np.sin(angle) * np.cos(elev), np.sin(elev)])
+            c.paint(c.ellipsoid(np.asarray(heart_c) + 0.95 * unit * heart_r, (5.5, 5.5, 5.5)), 600.0)
+
+    c.paint(c.cylinder_z(0, 80 * s, 18 * s, 17 * s), 650.0)
+    c.paint(c.cylinder_z(0, 80 * s, 14 * s, 13 * s), 300.0)
+    c.paint(c.cylinder_z(0, 102 * s, 7 * s, 7 * s), 25.0)
+    c.paint(c.cylinder_z(0, -92 * s, 15 * s, 5 * s) & (c.z > -60), 450.0)
+
+    if "Lymphadenopathy" in pos:
+        stations = [(-16, -6, 45), (14, -4, 42), (0, -24, 58), (-34, 10, 14), (34, 10, 14), (0, 22, 22)]
+        chosen = rng.choice(len(stations), size=int(rng.integers(2, 5)), replace=False)
+        size = int(rng.integers(14, 26))
+        details["Lymphadenopathy"] = {"size": size}
+        for k in chosen:
+            cx, cy, cz = stations[int(k)]
+            c.paint(c.ellipsoid((cx * s, cy * s, cz), (size / 2 + 2,) * 3), 45.0)
+
+    if "Hiatal hernia" in pos:
+        centre = np.array([-10 * s, 38 * s, -112.0])
+        radius = float(rng.uniform(20, 28))
+        c.paint(c.ellipsoid(centre, (radius + 3,) * 3), _SOFT)
+        c.paint(c.ellipsoid(centre, (radius,) * 3), 18.0)
+        c.paint(c.ellipsoid(centre, (radius,) * 3) & (c.z > centre[2]), _AIR)
+
+    # parenchymal findings
+    def choose_side(label: str, zone: str = "any") -> tuple[str, np.ndarray]:
+        side = ("right", "left")[int(rng.integers(2))]
+        point = _lung_point(rng, anatomy, side, zone)
+        lobe = _lobe(side, zone, rng)
+        details.setdefault(label, {}).update({"side": side, "lobe": lobe})
+        return side, point
+
+    if "Lung opacity" in pos:
+        side, p = choose_side("Lung opacity")
+        c.paint(c.ellipsoid(p, rng.uniform(20, 34, 3)) & lung_masks[side], -470.0)
+    if "Consolidation" in pos:
+        side, p = choose_side("Consolidation", "lower" if rng.random() < 0.6 else "any")
+        region = c.ellipsoid(p, rng.uniform(24, 36, 3)) & lung_masks[side]
+        c.paint(region, 38.0)
+        c.paint(c.tube(p - np.array([0, 0, 25]), p + np.array([0, 0, 25]), 2.5) & region, -900.0)
+    if "Pulmonary fibrotic sequela" in pos:
+        side, p = choose_side("Pulmonary fibrotic sequela", "upper")
+        for _ in range(int(rng.integers(3, 6))):
+            q = p + rng.normal(0, 8, 3)
+            c.paint(c.tube(q, q + rng.normal(0, 1, 3) * 22, 2.8) & lung_masks[side], -120.0)
+    if "Atelectasis" in pos:
+        side, p = choose_side("Atelectasis", "lower")
+        centre, radii = lungs[side]
+        normal = np.array([0.0, 0.55, 1.0])
+        normal /= np.linalg.norm(normal)
+        plate = np.abs((c.x - p[0]) * normal[0] + (c.y - p[1]) * normal[1] + (c.z - p[2]) * normal[2]) < 6.0
+        c.paint(plate & c.ellipsoid(p, (40, 45, 40)) & lung_masks[side], 30.0)
+    if "Lung nodule" in pos:
+        side, p = choose_side("Lung nodule")
+        size = int(rng.integers(9, 19))
+        details["Lung nodule"]["size"] = size
+        c.paint(c.ellipsoid(p, (size / 2,) * 3), 35.0)
+    if "Pleural effusion" in pos:
+        choice = ("right", "left", "bilateral")[int(rng.integers(3))]
+        size = int(rng.integers(18, 40))
+        where = "both hemithoraces" if choice == "bilateral" else f"the {choice} hemithorax"
+        details["Pleural effusion"] = {"side": choice, "size": size, "where": where}
+        for side in (("right", "left") if choice == "bilateral" else (choice,)):
+            centre, radii = lungs[side]
+            dependent = np.broadcast_to(c.y > centre[1] + radii[1] - size * 1.3, c.shape)
+            low = np.broadcast_to(c.z < centre[2] + radii[2] * 0.35, c.shape)
+            c.paint(lung_masks[side] & dependent & low, _FLUID)
+
+    if "Medical material" in pos:
+        device = str(_DEVICES[int(rng.integers(len(_DEVICES)))])
+        details["Medical material"] = {"device": device}
+        if device == "a central venous catheter":
+            c.paint(c.tube((-45 * s, -30 * s, top), (-8 * s, -18 * s, 40), 2.5), 2500.0)
+            c.paint(c.tube((-8 * s, -18 * s, 40), (6 * s, -20 * s, -30), 2.5), 2500.0)
+        elif device == "a cardiac pacemaker":
+            box = (np.abs(c.x - 85 * s) < 20) & (np.abs(c.y + 100 * s) < 6) & (np.abs(c.z - 75) < 18)
+            c.paint(box, 3000.0)
+            c.paint(c.tube((85 * s, -100 * s, 75), (10 * s, -25 * s, 30), 2.0), 2500.0)
+            c.paint(c.tube((10 * s, -25 * s, 30), (20 * s, -35 * s, -60), 2.0), 2500.0)
+        else:
+            for zz in np.linspace(-40, 60, 4):
+                c.paint(c.ellipsoid((0, -92 * s, zz), (9.0, 6.0, 3.5)), 3000.0)
+
+    if noise_hu > 0:
+        c.hu += rng.normal(0.0, noise_hu, c.shape).astype(np.float32)
+    np.clip(c.hu, -1024.0, 3071.0, out=c.hu)
+    return c.hu, details
+
+
+def _draw_labels(rng: np.random.Generator, prevalence: float | Mapping[str, float]) -> dict[str, int]:
+    probs = {k: (prevalence.get(k, 0.3) if isinstance(prevalence, Mapping) else prevalence) for k in CTRATE_LABELS}
+    return {k: int(rng.random() < probs[k]) for k in CTRATE_LABELS}
+
+
+def _csv_text(columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
+    buf = io.StringIO(newline="")
+    writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def _metadata_row(name: str, shape: tuple[int, int, int], spacing: tuple[float, float, float],
+                  rng: np.random.Generator, sex: str, age: int, date: str, recon: int) -> dict[str, Any]:
+    nx, ny, nz = shape
+    sx, _sy, sz = spacing
+    row = {col: "" for col in METADATA_COLUMNS}
+    row.update({
+        "VolumeName": name, "Manufacturer": "RadevalPhantom", "SeriesDescription": f"THORAX PHANTOM RECON {recon}",
+        "ManufacturerModelName": "Phantom CT 1", "PatientSex": sex, "PatientAge": f"{age:03d}Y",
+        "ReconstructionDiameter": f"{sx * nx:.1f}", "DistanceSourceToDetector": "1040.0",
+        "DistanceSourceToPatient": "570.0", "GantryDetectorTilt": "0.0", "TableHeight": "170.0",
+        "RotationDirection": "CW", "ExposureTime": "500", "XRayTubeCurrent": str(int(rng.integers(80, 300))),
+        "Exposure": "100", "FilterType": "B", "GeneratorPower": "24000", "FocalSpots": "[1.1, 1.2]",
+        "ConvolutionKernel": "B" if recon == 1 else "YA", "PatientPosition": "FFS", "RevolutionTime": "0.5",
+        "SingleCollimationWidth": "0.625", "TotalCollimationWidth": "40.0", "TableSpeed": "80.0",
+        "TableFeedPerRotation": "40.0", "SpiralPitchFactor": "0.984", "DataCollectionCenterPatient": "[0.0, 0.0, 0.0]",
+        "ReconstructionTargetCenterPatient": "[0.0, 0.0, 0.0]", "ExposureModulationType": "NONE",
+        "CTDIvol": f"{rng.uniform(3, 9):.2f}", "ImagePositionPatient": f"[{-sx * nx / 2:.3f}, {-sx * ny / 2:.3f}, 0.0]",
+        "ImageOrientationPatient": "[1, 0, 0, 0, 1, 0]", "SliceLocation": "0.0", "SamplesPerPixel": "1",
+        "PhotometricInterpretation": "MONOCHROME2", "Rows": str(ny), "Columns": str(nx),
+        "XYSpacing": f"[{sx!r}, {sx!r}]", "RescaleIntercept": f"{RESCALE_INTERCEPT:g}",
+        "RescaleSlope": f"{RESCALE_SLOPE:g}", "RescaleType": "HU", "NumberofSlices": str(nz), "ZSpacing": repr(sz),
+        "StudyDate": date,
+    })
+    return row
+
+
+def write_nifti(path: Path, stored: np.ndarray, spacing: tuple[float, float, float]) -> None:
+    """Write an int16 (X, Y, Z) array as a gzipped NIfTI with a diagonal affine (atomically)."""
+    import nibabel as nib
+
+    affine = np.diag([spacing[0], spacing[1], spacing[2], 1.0])
+    image = nib.Nifti1Image(np.asarray(stored, dtype=np.int16), affine)
+    image.header.set_xyzt_units("mm")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.nii.gz")
+    nib.save(image, str(tmp))
+    tmp.replace(path)
+
+
+def make_phantom_dataset(out: str | Path, n: int = 64, seed: int = 0, *,
+                         shape: tuple[int, int, int] = DEFAULT_SHAPE,
+                         spacing: tuple[float, float, float] | None = None,
+                         valid_fraction: float = 0.25, prevalence: float | Mapping[str, float] = 0.3,
+                         recon_rate: float = 0.25, noise_hu: float = 15.0, progress: bool = False) -> Path:
+    """Write a phantom dataset in CT-RATE's layout and return its dataset folder (``out/dataset``).
+
+    Args:
+        out: output folder (created; existing phantom files are overwritten).
+        n: number of volumes (reconstructions included).
+        seed: everything (labels, anatomy, text, noise, split) follows from it.
+        shape: volume grid (X, Y, Z); spacing defaults to a 352 x 352 x 288 mm field of view.
+        spacing: voxel size (x, y, z) mm.
+        valid_fraction: share of patients in the validation split (patient-level, like CT-RATE).
+        prevalence: probability of each label being present (one number or ``{label: p}``).
+        recon_rate: probability that a study gets a second reconstruction (same report and labels).
+        noise_hu: image noise, HU.
+        progress: show a tqdm bar.
+
+    Returns:
+        The dataset folder, readable by :class:`radeval.data.ctrate.CTRateDataset`.
+
+    Raises:
+        InputError: ``n < 2`` or a parameter out of range.
+
+    Example:
+        >>> import tempfile
+        >>> root = make_phantom_dataset(tempfile.mkdtemp(), n=3, seed=1, shape=(20, 20, 12))
+        >>> sorted(p.name for p in root.iterdir())
+        ['metadata', 'multi_abnormality_labels', 'radiology_text_reports', 'train_fixed', 'valid_fixed']
+    """
+    if n < 2:
+        raise InputError(f"n={n}: a phantom dataset needs at least 2 volumes (one per split)")
+    if not 0.0 < valid_fraction < 1.0:
+        raise InputError(f"valid_fraction={valid_fraction} must be in (0, 1)")
+    shape = tuple(int(v) for v in shape)  # type: ignore[assignment]
+    if spacing is None:
+        spacing = tuple(f / k for f, k in zip(DEFAULT_FOV_MM, shape))  # type: ignore[assignment]
+    spacing = tuple(float(v) for v in spacing)  # type: ignore[assignment]
+    root = Path(out).expanduser() / "dataset"
+    rng = np.random.default_rng(seed)
+    n_valid_target = max(1, int(round(n * valid_fraction)))
+
+    rows: dict[str, dict[str, list[dict[str, Any]]]] = {
+        s: {"reports": [], "labels": [], "metadata": []} for s in SPLIT_FILES}
+    counters = {"train": 0, "valid": 0}
+    produced = {"train": 0, "valid": 0}
+    from tqdm import tqdm
+
+    bar = tqdm(total=n, desc="phantom volumes", disable=not progress)
+    while produced["train"] + produced["valid"] < n:
+        remaining = n - produced["train"] - produced["valid"]
+        need_valid = n_valid_target - produced["valid"]
+        split = "valid" if (need_valid > 0 and (rng.random() < valid_fraction or need_valid >= remaining)) else "train"
+        if split == "valid" and need_valid <= 0:
+            split = "train"
+        counters[split] += 1
+        patient = str(counters[split])
+        sex = ("M", "F")[int(rng.integers(2))]
+        age = int(rng.integers(25, 86))
+        n_scans = 2 if (remaining >= 2 and rng.random() < 0.1) else 1
+        for scan in "ab"[:n_scans]:
+            remaining = n - produced["train"] - produced["valid"]
+            if remaining <= 0:
+                break
+            labels = _draw_labels(rng, prevalence)
+            hu, details = synthesize_chest(labels, rng, shape=shape, spacing=spacing, noise_hu=0.0)
+            findings = render_findings(labels, rng, details=details)
+            impressions = render_impressions(labels, rng, details=details)
+            clinical = str(CLINICAL_INFORMATION[rng.integers(len(CLINICAL_INFORMATION))])
+            technique = str(TECHNIQUE[rng.integers(len(TECHNIQUE))]).format(z=f"{spacing[2]:g}")
+            date = f"2021{int(rng.integers(1, 13)):02d}{int(rng.integers(1, 29)):02d}"
+            n_recons = 2 if (remaining >= 2 and rng.random() < recon_rate) else 1
+            for recon in range(1, n_recons + 1):
+                parts = VolumeName(split, patient, scan, str(recon))
+                volume = hu
+                if recon > 1:
+                    from scipy.ndimage import gaussian_filter
+
+                    volume = gaussian_filter(hu, sigma=0.8)
+                noisy = volume + rng.normal(0.0, noise_hu * (0.6 if recon > 1 else 1.0), hu.shape).astype(np.float32)
+                stored = np.rint((np.clip(noisy, -1024, 3071) - RESCALE_INTERCEPT) / RESCALE_SLOPE)
+                write_nifti(root / VOLUME_DIRS[split][0] / parts.relpath, stored.astype(np.int16), spacing)
+                name = f"{parts.case_id}.nii.gz"
+                rows[split]["reports"].append({"VolumeName": name, "ClinicalInformation_EN": clinical,
+                                               "Technique_EN": technique, "Findings_EN": findings,
+                                               "Impressions_EN": impressions})
+                rows[split]["labels"].append({"VolumeName": name, **labels})
+                rows[split]["metadata"].append(_metadata_row(name, shape, spacing, rng, sex, age, date, recon))
+                produced[split] += 1
+                bar.update(1)
+    bar.close()
+    columns = {"reports": REPORT_COLUMNS, "labels": ("VolumeName", *CTRATE_LABELS), "metadata": METADATA_COLUMNS}
+    for split, files in SPLIT_FILES.items():
+        for kind, rel in files.items():
+            atomic_write_text(root / rel, _csv_text(columns[kind], rows[split][kind]))
+    return root

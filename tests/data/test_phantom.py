@@ -1,0 +1,117 @@
+"""Phantom CT-RATE: reproducible, findings visible in the volumes and stated in the reports."""
+
+from __future__ import annotations
+
+import filecmp
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from radeval.data.ctrate import CTRateDataset
+from radeval.data.labels import CTRATE_LABELS
+from radeval.data.phantom import make_phantom_dataset, synthesize_chest
+from radeval.data.phantom_reports import NEGATIVE, POSITIVE, render_findings
+from radeval.errors import InputError
+
+#: A phrase each positive sentence of a label contains (lower case).
+KEY = {
+    "Medical material": ("medical material", "catheter", "pacemaker", "sternotomy"),
+    "Arterial wall calcification": ("aortic wall", "walls of the aorta", "arterial wall calcification"),
+    "Cardiomegaly": ("cardiomegaly",),
+    "Pericardial effusion": ("pericardial",),
+    "Coronary artery wall calcification": ("coronary",),
+    "Hiatal hernia": ("hiatal hernia",),
+    "Lymphadenopathy": ("lymphadenopathy",),
+    "Emphysema": ("emphysema",),
+    "Atelectasis": ("atelecta",),
+    "Lung nodule": ("nodule",),
+    "Lung opacity": ("opacity",),
+    "Pulmonary fibrotic sequela": ("fibrotic sequela",),
+    "Pleural effusion": ("pleural effusion",),
+    "Mosaic attenuation pattern": ("mosaic attenuation",),
+    "Peribronchial thickening": ("peribronchial thickening",),
+    "Consolidation": ("consolidation",),
+    "Bronchiectasis": ("bronchiecta",),
+    "Interlobular septal thickening": ("interlobular septal thickening",),
+}
+
+
+def test_same_seed_same_dataset(tmp_path: Path) -> None:
+    a = make_phantom_dataset(tmp_path / "a", n=5, seed=3, shape=(24, 24, 16))
+    b = make_phantom_dataset(tmp_path / "b", n=5, seed=3, shape=(24, 24, 16))
+    c = make_phantom_dataset(tmp_path / "c", n=5, seed=4, shape=(24, 24, 16))
+    rel = "radiology_text_reports/train_reports.csv"
+    assert filecmp.cmp(a / rel, b / rel, shallow=False)
+    assert not filecmp.cmp(a / rel, c / rel, shallow=False)
+    vol = next((a / "train_fixed").rglob("*.nii.gz")).relative_to(a)
+    assert np.array_equal(nib.load(a / vol).get_fdata(), nib.load(b / vol).get_fdata())
+
+
+def test_volumes_are_stored_like_ctrate(phantom_root: Path) -> None:
+    ds = CTRateDataset(phantom_root)
+    case = ds.cases("train")[0]
+    img = nib.load(case.metadata["volume_path"])
+    assert img.shape == (32, 32, 24)
+    assert img.get_data_dtype() == np.int16
+    assert np.allclose(img.header.get_zooms(), ds.spacing(case.id))
+    slope, intercept = ds.rescale(case.id)
+    hu = slope * np.asarray(img.dataobj) + intercept
+    assert hu.min() >= -1024 and hu.max() <= 3071
+    assert (hu < -900).mean() > 0.2  # outside air and lungs
+    assert ((hu > -150) & (hu < 100)).mean() > 0.15  # soft tissue and fat
+
+
+def test_reports_state_every_positive(phantom_root: Path) -> None:
+    ds = CTRateDataset(phantom_root)
+    for split in ds.splits:
+        for case in ds.cases(split):
+            text = case.reference.lower()
+            for label, present in case.metadata["labels"].items():
+                if present:
+                    assert any(k in text for k in KEY[label]), (case.id, label, text)
+
+
+def test_wordings_are_unambiguous() -> None:
+    rng = np.random.default_rng(0)
+    for label in CTRATE_LABELS:
+        for sentence in POSITIVE[label]:
+            assert sentence.split()[0].lower() not in {"no"}
+        for sentence in NEGATIVE[label]:
+            lowered = sentence.lower()
+            assert lowered.startswith("no ") or " not " in lowered or " no " in lowered or "normal" in lowered
+    # a single-finding report mentions that finding positively, and nothing else positively
+    for label in CTRATE_LABELS:
+        text = render_findings({label: 1}, rng, negation_rate=0.0).lower()
+        hits = [other for other in CTRATE_LABELS if other != label and any(k in text for k in KEY[other])]
+        assert hits == [], (label, text)
+    negated = [render_findings({}, np.random.default_rng(i), negation_rate=1.0) for i in range(20)]
+    assert any("No pleural effusion." in t or "Pleural effusion was not observed." in t for t in negated)
+
+
+def _hu(labels: dict[str, int], seed: int = 11) -> np.ndarray:
+    return synthesize_chest(labels, np.random.default_rng(seed), shape=(64, 64, 48), noise_hu=0.0)[0]
+
+
+@pytest.mark.parametrize("label", CTRATE_LABELS)
+def test_each_label_changes_the_image(label: str) -> None:
+    normal, finding = _hu({}), _hu({label: 1})
+    changed = np.abs(finding - normal) > 50
+    assert changed.sum() >= 3, label
+
+
+def test_findings_have_the_expected_density() -> None:
+    normal = _hu({})
+    assert (_hu({"Cardiomegaly": 1}) == 40.0).sum() > 1.5 * (normal == 40.0).sum()
+    assert (_hu({"Emphysema": 1}) < -900).sum() > (normal < -900).sum()
+    assert (_hu({"Medical material": 1}) >= 2000).sum() > 0 and (normal >= 2000).sum() == 0
+    effusion = _hu({"Pleural effusion": 1})
+    assert (effusion == 10.0).sum() > (normal == 10.0).sum() + 20
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(InputError, match="at least 2"):
+        make_phantom_dataset("/nonexistent-never-written", n=1)
+    with pytest.raises(InputError, match="valid_fraction"):
+        make_phantom_dataset("/nonexistent-never-written", n=4, valid_fraction=1.5)
