@@ -87,6 +87,9 @@ _TABLE: dict[str, tuple[WeightsSpec, ...]] = {
                     WeightsSpec("microsoft/BiomedVLP-CXR-BERT-specialized")),
     # RaTEScore: the NER tagger and the synonym encoder.
     "ratescore": (WeightsSpec("Angelakeke/RaTE-NER-Deberta"), WeightsSpec("FremyCompany/BioLORD-2023-C")),
+    # Label F1 with labeler="transformer" (the default rule-based labeler needs no weights).
+    "label_f1_macro": (WeightsSpec("IAMJB/RadBERT-CT"),),
+    "label_f1_micro": (WeightsSpec("IAMJB/RadBERT-CT"),),
 }
 _LOCK = threading.Lock()
 

@@ -57,6 +57,15 @@ class Mention:
     clause: str
 
 
+def _outermost(spans: set[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans not contained in another span (one mention per phrase, however many terms match it)."""
+    kept: list[tuple[int, int]] = []
+    for start, end in sorted(spans, key=lambda s: (s[0], -s[1])):
+        if not any(k_start <= start and end <= k_end for k_start, k_end in kept):
+            kept.append((start, end))
+    return kept
+
+
 class RuleBasedLabeler(ReportLabeler):
     """Negation- and uncertainty-aware lexicon labeler (no model, no download).
 
@@ -108,7 +117,7 @@ class RuleBasedLabeler(ReportLabeler):
                     spans: set[tuple[int, int]] = set()
                     for term in entry.terms:
                         spans.update(term.find(clause.text))
-                    for start, end in sorted(spans):
+                    for start, end in _outermost(spans):
                         cues = cues or find_cues(clause.text)
                         mentions.append(Mention(entry.label, clause.text[start:end], clause.start + start,
                                                 clause.start + end, mention_status(cues, start, end),

@@ -54,20 +54,24 @@ class Span:
 
 def _is_false_stop(text: str, stop: re.Match[str]) -> bool:
     """True when the full stop at ``stop`` is part of a number or an abbreviation."""
-    if stop.group().startswith("\n") or stop.group() != ".":
+    if stop.group() != ".":
         return False
     i = stop.start()
     before = text[i - 1] if i > 0 else ""
     after = text[i + 1] if i + 1 < len(text) else ""
     if before.isdigit() and after.isdigit():
         return True
+    if after.islower():  # "e.g" inside an abbreviation; a sentence end is followed by a space
+        return True
     word = re.search(r"([A-Za-z.]+)$", text[:i])
     if word is None:
         return False
-    token = word.group(1)
-    if token.lower() in ABBREVIATIONS and after in {" ", ""} and i + 2 < len(text) and text[i + 2].islower():
+    following = text[i + 1:].lstrip(" ")
+    next_char = following[:1]
+    if word.group(1).strip(".").lower() in ABBREVIATIONS and (next_char.islower() or next_char.isdigit()):
         return True
-    return len(token) == 1 and token.isupper() and after not in {"", "\n"} and i + 2 < len(text) and not text[i + 2].isupper()
+    token = word.group(1)
+    return len(token) == 1 and token.isupper() and next_char != "" and not next_char.isupper()
 
 
 def _trimmed(text: str, start: int, end: int) -> Span | None:

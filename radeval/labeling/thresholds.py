@@ -1,0 +1,154 @@
+"""Per-class decision thresholds, optimised on a validation split.
+
+A probabilistic labeler decides "present" when ``p >= threshold``. The default threshold is 0.5
+for every label; some CT papers (Ker-VLJEPA) also report F1 after choosing, per label, the
+threshold that maximises that label's F1 on a *validation* split. Numbers computed with such
+thresholds must be reported separately and named as tuned (``label_f1_macro_tuned``), never
+mixed with the 0.5 numbers, and the thresholds must come from data other than the test split.
+
+Thresholds are stored as JSON ``{"labels": [...], "thresholds": [...], "source": "..."}``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from radeval.errors import InputError
+from radeval.labeling.base import resolve_labels
+from radeval.paths import atomic_write_text
+
+#: Candidate thresholds searched by :func:`fit_thresholds` (0.05, 0.10, ..., 0.95).
+DEFAULT_GRID: tuple[float, ...] = tuple(round(0.05 * k, 2) for k in range(1, 20))
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """One decision threshold per label.
+
+    Attributes:
+        labels: label names.
+        values: thresholds in (0, 1], same order.
+        source: where they came from (e.g. the validation file), for provenance.
+    """
+
+    labels: tuple[str, ...]
+    values: tuple[float, ...]
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if len(self.labels) != len(self.values):
+            raise InputError(f"{len(self.labels)} labels but {len(self.values)} thresholds")
+        for name, value in zip(self.labels, self.values):
+            if not 0.0 < float(value) <= 1.0:
+                raise InputError(f"threshold of {name!r} is {value}; expected a value in (0, 1]")
+
+    @property
+    def tag(self) -> str:
+        """A short content hash naming these thresholds in signatures (``tuned-<8 hex>``)."""
+        payload = json.dumps([list(self.labels), [round(float(v), 6) for v in self.values]])
+        return "tuned-" + hashlib.sha256(payload.encode()).hexdigest()[:8]
+
+    def for_labels(self, labels: Sequence[str]) -> np.ndarray:
+        """Threshold vector in the order of ``labels``.
+
+        Raises:
+            InputError: a label without a threshold.
+        """
+        lookup = dict(zip(self.labels, self.values))
+        missing = [n for n in labels if n not in lookup]
+        if missing:
+            raise InputError(f"no threshold for label(s) {missing} (thresholds cover {list(self.labels)})")
+        return np.array([lookup[n] for n in labels], dtype=np.float64)
+
+    def save(self, path: str | Path) -> None:
+        """Write the thresholds as JSON (atomically)."""
+        body = {"labels": list(self.labels), "thresholds": [float(v) for v in self.values], "source": self.source}
+        atomic_write_text(path, json.dumps(body, indent=1) + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> Thresholds:
+        """Read thresholds written by :meth:`save`.
+
+        Raises:
+            InputError: unreadable file or wrong structure (naming the file); unknown label names.
+        """
+        p = Path(path)
+        try:
+            body = json.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(f"{p}: thresholds file not found") from None
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{p}:{exc.lineno}: invalid JSON ({exc.msg})") from None
+        if not isinstance(body, dict) or not isinstance(body.get("labels"), list) \
+                or not isinstance(body.get("thresholds"), list):
+            raise InputError(f"{p}: expected an object with 'labels' and 'thresholds' lists")
+        labels = resolve_labels([str(n) for n in body["labels"]])
+        try:
+            values = tuple(float(v) for v in body["thresholds"])
+        except (TypeError, ValueError):
+            raise InputError(f"{p}: thresholds must be numbers") from None
+        return cls(labels, values, str(body.get("source", p.name)))
+
+
+def _f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
+    denom = 2 * tp + fp + fn
+    return np.where(denom > 0, 2 * tp / np.where(denom > 0, denom, 1), 0.0)
+
+
+def fit_thresholds(probabilities: np.ndarray, truth: np.ndarray, labels: Sequence[str], *,
+                   grid: Sequence[float] = DEFAULT_GRID, source: str = "") -> Thresholds:
+    """Choose, per label, the grid threshold that maximises that label's F1 on validation data.
+
+    Ties go to the threshold closest to 0.5; a label with no positive validation case keeps 0.5.
+
+    Args:
+        probabilities: ``(n, L)`` validation probabilities.
+        truth: ``(n, L)`` 0/1 validation ground truth (entries < 0 are ignored).
+        labels: the ``L`` label names.
+        grid: candidate thresholds in (0, 1].
+        source: provenance text stored with the result.
+
+    Raises:
+        InputError: shapes that disagree (both are named).
+
+    Example:
+        >>> p = np.array([[0.9], [0.3], [0.2]]); y = np.array([[1], [1], [0]])
+        >>> fit_thresholds(p, y, ["Emphysema"]).values
+        (0.3,)
+    """
+    probs = np.asarray(probabilities, dtype=np.float64)
+    y = np.asarray(truth)
+    if probs.ndim != 2 or probs.shape != y.shape or probs.shape[1] != len(labels):
+        raise InputError(f"probabilities {probs.shape}, truth {y.shape} and {len(labels)} labels do not agree")
+    candidates = np.asarray(sorted(set(float(g) for g in grid)), dtype=np.float64)
+    if candidates.size == 0 or candidates.min() <= 0 or candidates.max() > 1:
+        raise InputError("grid must hold thresholds in (0, 1]")
+    valid = y >= 0
+    pos = (y == 1) & valid
+    neg = (y == 0) & valid
+    pred = probs[None, :, :] >= candidates[:, None, None]          # (G, n, L)
+    tp = (pred & pos[None]).sum(axis=1)
+    fp = (pred & neg[None]).sum(axis=1)
+    fn = (~pred & pos[None]).sum(axis=1)
+    f1 = _f1(tp, fp, fn)                                          # (G, L)
+    chosen = []
+    for k in range(len(labels)):
+        if not pos[:, k].any():
+            chosen.append(0.5)
+            continue
+        best = f1[:, k].max()
+        ties = np.flatnonzero(np.isclose(f1[:, k], best))
+        chosen.append(float(candidates[ties[np.argmin(np.abs(candidates[ties] - 0.5))]]))
+    return Thresholds(tuple(labels), tuple(chosen), source)
+
+
+def apply_thresholds(probabilities: np.ndarray, thresholds: np.ndarray | float) -> np.ndarray:
+    """``(n, L)`` int8 decisions ``p >= threshold`` (a scalar or one threshold per label)."""
+    probs = np.asarray(probabilities, dtype=np.float64)
+    return (probs >= np.asarray(thresholds, dtype=np.float64)).astype(np.int8)
