@@ -1,0 +1,117 @@
+"""``radeval compare`` as a real subprocess: table, --json, CSV/JSON files, plot, errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+REFS = ["no pleural effusion or pneumothorax .", "the heart size is normal .",
+        "mild centrilobular emphysema in the upper lobes .", "there is a 5 mm nodule in the right lower lobe .",
+        "no mediastinal lymphadenopathy .", "the airways are patent .", "small hiatal hernia .",
+        "degenerative changes of the thoracic spine .", "no consolidation .",
+        "coronary artery calcifications are present .", "bilateral dependent atelectasis .",
+        "the thyroid gland is unremarkable ."]
+BASE = ["no pleural effusion .", "heart size is normal .", "emphysema in the lungs .", "a nodule in the right lung .",
+        "no lymphadenopathy .", "airways are normal .", "hiatal hernia .", "degenerative changes .",
+        "no consolidation .", "coronary calcifications .", "atelectasis .", "thyroid is normal ."]
+GOOD = ["no pleural effusion or pneumothorax .", "the heart size is normal .", "mild emphysema in the upper lobes .",
+        "there is a 4 mm nodule in the right lower lobe .", "no mediastinal lymphadenopathy .",
+        "the airways are patent .", "small hiatal hernia .", "degenerative changes of the spine .",
+        "no consolidation or effusion .", "coronary artery calcifications .", "bilateral atelectasis .",
+        "the thyroid gland is normal ."]
+
+
+def _write(path: Path, texts: list[str], *, reverse: bool = False) -> Path:
+    rows = [{"id": f"case{i}", "text": t} for i, t in enumerate(texts)]
+    if reverse:
+        rows.reverse()
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def _run(args: list[str], home: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "RADEVAL_HOME": str(home), "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, "-m", "radeval.cli.main", "compare", *args], capture_output=True,
+                          text=True, env=env, cwd=REPO, timeout=300)
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    return {"refs": _write(tmp_path / "refs.jsonl", REFS), "base": _write(tmp_path / "base.jsonl", BASE),
+            "good": _write(tmp_path / "good.jsonl", GOOD, reverse=True),
+            "copy": _write(tmp_path / "copy.jsonl", BASE)}
+
+
+def test_json_output_and_files(files, tmp_path):
+    out_csv, out_json, plot = tmp_path / "t.csv", tmp_path / "t.json", tmp_path / "f.png"
+    proc = _run(["--refs", str(files["refs"]), "--hyps", f"base={files['base']}", f"good={files['good']}",
+                 f"copy={files['copy']}", "--baseline", "base", "--metrics", "bleu_sacre", "rougeL",
+                 "--metric-option", "bleu_sacre.tokenize=none", "--resamples", "1000", "--json",
+                 "--out", str(out_csv), "--out-json", str(out_json), "--plot", str(plot), "--quiet"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    records = json.loads(proc.stdout)
+    assert [set(r) for r in records] == [{"system", "metric", "score", "ci_low", "ci_high", "delta", "delta_ci_low",
+                                          "delta_ci_high", "p", "p_corrected"}] * 6
+    by = {(r["system"], r["metric"]): r for r in records}
+    assert by[("base", "bleu_sacre")]["p"] is None
+    assert by[("good", "bleu_sacre")]["score"] == pytest.approx(72.68772811447472, rel=1e-12)
+    assert by[("good", "bleu_sacre")]["p"] == 0.000999000999000999  # sacreBLEU --paired-bs, B=1000, seed 12345
+    assert by[("copy", "rougeL")]["p"] == 1.0 and by[("copy", "rougeL")]["delta"] == 0.0
+    assert "signature: test:bootstrap|B:1000|seed:12345" in proc.stderr
+    with out_csv.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 6 and rows[0]["significance_signature"].startswith("test:bootstrap|B:1000")
+    payload = json.loads(out_json.read_text(encoding="utf-8"))
+    assert payload["baseline"] == "base" and payload["results"] == records and len(payload["pairs"]) == 4
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_text_table_with_ar(files, tmp_path):
+    proc = _run(["--refs", str(files["refs"]), "--hyps", f"base={files['base']}", f"good={files['good']}",
+                 "--metrics", "bleu_sacre", "--metric-option", "bleu_sacre.tokenize=none", "--test", "ar",
+                 "--pvalue", "ar-sacrebleu", "--ci-resamples", "0", "--quiet"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].split()[:4] == ["system", "metric", "score", "95%"]
+    good = next(line for line in lines if line.startswith("good"))
+    assert "0.0022" in good and "* better" in good  # sacreBLEU --paired-ar, R = 10000, seed 12345
+    assert lines[-1].startswith("signature: test:ar|R:10000|ciB:0|seed:12345")
+
+
+def test_same_seed_same_output(files, tmp_path):
+    args = ["--refs", str(files["refs"]), "--hyps", f"base={files['base']}", f"good={files['good']}",
+            "--metrics", "rougeL", "--resamples", "300", "--seed", "7", "--ci", "bca", "--json", "--quiet"]
+    one, two = _run(args, tmp_path), _run(args, tmp_path)
+    assert one.returncode == 0, one.stderr
+    assert one.stdout == two.stdout
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--resamples", "50"], "at least 100 bootstrap resamples"),
+    (["--baseline", "nobody"], "baseline 'nobody' is not one of the systems"),
+])
+def test_bad_options_exit_2(files, tmp_path, extra, message):
+    proc = _run(["--refs", str(files["refs"]), "--hyps", f"base={files['base']}", f"good={files['good']}",
+                 "--metrics", "rougeL", *extra], tmp_path)
+    assert proc.returncode == 2 and message in proc.stderr
+
+
+def test_mismatched_case_sets_exit_2(files, tmp_path):
+    short = _write(tmp_path / "short.jsonl", GOOD[:-1])
+    proc = _run(["--refs", str(files["refs"]), "--hyps", f"base={files['base']}", f"short={short}",
+                 "--metrics", "rougeL"], tmp_path)
+    assert proc.returncode == 2
+    assert "system 'short'" in proc.stderr and "'case11'" in proc.stderr
+
+
+def test_one_system_exit_2(files, tmp_path):
+    proc = _run(["--refs", str(files["refs"]), "--hyps", f"base={files['base']}", "--metrics", "rougeL"], tmp_path)
+    assert proc.returncode == 2 and "at least two systems" in proc.stderr
