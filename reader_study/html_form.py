@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import html
 import json
-from importlib import resources
+from pathlib import Path
 
 from reader_study.packet import PacketItem, ReaderPacket
 from reader_study.rubric import Rubric
@@ -27,7 +27,8 @@ CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline
 
 
 def _asset(name: str) -> str:
-    return resources.files("reader_study").joinpath("assets", name).read_text(encoding="utf-8")
+    """Text of a file shipped beside this module (``form.css``, ``form.js``; package data)."""
+    return (Path(__file__).with_name(name)).read_text(encoding="utf-8")
 
 
 def _e(text: str) -> str:
