@@ -85,16 +85,16 @@ class GeneratorModel(nn.Module):
         self.config = config
         self.lm = lm
         self.tokenizer = prepare_tokenizer(tokenizer) if tokenizer is not None else None
-        self.build()
         if not self.train_llm:
             for p in self.lm.parameters():
                 p.requires_grad_(False)
             self.lm.eval()
+        self.build()
 
     # ---- to be provided by subclasses ------------------------------------------------------------------------
 
     def build(self) -> None:
-        """Create the trainable modules (called from ``__init__`` after ``self.lm`` is set)."""
+        """Create the trainable modules (called from ``__init__`` once ``self.lm`` is set, and frozen if it is to be)."""
         raise NotImplementedError
 
     def collate(self, texts: Sequence[str], conditioning: torch.Tensor) -> dict[str, torch.Tensor]:

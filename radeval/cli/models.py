@@ -1,0 +1,49 @@
+"""``radeval models``: list the registered report generators; count a generator's parameters without weights."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from radeval.cli.train import add_setting_arguments, generator_settings
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``models`` subcommand with ``list`` and ``params``."""
+    p = sub.add_parser("models", help="list generators, count their parameters",
+                       description="Registered report generators (bundled and plug-ins).")
+    actions = p.add_subparsers(dest="models_action", metavar="ACTION")
+    lst = actions.add_parser("list", help="registered generator names")
+    lst.add_argument("--json", action="store_true", help="print a JSON list")
+    params = actions.add_parser("params", help="trainable and total parameters, built on the meta device",
+                                description="Builds the generator from an HF config file with no weights.")
+    params.add_argument("name", help="registry name, e.g. rad3d-prefix-v3")
+    params.add_argument("--llm-config", type=Path, required=True, help="HF config.json of the LLM")
+    add_setting_arguments(params)
+    params.add_argument("--json", action="store_true", help='print {"trainable": int, "total": int}')
+    p.set_defaults(handler=run, _parser=p)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handler of ``radeval models``."""
+    from radeval.errors import InputError
+    from radeval.registry import generators, get_generator
+
+    if args.models_action == "list":
+        names = generators.names()
+        print(json.dumps(names) if args.json else "\n".join(names))
+        return 0
+    if args.models_action == "params":
+        cls = get_generator(args.name)
+        if not hasattr(cls, "for_meta"):
+            raise InputError(f"generator {args.name!r} cannot be built on the meta device (no for_meta)")
+        settings = generator_settings(args)
+        counts = cls.for_meta(settings, llm_config=args.llm_config).parameter_counts()
+        if args.json:
+            print(json.dumps(counts.as_dict()))
+        else:
+            print(f"{args.name}: {counts.trainable:,} trainable / {counts.total:,} total parameters")
+        return 0
+    args._parser.print_help()
+    return 2
