@@ -161,7 +161,7 @@ _add("Atelectasis",
      "Atelectasis / atelectatic (subsegmental, plate-like, linear, passive, compressive), including "
      "'fibroatelectasis'; collapse of a lung, lobe or segment.",
      Term(r"\b\w*atelecta\w*"),
-     Term(r"\b(?:lung|lobar|lobe|segmental)\s+collapse\b|\bcollapsed?\s+(?:of\s+the\s+)?(?:lung|lobe|segment)\b"))
+     Term(r"\bcollapsed?\b", requires=r"\b(?:lungs?|lobes?|lobar|segment\w*)\b"))
 
 _add("Lung nodule",
      "Nodule(s), nodular, micronodule(s), granuloma; a mass in a clause about the lung. A nodule in "
@@ -199,6 +199,8 @@ _add("Pleural effusion",
      Term(rf"\bpericardial\s*(?:and|or|/|,|-)\s*pleural\s+{_FLUID}"),
      Term(r"\b(?:effusions?|fluid)\s+(?:in|within|into)\s+(?:the\s+)?(?:(?:right|left|bilateral|both)\s+)?"
           r"(?:pleura\w*|hemithora\w*|pleural\s+spaces?)"),
+     Term(r"\b(?:fluid|effusions?)\b", requires=r"\bpleural\s+(?:spaces?|cavit\w*)|\bhemithora\w*",
+          excludes=r"\bpericardi\w*"),
      Term(r"\b(?:hydrothorax|h(?:a)?emothorax|empyema)\b"),
      Term(r"(?<!pericardial\s)(?<!pericardial-)(?<!joint\s)(?<!articular\s)\beffusions?\b",
           excludes=r"\bpericardi\w*\s+(?:thickening\s+)?(?:and|or|/|-)\s+effusion|\b(?:joint|knee|articular)\b"))

@@ -4,8 +4,8 @@ Scope is the clause (see :mod:`radeval.labeling.sentences`). Within a clause a m
 
 * **negative** when a *pre-negation* cue ("no", "not", "without", "free of", "absence of",
   "negative for", "neither/nor") starts before the mention ends, or a *post-negation* cue
-  ("was not observed", "were not detected", "is absent", "has resolved", "ruled out") starts after
-  the mention starts;
+  ("was not observed", "were not detected", "is not increased", "is absent", "has resolved",
+  "ruled out") ends after the mention starts (it follows or contains the mention);
 * otherwise **uncertain** when an uncertainty cue ("may", "possible", "suspicious for",
   "cannot be excluded", "differential diagnosis", "?") occurs anywhere in the clause;
 * otherwise **positive**.
@@ -143,7 +143,7 @@ def mention_status(cues: ClauseCues, start: int, end: int) -> Status:
     """
     if any(cue_start < end for cue_start, _ in cues.pre):
         return "negative"
-    if any(cue_start >= start for cue_start, _ in cues.post):
+    if any(cue_end > start for _, cue_end in cues.post):
         return "negative"
     if cues.uncertain:
         return "uncertain"

@@ -3,7 +3,7 @@
 The rule-based labeler decides negation and uncertainty within a *clause*, so report text is cut
 twice:
 
-1. **Sentences** end at ``.``, ``!``, ``?`` or a line break. A full stop does not end a sentence
+1. **Sentences** end at ``.``, ``!``, ``?`` (kept, as an uncertainty cue) or a line break. A full stop does not end a sentence
    when it sits inside a number (``4.5 mm``), after a known abbreviation (``e.g.``, ``approx.``,
    ``vs.``, ``Dr.``, ``no.``) or after a single capital letter (``T.``).
 2. **Clauses** split a sentence at strong boundaries (``;``, ``:``, *but*, *however*, *although*,
@@ -90,7 +90,8 @@ def split_sentences(text: str) -> list[Span]:
         text: the report.
 
     Returns:
-        Non-empty sentences (without their final punctuation), in order.
+        Sentences with at least one letter or digit, in order, without their final ``.``/``!``
+        (a final ``?`` is kept: it marks the sentence as uncertain).
 
     Example:
         >>> [s.text for s in split_sentences("A 4.5 mm nodule, e.g. in the lung. No effusion!\\nNormal")]
@@ -101,12 +102,14 @@ def split_sentences(text: str) -> list[Span]:
     for stop in _SENTENCE_END.finditer(text):
         if _is_false_stop(text, stop):
             continue
-        piece = _trimmed(text, start, stop.start())
-        if piece is not None:
+        # A question mark stays with its sentence: it is an uncertainty cue.
+        end = stop.end() if "?" in stop.group() else stop.start()
+        piece = _trimmed(text, start, end)
+        if piece is not None and any(ch.isalnum() for ch in piece.text):
             spans.append(piece)
         start = stop.end()
     tail = _trimmed(text, start, len(text))
-    if tail is not None:
+    if tail is not None and any(ch.isalnum() for ch in tail.text):
         spans.append(tail)
     return spans
 

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from radeval.errors import InputError
-from radeval.labeling.base import resolve_labels
+from radeval.errors import AlignmentError, InputError
+from radeval.labeling.base import LabelTable, ReportLabeler, resolve_labels
+from radeval.labeling.label_csv import case_key
 from radeval.paths import atomic_write_text
 
 #: Candidate thresholds searched by :func:`fit_thresholds` (0.05, 0.10, ..., 0.95).
@@ -152,3 +153,53 @@ def apply_thresholds(probabilities: np.ndarray, thresholds: np.ndarray | float) 
     """``(n, L)`` int8 decisions ``p >= threshold`` (a scalar or one threshold per label)."""
     probs = np.asarray(probabilities, dtype=np.float64)
     return (probs >= np.asarray(thresholds, dtype=np.float64)).astype(np.int8)
+
+
+def truth_for_ids(ids: Sequence[str], table: LabelTable) -> np.ndarray:
+    """Rows of a ground-truth label table for ``ids`` (volume extensions ignored), in that order.
+
+    Raises:
+        AlignmentError: ids without a row, and rows without a report (both listed).
+    """
+    rows = {case_key(i): k for k, i in enumerate(table.ids)}
+    missing = [i for i in ids if case_key(i) not in rows]
+    wanted = {case_key(i) for i in ids}
+    extra = [i for i in table.ids if case_key(i) not in wanted]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} report id(s) have no ground-truth row: {list(missing[:10])}")
+        if extra:
+            parts.append(f"{len(extra)} ground-truth id(s) have no report: {list(extra[:10])}")
+        raise AlignmentError("; ".join(parts), missing=list(missing), extra=list(extra))
+    return table.decisions[[rows[case_key(i)] for i in ids]]
+
+
+def fit_thresholds_on_reports(labeler: ReportLabeler, reports: Mapping[str, str], truth: LabelTable, *,
+                              grid: Sequence[float] = DEFAULT_GRID, source: str = "") -> Thresholds:
+    """Fit per-label thresholds of a probabilistic labeler on validation reports and their labels.
+
+    Args:
+        labeler: a labeler with meaningful :meth:`~ReportLabeler.probabilities` (the transformer one).
+        reports: validation reports, id -> text.
+        truth: their ground-truth labels (e.g. CT-RATE's ``valid_predicted_labels.csv``).
+        grid: candidate thresholds.
+        source: provenance text (default: the ground-truth table's signature).
+
+    Raises:
+        AlignmentError: ids on one side only.
+        InputError: the labeler and the ground truth have different labels.
+    """
+    ids = list(reports)
+    if tuple(truth.labels) != tuple(labeler.labels):
+        truth = LabelTable(truth.ids, labeler.labels, _select(truth, labeler.labels), truth.signature)
+    y = truth_for_ids(ids, truth)
+    probs = labeler.probabilities([reports[i] for i in ids])
+    return fit_thresholds(probs, y, labeler.labels, grid=grid, source=source or truth.signature)
+
+
+def _select(table: LabelTable, labels: Sequence[str]) -> np.ndarray:
+    missing = [n for n in labels if n not in table.labels]
+    if missing:
+        raise InputError(f"the ground truth has no column for label(s) {missing}")
+    return table.decisions[:, [table.labels.index(n) for n in labels]]
