@@ -27,11 +27,14 @@ def _read_text(path: Path) -> str:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path}: file not found") from None
+    # Drop a BOM first so the decoder's error offset indexes ``raw`` itself.
+    start = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
     try:
-        return raw.decode("utf-8-sig")
+        return raw[start:].decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(f"{path}:{line}: not valid UTF-8 (byte {raw[exc.start]:#04x} at offset {exc.start})") from None
+        offset = start + exc.start
+        line = raw[:offset].count(b"\n") + 1
+        raise InputError(f"{path}:{line}: not valid UTF-8 (byte {raw[offset]:#04x} at offset {offset})") from None
 
 
 def detect_format(path: str | Path) -> str:
@@ -48,7 +51,10 @@ def detect_format(path: str | Path) -> str:
 
 def _records_jsonl(path: Path) -> list[tuple[str, dict[str, Any]]]:
     out = []
-    for lineno, line in enumerate(_read_text(path).splitlines(), start=1):
+    # Split at "\n" only: str.splitlines() would also break inside a JSON string at U+2028/U+0085,
+    # which json.dumps(ensure_ascii=False) writes unescaped.
+    for lineno, line in enumerate(_read_text(path).split("\n"), start=1):
+        line = line.removesuffix("\r")
         if not line.strip():
             continue
         try:
@@ -65,12 +71,15 @@ def _records_csv(path: Path) -> list[tuple[str, dict[str, Any]]]:
     text = _read_text(path)
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    out = []
-    for row in reader:
-        # DictReader counts physical lines; quoted multi-line cells keep their own line numbers.
-        out.append((f"{path}:{reader.line_num}", dict(row)))
-    if reader.fieldnames is None:
+    if reader.fieldnames is None:  # reads the header row
         raise InputError(f"{path}: empty CSV (no header row)")
+    out = []
+    end = reader.line_num  # the header's last line
+    for row in reader:
+        # DictReader's line_num is the *last* physical line of the record; a quoted multi-line cell
+        # makes the record span several lines, which the location then shows as a range.
+        start, end = end + 1, reader.line_num
+        out.append((f"{path}:{start}" if start >= end else f"{path}:{start}-{end}", dict(row)))
     return out
 
 
@@ -113,6 +122,13 @@ def _get(record: dict[str, Any], key: str, where: str) -> Any:
     return record[key]
 
 
+def _case_id(record: dict[str, Any], key: str, where: str) -> str:
+    raw_id = _get(record, key, where)
+    if raw_id is None or (isinstance(raw_id, float) and math.isnan(raw_id)) or str(raw_id).strip() == "":
+        raise InputError(f"{where}: empty case id in field {key!r}")
+    return str(raw_id)
+
+
 def read_reports(path: str | Path, *, format: str | None = None, id_field: str | None = None,
                  text_field: str | None = None, name: str = "") -> Predictions:
     """Read an id -> report mapping from a file.
@@ -147,10 +163,7 @@ def read_reports(path: str | Path, *, format: str | None = None, id_field: str |
     pairs: list[tuple[str, str]] = []
     seen: dict[str, str] = {}
     for where, record in _records(p, fmt):
-        raw_id = _get(record, id_key, where)
-        if raw_id is None or (isinstance(raw_id, float) and math.isnan(raw_id)) or str(raw_id).strip() == "":
-            raise InputError(f"{where}: empty case id in field {id_key!r}")
-        cid = str(raw_id)
+        cid = _case_id(record, id_key, where)
         if cid in seen:
             raise AlignmentError(f"{where}: duplicate case id {cid!r} (first at {seen[cid]})", duplicates=[cid])
         seen[cid] = where
@@ -173,7 +186,7 @@ def read_cases(path: str | Path, *, format: str | None = None, id_field: str | N
     cases: list[Case] = []
     seen: dict[str, str] = {}
     for where, record in _records(p, fmt):
-        cid = str(_get(record, id_key, where))
+        cid = _case_id(record, id_key, where)
         if cid in seen:
             raise AlignmentError(f"{where}: duplicate case id {cid!r} (first at {seen[cid]})", duplicates=[cid])
         seen[cid] = where

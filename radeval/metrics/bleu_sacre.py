@@ -116,7 +116,7 @@ class SacreBleu(Metric):
 
     Example:
         >>> m = SacreBleu()
-        >>> m.signature.split("|v:")[0]
+        >>> m.signature.split("|sacrebleu:")[0]
         'bleu_sacre|conv:sacrebleu|nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|norm:none'
     """
 

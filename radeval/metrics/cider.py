@@ -18,7 +18,7 @@ Example:
     >>> m = CiderD()
     >>> refs = ["no pleural effusion .", "the heart is enlarged ."]
     >>> round(m.corpus_score(refs, ["no pleural effusion .", "the heart is big ."]), 4)
-    5.3466
+    6.9792
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ def coco_rouge_l(ref: str, hyp: str, beta: float = BETA) -> float:
     """pycocoevalcap ROUGE-L F of one pair (single reference).
 
     Example:
-        >>> round(coco_rouge_l("no effusion", "no  effusion"), 4)
+        >>> round(coco_rouge_l("no  effusion", "no effusion"), 4)  # ref has a double space
         0.7722
     """
     c = hyp.split(" ")
