@@ -188,9 +188,14 @@ def train_generator(name: str, model_config: Any, embeddings: EmbeddingSet | str
 
     cfg = train_config if isinstance(train_config, TrainConfig) else TrainConfig(**dict(train_config or {}))
     cls = get_generator(name)
-    if not (isinstance(cls, type) and issubclass(cls, GeneratorModel)):
-        raise InputError(f"{name!r} is a plug-in generator without the bundled training interface")
     data, texts, source = load_training_pairs(embeddings, reports)
+    if hasattr(cls, "fit") and not (isinstance(cls, type) and issubclass(cls, GeneratorModel)):
+        start = time.perf_counter()  # a non-neural generator (``dummy``): fit in one go
+        fitted = cls.fit(data.case_ids, data.embeddings, texts, model_config)
+        fitted.save_pretrained(out_dir)
+        return TrainResult(Path(out_dir), name, 1, 0, None, 0, time.perf_counter() - start, ParameterCounts(0, 0))
+    if not (isinstance(cls, type) and issubclass(cls, GeneratorModel)):
+        raise InputError(f"{name!r} is a plug-in generator without a training interface (no fit, not a GeneratorModel)")
     settings = _model_settings(cls, model_config, data)
     out = Path(out_dir)
     accelerator = Accelerator(mixed_precision=_mixed_precision(cfg.mixed_precision),
