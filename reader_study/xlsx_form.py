@@ -10,6 +10,7 @@ as a formula. Document properties carry no information about systems.
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -160,7 +161,7 @@ def read_workbook(path: str | Path, *, criteria: Sequence[str] | None = None) ->
         wb = load_workbook(p, data_only=True, read_only=True)
     except FileNotFoundError:
         raise InputError(f"{p}: file not found") from None
-    except (InvalidFileException, KeyError, OSError, ValueError) as exc:
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise InputError(f"{p}: cannot read as XLSX ({exc})") from None
     if RATINGS_SHEET not in wb.sheetnames:
         raise InputError(f"{p}: no sheet {RATINGS_SHEET!r} (sheets: {', '.join(wb.sheetnames)})")

@@ -85,3 +85,9 @@ def write_form_csv(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture
+def score_rule() -> ScoreRule:
+    """The planted rating rule (see :func:`planted_score`)."""
+    return planted_score
