@@ -37,7 +37,7 @@ def pyradiomics_lungs() -> dict[str, Path]:
     ``~/.cache/radeval-test-data``); the test is skipped only when the package registry is unreachable.
     """
     cache = _test_data_dir()
-    out = {name: cache / "pyradiomics-3.0.1" / f"{name}_image.nrrd" for name in ("lung1", "lung2")}
+    out = {name: cache / "pyradiomics-3.0.1" / "data" / f"{name}_image.nrrd" for name in ("lung1", "lung2")}
     if all(p.is_file() for p in out.values()):
         return out
     sdist = cache / PYRADIOMICS_SDIST
