@@ -134,9 +134,9 @@ def read_volume(path: str | Path) -> Volume:
     Example:
         >>> import tempfile, os, nibabel as nib
         >>> p = os.path.join(tempfile.mkdtemp(), "v.nii.gz")
-        >>> nib.save(nib.Nifti1Image(np.zeros((4, 5, 6), np.int16), np.diag([0.7, 0.7, 1.5, 1])), p)
+        >>> nib.save(nib.Nifti1Image(np.zeros((4, 5, 6), np.int16), np.diag([0.75, 0.75, 1.5, 1])), p)
         >>> v = read_volume(p); v.shape, v.spacing
-        ((4, 5, 6), (0.7, 0.7, 1.5))
+        ((4, 5, 6), (0.75, 0.75, 1.5))
     """
     p = Path(path)
     name = p.name.lower()
