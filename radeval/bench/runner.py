@@ -95,9 +95,13 @@ def _score_systems(suite: Suite, references: Mapping[str, str], predictions: Map
 
 def _significance(suite: Suite, metrics: dict[str, Metric], stats: dict[str, np.ndarray], ids: list[str],
                   system_names: list[str]):
-    """One paired test over all systems × metrics; failing cases are excluded per metric (reported)."""
+    """One paired test over all systems × metrics; failing cases are excluded per metric (reported).
+
+    Metrics are grouped by the set of cases every system could score; each group is tested on its own
+    cases, and the multiple-comparison correction is applied once over all pairs × metrics.
+    """
     from radeval.stats.compare import compare_statistics
-    from radeval.stats.correction import correct
+    from radeval.stats.correction import adjust_pvalues
 
     sig = suite.significance
     excluded: dict[str, list[str]] = {}
@@ -107,26 +111,35 @@ def _significance(suite: Suite, metrics: dict[str, Metric], stats: dict[str, np.
         if not ok.all():
             excluded[name] = [ids[i] for i in np.where(~ok)[0]]
         groups.setdefault(tuple(np.where(ok)[0]), []).append(name)
-    tables, signature = [], ""
+    tables, pairs, signature = [], [], ""
     for rows, names in groups.items():
         idx = list(rows)
         result = compare_statistics(
             {n: stats[n][:, idx, :] for n in names}, {n: metrics[n] for n in names}, system_names,
             baseline=suite.baseline, mode=sig.mode, test=sig.test, resamples=sig.resamples, seed=sig.seed,
-            ci=sig.ci, confidence=sig.confidence, correction="none", alpha=sig.alpha)
+            ci=sig.ci, confidence=sig.confidence, correction="none", alpha=sig.alpha,
+            case_ids=[ids[i] for i in idx])
         tables.append(result.table)
+        pairs.append(result.pairs)
         signature = result.signature
     table = pd.concat(tables, ignore_index=True)
-    mask = table["p"].notna()
-    table["p_corrected"] = np.nan
+    pair_table = pd.concat(pairs, ignore_index=True)
+    mask = pair_table["p"].notna()
+    pair_table["p_corrected"] = np.nan
     if mask.any():
-        table.loc[mask, "p_corrected"] = correct(table.loc[mask, "p"].to_numpy(), method=sig.correction)
+        pair_table.loc[mask, "p_corrected"] = adjust_pvalues(pair_table.loc[mask, "p"].to_numpy(),
+                                                             method=sig.correction)
+    pair_table["significant"] = pair_table["p_corrected"].fillna(1.0) < sig.alpha
+    corrected = {(r.system_b, r.metric): r.p_corrected for r in pair_table.itertuples()
+                 if r.system_a == suite.baseline}
+    table["p_corrected"] = [corrected.get((r.system, r.metric), np.nan) for r in table.itertuples()]
     table["significant"] = table["p_corrected"].fillna(1.0) < sig.alpha
     signature = signature.replace("correction:none", f"correction:{sig.correction}")
-    order = {m: i for i, m in enumerate(stats)}
-    table = table.sort_values(by=["metric", "system"], key=lambda col: col.map(order) if col.name == "metric"
-                              else col.map({s: i for i, s in enumerate(system_names)})).reset_index(drop=True)
-    return table, signature, excluded
+    metric_order = {m: i for i, m in enumerate(stats)}
+    system_order = {s: i for i, s in enumerate(system_names)}
+    table = table.assign(_m=table["metric"].map(metric_order), _s=table["system"].map(system_order))
+    table = table.sort_values(["_m", "_s"]).drop(columns=["_m", "_s"]).reset_index(drop=True)
+    return table, pair_table, signature, excluded
 
 
 def _per_sample(ids: list[str], system_names: list[str], metrics: dict[str, Metric],
@@ -171,30 +184,6 @@ def _metric_bars(board: Leaderboard, path: Path) -> None:
     tmp.replace(path)
 
 
-def _forest(table: pd.DataFrame, baseline: str | None, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    rows = table[table["system"] != baseline].dropna(subset=["delta"])
-    fig, ax = plt.subplots(figsize=(7, 0.32 * max(len(rows), 3) + 1.2))
-    y = np.arange(len(rows))[::-1]
-    lo = rows["delta"].to_numpy(dtype=float) - rows["delta_ci_low"].to_numpy(dtype=float)
-    hi = rows["delta_ci_high"].to_numpy(dtype=float) - rows["delta"].to_numpy(dtype=float)
-    colors = ["#1a7f37" if s else "#57606a" for s in rows["significant"]]
-    ax.errorbar(rows["delta"], y, xerr=[lo, hi], fmt="none", ecolor=colors, capsize=3)
-    ax.scatter(rows["delta"], y, c=colors, zorder=3)
-    ax.axvline(0, color="#cf222e", lw=0.8)
-    ax.set_yticks(y, [f"{s} · {m}" for s, m in zip(rows["system"], rows["metric"])], fontsize=7)
-    ax.set_xlabel(f"Δ vs {baseline} (95% CI)")
-    fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
-
-
 def run_suite(suite: Suite, *, quiet: bool = False, cache: StatisticsCache | None = None) -> BenchResult:
     """Run a validated suite and write every output into ``suite.output_dir``.
 
@@ -228,7 +217,7 @@ def run_suite(suite: Suite, *, quiet: bool = False, cache: StatisticsCache | Non
     if not metrics:
         raise InputError(f"{suite.name}: no metric could be computed: " + "; ".join(f"{k}: {v}" for k, v in unavailable.items()))
     with manifest.stage("significance"):
-        table, signature, excluded = _significance(suite, metrics, stats, ids, system_names)
+        table, pair_table, signature, excluded = _significance(suite, metrics, stats, ids, system_names)
     failures = [f"{m}: system {s!r}: case {ids[i]!r}: {reason}"
                 for m, per in errors.items() for s, errs in per.items() for i, reason in sorted(errs.items())]
     board = Leaderboard(
@@ -244,10 +233,15 @@ def run_suite(suite: Suite, *, quiet: bool = False, cache: StatisticsCache | Non
         for name, text in (("leaderboard.md", leaderboard_markdown(board)), ("leaderboard.csv", leaderboard_csv(board)),
                            ("leaderboard.html", leaderboard_html(board)),
                            ("significance.md", significance_markdown(board, excluded=excluded)),
-                           ("per_sample.csv", per_sample.to_csv(index=False))):
+                           ("per_sample.csv", per_sample.to_csv(index=False)),
+                           ("pairs.csv", pair_table.to_csv(index=False))):
             atomic_write_text(out / name, text)
             files.append(out / name)
-        _forest(board.table, suite.baseline, out / "forest.png")
+        from radeval.stats.forest_plot import draw_forest_plot
+
+        tmp_png = out / ".forest.png.tmp.png"
+        draw_forest_plot(pair_table, tmp_png, title=signature)
+        tmp_png.replace(out / "forest.png")
         _metric_bars(board, out / "metrics.png")
         files += [out / "forest.png", out / "metrics.png"]
         if failures:

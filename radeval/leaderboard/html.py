@@ -70,8 +70,10 @@ def leaderboard_html(board: Leaderboard) -> str:
     out.append("</tr></thead><tbody>")
     for system in board.systems:
         is_base = system == board.baseline
-        out.append(f'<tr data-system="{escape(system)}"{" class=\"baseline\"" if is_base else ""}>'
-                   f'<td data-value="{escape(system)}">{escape(system)}{" (baseline)" if is_base else ""}</td>')
+        row_class = ' class="baseline"' if is_base else ""
+        suffix = " (baseline)" if is_base else ""
+        out.append(f'<tr data-system="{escape(system)}"{row_class}>'
+                   f'<td data-value="{escape(system)}">{escape(system)}{suffix}</td>')
         for metric in board.metrics:
             row = board.cell(system, metric)
             if row is None:
