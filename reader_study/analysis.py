@@ -77,7 +77,7 @@ def _check(frame: pd.DataFrame, rubric: Rubric) -> pd.DataFrame:
     if bad.any():
         row = df[bad].iloc[0]
         raise InputError(f"case {row['case_id']!r}, system {row['system']!r}, reader {row['reader']!r}: "
-                         f"score {row['score']!r} is not on the scale {rubric.minimum}-{rubric.maximum}")
+                         f"score {row['score']} is not on the scale {rubric.minimum}-{rubric.maximum}")
     dup = df.duplicated(["case_id", "system", "reader", "criterion"], keep=False)
     if dup.any():
         row = df[dup].iloc[0]

@@ -131,11 +131,14 @@ def _strata(ids: Sequence[str], stratify_by: str | Sequence[str] | Mapping[str, 
     return out
 
 
-def _prepare_dir(out_dir: Path, key_path: Path, overwrite: bool) -> None:
+def _check_key_outside(out_dir: Path, key_path: Path) -> None:
     out_res, key_res = out_dir.resolve(), key_path.resolve()
     if key_res == out_res or out_res in key_res.parents:
         raise InputError(f"key_path {key_path} lies inside the packet folder {out_dir}; "
                          "the key must stay outside the packet")
+
+
+def _prepare_dir(out_dir: Path, overwrite: bool) -> None:
     if out_dir.exists() and any(out_dir.iterdir()):
         manifest = out_dir / "manifest.json"
         if not overwrite:
@@ -200,6 +203,9 @@ def export_packet(references: Mapping[str, str] | Iterable[Case], systems: Mappi
         AlignmentError: a system that does not cover the references' cases (named).
     """
     rubric = rubric or default_rubric()
+    out = Path(out_dir)
+    key_file = Path(key_path)
+    _check_key_outside(out, key_file)
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
         raise InputError(f"formats {list(formats)}: expected a non-empty subset of {', '.join(FORMATS)}")
@@ -216,9 +222,7 @@ def export_packet(references: Mapping[str, str] | Iterable[Case], systems: Mappi
     ids = list(refs)
     strata = _strata(ids, stratify_by, meta) if stratify_by is not None else {}
     case_ids = sample_cases(ids, n=n, seed=seed, strata=strata or None)
-    out = Path(out_dir)
-    key_file = Path(key_path)
-    _prepare_dir(out, key_file, overwrite)
+    _prepare_dir(out, overwrite)
     bseed = new_blinding_seed() if blinding_seed is None else int(blinding_seed)
     packet = build_packet(refs, systems, case_ids=case_ids, readers=reader_ids, rubric=rubric,
                           show_reference=show_reference, blinding_seed=bseed)
