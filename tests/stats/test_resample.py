@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from radeval.stats.resample import (
-    CHUNK_BYTES, bootstrap_indices, chunk_rows, counts_from_indices, iter_bootstrap_counts,
+    CHUNK_BYTES, bootstrap_indices, chunk_rows, counts_from_indices, exact_in_float32, iter_bootstrap_counts,
     iter_bootstrap_indices, iter_swap_masks, make_rng, resampled_sums, swap_masks,
 )
 
@@ -76,3 +76,19 @@ def test_no_seed_draws_fresh_entropy():
     assert not np.array_equal(a, b)
     # 0 is a real seed (sacreBLEU would silently treat it as "unseeded")
     np.testing.assert_array_equal(bootstrap_indices(50, 3, seed=0), bootstrap_indices(50, 3, seed=0))
+
+
+def test_float32_path_is_exact_and_only_for_safe_columns():
+    rng = np.random.default_rng(2)
+    n = 500
+    ints = rng.integers(0, 60, size=(n, 3)).astype(np.float64)
+    big = np.full((n, 1), 40_000.0)                  # n × 40,000 > 2**24: must stay float64
+    floats = rng.random((n, 2))
+    cols = np.hstack([ints, big, floats])
+    assert exact_in_float32(cols, n).tolist() == [True, True, True, False, False, False]
+    idx = bootstrap_indices(n, 200, seed=3)
+    sums = resampled_sums(cols, iter_bootstrap_counts(n, 200, make_rng(3)))
+    np.testing.assert_array_equal(sums[:, :4], cols[idx].sum(axis=1)[:, :4])
+    np.testing.assert_allclose(sums[:, 4:], cols[idx].sum(axis=1)[:, 4:], rtol=1e-13)
+    w64 = counts_from_indices(idx, n)
+    np.testing.assert_array_equal(sums[:, 4:], w64 @ floats)  # float columns: a float64 product
