@@ -49,6 +49,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "--ground-truth and write them here")
     p.add_argument("--zero-division", type=float, default=0.0, choices=[0.0, 1.0],
                    help="F1 of a label with no positives on either side (default 0)")
+    p.add_argument("--explain", action="store_true",
+                   help="rules: print every label mention found (id, label, status, words) to stdout")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--rules", action="store_true", help="print the rule-based labeler's lexicon rules and exit")
     p.set_defaults(handler=run)
 
@@ -71,6 +74,9 @@ def _labeler_options(args: argparse.Namespace) -> dict[str, object]:
         return options
     if args.uncertain is not None:
         raise InputError("--uncertain applies to --labeler rules only")
+    if args.explain:
+        raise InputError("--explain applies to --labeler rules only")
+    options["progress"] = not args.quiet
     for key, value in transformer_only.items():
         if value is None:
             continue
@@ -116,6 +122,10 @@ def run(args: argparse.Namespace) -> int:
         shown = ", ".join(repr(i) for i in table.empty_ids[:10])
         more = f" (+{len(table.empty_ids) - 10} more)" if len(table.empty_ids) > 10 else ""
         print(f"note: {len(table.empty_ids)} empty report(s) labelled all-negative: {shown}{more}", file=sys.stderr)
+    if args.explain:
+        for rid, text in reports.items():
+            for m in labeler.annotate(text):  # type: ignore[attr-defined]
+                print(f"{rid}\t{m.label}\t{m.status}\t{m.text}")
     if args.out is not None:
         write_label_csv(args.out, table)
         print(f"labelled {len(table.ids)} report(s) with {table.signature} -> {args.out}", file=sys.stderr)

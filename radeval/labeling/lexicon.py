@@ -83,6 +83,8 @@ _NON_LUNG_ORGAN = (
     r"pancrea\w*|bones?|osseous|vertebra\w*|skin|subcutaneous)\b"
 )
 _FLUID = r"(?:effusions?|fluid|collections?)"
+#: A lymph-node size of 10 mm / 1 cm or more.
+_NODE_SIZE = r"(?<![\d.,])(?:[1-9]\d(?:[.,]\d+)?\s*mm|[1-9](?:[.,]\d+)?\s*cm)\b"
 
 LEXICON: dict[str, LabelEntry] = {}
 
@@ -144,12 +146,14 @@ _add("Hiatal hernia",
 
 _add("Lymphadenopathy",
      "Lymphadenopathy/adenopathy/'LAP', or lymph nodes in a clause saying pathological size, "
-     "enlarged, conglomerate or bulky. 'Non-pathological', millimetric, subcentimetric or reactive "
-     "nodes are not lymphadenopathy.",
+     "enlarged, conglomerate or bulky, or giving a short axis of 10 mm (1 cm) or more. "
+     "'Non-pathological', millimetric, subcentimetric or reactive nodes are not lymphadenopathy.",
      Term(r"\b(?:lymph)?adenopath\w*|\bLAPs?\b"),
      Term(r"\blymph\s*nodes?\b|\bnodal\b",
           requires=r"(?<!non-)(?<!non\s)\bpatholog\w*|\benlarge\w*|\bconglomerat\w*|\bbulky\b",
-          excludes=r"\bnon-?\s?patholog\w*|\b(?:millimetric|subcentimetric|sub-centimetric|reactive)\b"))
+          excludes=r"\bnon-?\s?patholog\w*|\b(?:millimetric|subcentimetric|sub-centimetric|reactive)\b"),
+     Term(r"\blymph\s*nodes?\b", requires=rf"\bshort[\s-]+axis\b.*?{_NODE_SIZE}|{_NODE_SIZE}.*?\bshort[\s-]+axis\b",
+          excludes=r"\bnon-?\s?patholog\w*"))
 
 _add("Emphysema",
      "Emphysema / emphysematous (centrilobular, paraseptal, panlobular, bullous) and bullae; "
@@ -218,8 +222,9 @@ _add("Peribronchial thickening",
      Term(r"\bperibronch\w*\s+cuffing\b"))
 
 _add("Consolidation",
-     "Consolidation / consolidated / consolidative areas; air bronchograms.",
-     Term(r"\bconsolidat\w*"),
+     "Consolidation / consolidated / consolidative areas; air bronchograms. A consolidated (healed) "
+     "fracture is not lung consolidation.",
+     Term(r"\bconsolidat\w*", excludes=r"\b(?:fractur\w*|callus|ribs?|bones?|osseous|vertebra\w*|clavicle)\b"),
      Term(r"\bair[\s-]*bronchograms?\b"))
 
 _add("Bronchiectasis",

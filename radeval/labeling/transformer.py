@@ -45,6 +45,7 @@ class TransformerLabeler(ReportLabeler):
         batch_size: reports per forward pass.
         max_length: tokens per report (longer reports are truncated).
         device: a torch device string.
+        progress: show a tqdm bar over batches.
 
     Raises:
         InputError: a threshold outside (0, 1], a bad batch size.
@@ -59,7 +60,7 @@ class TransformerLabeler(ReportLabeler):
 
     def __init__(self, model: str | os.PathLike[str] = DEFAULT_MODEL, *, labels: str | Sequence[str] = "ct-rate",
                  threshold: float | Thresholds | str | os.PathLike[str] = 0.5, batch_size: int = 16,
-                 max_length: int = 512, device: str = "cpu") -> None:
+                 max_length: int = 512, device: str = "cpu", progress: bool = False) -> None:
         super().__init__(labels)
         self.model_name = os.fspath(model)
         if isinstance(threshold, (str, os.PathLike)):
@@ -78,6 +79,7 @@ class TransformerLabeler(ReportLabeler):
         self.batch_size = int(batch_size)
         self.max_length = int(max_length)
         self.device = device
+        self.progress = progress
         self._loaded: tuple[Any, Any, list[int]] | None = None
 
     @property
@@ -140,8 +142,11 @@ class TransformerLabeler(ReportLabeler):
 
         tokenizer, model, columns = self._load()
         index = torch.as_tensor(columns, dtype=torch.long)
+        from tqdm.auto import tqdm
+
+        starts = range(0, len(todo), self.batch_size)
         with torch.inference_mode():
-            for start in range(0, len(todo), self.batch_size):
+            for start in tqdm(starts, desc="labelling", unit="batch", disable=not self.progress):
                 rows = todo[start:start + self.batch_size]
                 batch = tokenizer([items[i] for i in rows], padding=True, truncation=True,
                                   max_length=self.max_length, return_tensors="pt")

@@ -123,3 +123,11 @@ def test_transformer_fit_thresholds_then_use_them(tmp_path: Path, capsys: pytest
                  "--threshold", str(thr), "--out", str(out)]) == 0
     assert "thr:tuned-" in capsys.readouterr().err
     assert read_label_csv(out).decisions.shape == (6, 18)
+
+
+def test_explain_lists_mentions(reports: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["label", "--reports", str(reports), "--explain", "--out", str(reports.with_suffix(".csv"))]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "valid_1_a_1\tCardiomegaly\tpositive\tCardiomegaly" in lines
+    assert "valid_1_a_1\tPleural effusion\tnegative\tpleural effusion" in lines
+    assert "valid_3_a_1\tPleural effusion\tuncertain\tpleural effusion" in lines

@@ -49,6 +49,8 @@ POSITIVE: dict[str, list[str]] = {
         "Mediastinal and bilateral hilar lymphadenopathy is observed.",
         "Enlarged lymph nodes are observed in the right paratracheal region.",
         "Conglomerate lymph nodes were detected in the subcarinal area.",
+        "Lymph nodes with a short axis of 15 mm were observed in the mediastinum.",
+        "A lymph node measuring 1.2 cm in short axis is seen in the right hilum.",
     ],
     "Emphysema": [
         "Centrilobular and paraseptal emphysematous changes are observed in both lungs.",
@@ -131,6 +133,8 @@ NEGATIVE: dict[str, list[str]] = {
         "No lymph node was observed in mediastinal and bilateral hilar pathological size and appearance.",
         "Millimetric lymph nodes are observed in the mediastinum.",
         "Lymph nodes in non-pathological size are seen in the mediastinum.",
+        "A lymph node measuring 0.8 cm in short axis is seen in the right hilum.",
+        "Lymph nodes with a short axis of 7 mm were observed in the mediastinum.",
         "No mediastinal lymphadenopathy.",
     ],
     "Emphysema": ["Subcutaneous emphysema is observed in the right chest wall.", "No emphysema was detected."],
@@ -149,6 +153,7 @@ NEGATIVE: dict[str, list[str]] = {
     "Peribronchial thickening": ["No significant tumoral wall thickening was detected in the esophagus.",
                                  "Peribronchial thickening was not observed."],
     "Consolidation": ["No consolidation was detected.", "Lung parenchyma is free of consolidation.",
+                      "A consolidated fracture of the left 6th rib is observed.",
                       "There is ground glass opacity without consolidation."],
     "Bronchiectasis": ["Trachea and both main bronchi are in the midline and no obstructive pathology is observed "
                        "in the lumen.", "No bronchiectasis was detected."],
