@@ -379,13 +379,16 @@ def _entities(words: list[str], ner: list[tuple[int, int, str]],
 
     A relation whose object span is not a predicted entity is dropped, as upstream does.
     """
-    spans = [(s, e) for s, e, _ in ner]
+    key_of: dict[tuple[int, int], str] = {}
+    for n, (s, e, _) in enumerate(ner):
+        key_of.setdefault((s, e), str(n + 1))
+    by_subject: dict[tuple[int, int], list[list[str]]] = {}
+    for s1, e1, s2, e2, rel_label in relations:
+        target = key_of.get((s2, e2))
+        if target is not None:
+            by_subject.setdefault((s1, e1), []).append([rel_label, target])
     out: dict[str, dict[str, Any]] = {}
     for n, (s, e, label) in enumerate(ner):
-        rels = []
-        for s1, e1, s2, e2, rel_label in relations:
-            if (s1, e1) == (s, e) and (s2, e2) in spans:
-                rels.append([rel_label, str(spans.index((s2, e2)) + 1)])
         out[str(n + 1)] = {"tokens": " ".join(words[s:e + 1]), "label": label, "start_ix": s, "end_ix": e,
-                           "relations": rels}
+                           "relations": list(by_subject.get((s, e), []))}
     return out
