@@ -115,3 +115,29 @@ def test_mismatched_case_sets_exit_2(files, tmp_path):
 def test_one_system_exit_2(files, tmp_path):
     proc = _run(["--refs", str(files["refs"]), "--hyps", f"base={files['base']}", "--metrics", "rougeL"], tmp_path)
     assert proc.returncode == 2 and "at least two systems" in proc.stderr
+
+
+def test_equals_sacrebleu_cli_paired_bs(tmp_path):
+    """``radeval compare`` vs ``sacrebleu REF -i BASE SYS --paired-bs`` on the same files, seed and B."""
+    mixed = [g if i % 4 == 1 else b for i, (g, b) in enumerate(zip(GOOD, BASE))]  # a close race: p ≈ 0.09
+    texts = {"refs": REFS, "base": BASE, "mixed": mixed}
+    plain = {k: tmp_path / f"{k}.txt" for k in texts}
+    for key, path in plain.items():
+        path.write_text("\n".join(texts[key]) + "\n", encoding="utf-8")
+    env = {**os.environ, "SACREBLEU_SEED": "12345"}
+    sb = subprocess.run([sys.executable, "-m", "sacrebleu", str(plain["refs"]), "-i", str(plain["base"]),
+                         str(plain["mixed"]), "--paired-bs", "--paired-bs-n", "1000", "-tok", "none", "-f", "json"],
+                        capture_output=True, text=True, env=env, timeout=300)
+    assert sb.returncode == 0, sb.stderr
+    theirs = json.loads(sb.stdout)[1]["BLEU"]
+    jsonl = {k: _write(tmp_path / f"{k}.jsonl", v) for k, v in texts.items()}
+    proc = _run(["--refs", str(jsonl["refs"]), "--hyps", f"base={jsonl['base']}", f"mixed={jsonl['mixed']}",
+                 "--metrics", "bleu_sacre", "--metric-option", "bleu_sacre.tokenize=none", "--resamples", "1000",
+                 "--ci", "sacrebleu", "--correction", "none", "--json", "--quiet"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    ours = json.loads(proc.stdout)[1]
+    assert 0.01 < theirs["p_value"] < 1
+    assert ours["p"] == theirs["p_value"]
+    assert ours["score"] == pytest.approx(theirs["score"], rel=1e-12)
+    # sacreBLEU rounds resampled n-gram precisions to float32 under numpy >= 2: half-widths agree to ~1e-7
+    assert 0.5 * (ours["ci_high"] - ours["ci_low"]) == pytest.approx(theirs["ci"], rel=1e-5)
