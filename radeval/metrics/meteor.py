@@ -145,6 +145,14 @@ class _MeteorProcess:
     def alive(self) -> bool:
         return self.popen.poll() is None
 
+    def exited(self, timeout: float) -> bool:
+        """Whether the process ends within ``timeout`` seconds."""
+        try:
+            self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
     def stderr_tail(self, limit: int = 2000) -> str:
         self.stderr.seek(0)
         text = self.stderr.read().decode("utf-8", "replace")
@@ -153,14 +161,16 @@ class _MeteorProcess:
 
     def score_lines(self, lines: list[str]) -> list[str]:
         """Send ``lines`` (one per sample) and return the jar's reply to each, in order."""
-        assert self.popen.stdin is not None and self.popen.stdout is not None
+        stdin, stdout = self.popen.stdin, self.popen.stdout
+        if stdin is None or stdout is None:  # pragma: no cover - both are pipes by construction
+            raise MeteorError("the Meteor process has no stdin/stdout pipes")
         payload = "".join(line + "\n" for line in lines).encode("utf-8")
         failure: list[BaseException] = []
 
         def write() -> None:
             try:
-                self.popen.stdin.write(payload)  # type: ignore[union-attr]
-                self.popen.stdin.flush()  # type: ignore[union-attr]
+                stdin.write(payload)
+                stdin.flush()
             except (BrokenPipeError, OSError) as exc:  # the reader reports the dead process
                 failure.append(exc)
 
@@ -168,11 +178,14 @@ class _MeteorProcess:
         writer.start()
         replies = []
         for i in range(len(lines)):
-            raw = self.popen.stdout.readline()
+            raw = stdout.readline()
             if not raw:
                 writer.join(timeout=5)
+                self.popen.wait(timeout=30)
+                wrote = f"; writing failed: {failure[0]!r}" if failure else ""
+                said = " / ".join(replies[-3:])
                 raise MeteorError(f"the Meteor process stopped after {i} of {len(lines)} samples "
-                                  f"(exit code {self.popen.poll()}): {self.stderr_tail()}")
+                                  f"(exit code {self.popen.poll()}{wrote}): {said} {self.stderr_tail()}".rstrip())
             replies.append(raw.decode("utf-8", "replace").strip())
         writer.join()
         return replies
@@ -277,7 +290,26 @@ class Meteor(Metric):
             return out
         lines = [f"SCORE ||| {sanitize(r)} ||| {sanitize(h)}" for r, h in zip(refs, hyps)]
         with self._lock:
-            replies = self._ensure_process().score_lines(lines)
+            proc = self._ensure_process()
+            replies = proc.score_lines(lines)
+        rows = self._parse(replies, out)
+        if rows < len(replies) and proc.exited(timeout=2.0):
+            # Lines that were not statistics came from a dying JVM (e.g. "Error occurred during
+            # initialization of VM"), not from the jar: nothing it answered can be trusted.
+            bad = next(iter(self.last_errors.values()))
+            tail = proc.stderr_tail()
+            self.close()
+            raise MeteorError(f"the Meteor process exited (code {proc.popen.returncode}): {bad}"
+                              + (f"; {tail}" if tail else ""))
+        return out
+
+    def _parse(self, replies: list[str], out: np.ndarray) -> int:
+        """Fill ``out`` with the parsed replies; record the others in :attr:`last_errors`.
+
+        Returns:
+            the number of replies that were valid statistics.
+        """
+        valid = 0
         for i, reply in enumerate(replies):
             parts = reply.split()
             try:
@@ -291,7 +323,8 @@ class Meteor(Metric):
             if row[TEST_MATCHED] == row[0] and row[REF_MATCHED] == row[1] and row[CHUNKS] == 1:
                 row[CHUNKS] = 0.0  # a perfect segment adds no chunks to the pooled statistics
             out[i] = row
-        return out
+            valid += 1
+        return valid
 
     def aggregate(self, stats: np.ndarray) -> np.ndarray | float:
         out = meteor_from_stats(stats)

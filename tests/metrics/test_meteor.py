@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from radeval.errors import MissingDependencyError
-from radeval.metrics.meteor import CHUNKS, JAVA_TOOL_OPTIONS, Meteor, meteor_from_stats, sanitize
+from radeval.metrics.meteor import CHUNKS, JAVA_TOOL_OPTIONS, Meteor, MeteorError, meteor_from_stats, sanitize
 from radeval.metrics.scoring import score
 
 pytestmark = [pytest.mark.java, pytest.mark.skipif(shutil.which("java") is None, reason="needs a Java runtime")]
@@ -148,6 +148,14 @@ def test_missing_java_is_a_clear_error() -> None:
     m = Meteor(java="/nonexistent/java")
     with pytest.raises(MissingDependencyError, match="Java runtime.*'/nonexistent/java' was not found"):
         m.statistics(["a"], ["a"])
+
+
+def test_a_jvm_that_cannot_start_is_reported_with_its_stderr() -> None:
+    m = Meteor(memory="1k")  # below the JVM's minimum heap: java prints two lines to stdout and exits
+    for n in (1, 2, 3):  # fewer, as many and more samples than the JVM's error lines
+        with pytest.raises(MeteorError, match=r"Meteor process (exited|stopped).*(heap|initialization of VM)"):
+            m.statistics(["a"] * n, ["a"] * n)
+    m.close()
 
 
 def test_close_stops_the_process() -> None:
