@@ -1,7 +1,19 @@
 """Blinded reader studies: rubric, packet export, ingest + validation, unblinding, analysis.
 
+The workflow (Python API, or ``radeval reader-study export|ingest|analyze``):
+
+1. :func:`export_packet` samples cases (seeded, optionally stratified), gives every system's report
+   an opaque item id, shuffles per case and per reader, and writes the packet (offline HTML form and
+   XLSX per reader, REDCap dictionary + import template) plus the unblinding key outside it.
+2. Readers return the form's CSV/JSON, the filled XLSX, or a REDCap export.
+3. :func:`ingest` validates those files against the key (out-of-range, missing, duplicate, unknown
+   item/reader, other packet) and keeps every usable score; each problem names file:row, reader, item.
+4. :func:`analyze` unblinds and computes means with bootstrap CIs, % difference vs the baseline,
+   Wilcoxon signed-rank tests with Holm correction, and agreement (weighted κ, ICC(2,1),
+   Krippendorff's α); :func:`write_report` writes Markdown, HTML, CSV tables and a PNG plot.
+
 Floor 3 of radeval-ct: imports only ``radeval`` floors 1–2. Heavy pieces (openpyxl, matplotlib,
-krippendorff) load on first use.
+scipy) load on first use.
 
 Example:
     >>> from reader_study import default_rubric

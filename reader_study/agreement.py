@@ -120,7 +120,7 @@ def icc_2_1(ratings: np.ndarray, *, confidence: float = 0.95) -> ICCResult:
         return ICCResult(math.nan, math.nan, math.nan, n, k, msr, msc, mse)
     icc = (msr - mse) / denominator
     lo = hi = math.nan
-    if 0.0 < icc < 1.0 and mse > 0.0:
+    if icc < 1.0 and mse > 0.0:
         alpha = 1.0 - confidence
         a = k * icc / (n * (1.0 - icc))
         b = 1.0 + k * icc * (n - 1) / (n * (1.0 - icc))
@@ -128,8 +128,9 @@ def icc_2_1(ratings: np.ndarray, *, confidence: float = 0.95) -> ICCResult:
         f_low = f_dist.ppf(1.0 - alpha / 2, n - 1, v)
         f_high = f_dist.ppf(1.0 - alpha / 2, v, n - 1)
         spread = k * msc + (k * n - k - n) * mse
-        lo = n * (msr - f_low * mse) / (f_low * spread + n * msr)
-        hi = n * (f_high * msr - mse) / (spread + n * f_high * msr)
+        if math.isfinite(v) and v > 0:
+            lo = n * (msr - f_low * mse) / (f_low * spread + n * msr)
+            hi = n * (f_high * msr - mse) / (spread + n * f_high * msr)
     return ICCResult(float(icc), float(lo), float(hi), n, k, msr, msc, mse)
 
 

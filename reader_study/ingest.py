@@ -44,7 +44,7 @@ import pandas as pd
 
 from radeval.errors import InputError
 from reader_study.key import StudyKey, read_key
-from reader_study.rating_files import read_rating_file
+from reader_study.rating_files import label_aliases, read_rating_file
 from reader_study.records import RawRating
 from reader_study.rubric import Rubric
 
@@ -198,7 +198,7 @@ def ingest(key: StudyKey | str | Path, files: Sequence[str | Path]) -> IngestRes
     paths = [Path(f) for f in files]
     for path in paths:
         try:
-            rf = read_rating_file(path, criteria=criteria)
+            rf = read_rating_file(path, criteria=criteria, aliases=label_aliases(rubric))
         except InputError as exc:
             problems.append(Problem("unreadable", "error", str(exc), source=str(path)))
             continue

@@ -8,7 +8,7 @@ Recognised files (by extension, then by columns):
   row: ``item_id, reader, criterion, score[, packet_sha256, comment]``), e.g. ``radeval
   reader-study ingest --out`` output.
 * ``.csv`` / ``.tsv`` with ``record_id`` or ``redcap_*`` columns — a REDCap export of the
-  ``report_rating`` instrument (raw values or labels).
+  ``report_rating`` instrument (raw values or labels; variable names or field labels as headings).
 * any other ``.csv`` / ``.tsv`` — the HTML form's CSV download (one row per report).
 
 Every row becomes a :class:`~reader_study.records.RawRating` carrying ``file:row``; validation
@@ -20,19 +20,37 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from radeval.errors import InputError
 from reader_study.records import RatingFile, RawRating
+from reader_study.rubric import Rubric
 
 #: Columns of wide rating files that are not criteria.
 BOOKKEEPING_COLUMNS = frozenset({"packet_sha256", "reader", "item_id", "comment", "saved_at", "record_id",
                                  "case_number", "reference_report", "generated_report"})
 
+#: Headings REDCap gives its own columns in a "labels" export -> their variable names.
+REDCAP_SYSTEM_LABELS = {
+    "Data Access Group": "redcap_data_access_group", "Event Name": "redcap_event_name",
+    "Repeat Instrument": "redcap_repeat_instrument", "Repeat Instance": "redcap_repeat_instance",
+    "Survey Identifier": "redcap_survey_identifier", "Survey Timestamp": "report_rating_timestamp",
+    "Complete?": "report_rating_complete",
+}
+
 #: ``format`` field of the HTML form's JSON download.
 FORM_JSON_FORMAT = "radeval-reader-study-ratings"
+
+
+def label_aliases(rubric: Rubric) -> dict[str, str]:
+    """Column headings of a REDCap "labels" export (field labels) -> field names."""
+    from reader_study.redcap import field_labels
+
+    out = {label: name for name, label in field_labels(rubric).items()}
+    out.update(REDCAP_SYSTEM_LABELS)
+    return out
 
 
 def _read_text(path: Path) -> str:
@@ -58,13 +76,15 @@ def _opt(value: Any) -> str | None:
     return text or None
 
 
-def _read_csv(path: Path, criteria: Sequence[str]) -> RatingFile:
+def _read_csv(path: Path, criteria: Sequence[str], aliases: Mapping[str, str]) -> RatingFile:
     text = _read_text(path)
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [h.strip() for h in (reader.fieldnames or [])]
     if not header:
         raise InputError(f"{path}: empty file (no header row)")
+    if "item_id" not in header:  # e.g. a REDCap export with field labels as column headings
+        header = [aliases.get(h, h) for h in header]
     reader.fieldnames = header
     if "item_id" not in header:
         raise InputError(f"{path}: no 'item_id' column (columns: {', '.join(header)})")
@@ -125,12 +145,15 @@ def _read_form_json(path: Path, criteria: Sequence[str]) -> RatingFile:
     return RatingFile(path=path, format="form-json", rows=tuple(rows), problems=tuple(notes))
 
 
-def read_rating_file(path: str | Path, *, criteria: Sequence[str]) -> RatingFile:
+def read_rating_file(path: str | Path, *, criteria: Sequence[str],
+                     aliases: Mapping[str, str] | None = None) -> RatingFile:
     """Read one rating file (format recognised as described in the module docstring).
 
     Args:
         path: the file.
         criteria: the rubric's criterion ids (the score columns to read).
+        aliases: column heading -> field name, used when a CSV has no ``item_id`` column (a REDCap
+            export with labels as headings); see :func:`label_aliases`.
 
     Raises:
         InputError: unreadable or unrecognised file, naming it.
@@ -144,5 +167,5 @@ def read_rating_file(path: str | Path, *, criteria: Sequence[str]) -> RatingFile
     if suffix == ".json":
         return _read_form_json(p, criteria)
     if suffix in {".csv", ".tsv"}:
-        return _read_csv(p, criteria)
+        return _read_csv(p, criteria, aliases or {})
     raise InputError(f"{p}: unknown rating file type {suffix!r}; expected .csv, .tsv, .json or .xlsx")

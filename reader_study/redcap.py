@@ -36,6 +36,17 @@ def _csv(rows: list[list[object]]) -> str:
     return buf.getvalue()
 
 
+def field_labels(rubric: Rubric) -> dict[str, str]:
+    """Variable name -> field label of every field in the instrument."""
+    labels = {"record_id": "Record ID", "reader": "Reader", "item_id": "Report ID", "packet_sha256": "Packet",
+              "case_number": "Case", "reference_report": "Reference report (ground truth)",
+              "generated_report": "Report to rate"}
+    for c in rubric.criteria:
+        labels[c.id] = c.name + (f" \u2014 {c.description}" if c.description else "")
+    labels["comment"] = "Comment (optional)"
+    return labels
+
+
 def data_dictionary(rubric: Rubric, *, show_reference: bool) -> str:
     """The data dictionary CSV text."""
 
@@ -49,22 +60,21 @@ def data_dictionary(rubric: Rubric, *, show_reference: bool) -> str:
         }
         return [row.get(c, "") for c in DICTIONARY_COLUMNS]
 
+    lab = field_labels(rubric)
     rows: list[list[object]] = [list(DICTIONARY_COLUMNS)]
-    rows.append(field("record_id", "text", "Record ID"))
-    rows.append(field("reader", "text", "Reader", annotation="@READONLY"))
-    rows.append(field("item_id", "text", "Report ID", annotation="@READONLY"))
-    rows.append(field("packet_sha256", "text", "Packet", annotation="@READONLY @HIDDEN-SURVEY"))
-    rows.append(field("case_number", "text", "Case", validation="integer", annotation="@READONLY"))
+    rows.append(field("record_id", "text", lab["record_id"]))
+    rows.append(field("reader", "text", lab["reader"], annotation="@READONLY"))
+    rows.append(field("item_id", "text", lab["item_id"], annotation="@READONLY"))
+    rows.append(field("packet_sha256", "text", lab["packet_sha256"], annotation="@READONLY @HIDDEN-SURVEY"))
+    rows.append(field("case_number", "text", lab["case_number"], validation="integer", annotation="@READONLY"))
     if show_reference:
-        rows.append(field("reference_report", "notes", "Reference report (ground truth)", annotation="@READONLY"))
-    rows.append(field("generated_report", "notes", "Report to rate", annotation="@READONLY"))
-    choices = " | ".join(f"{v}, {v} {lab}" for v, lab in rubric.scale)
+        rows.append(field("reference_report", "notes", lab["reference_report"], annotation="@READONLY"))
+    rows.append(field("generated_report", "notes", lab["generated_report"], annotation="@READONLY"))
+    choices = " | ".join(f"{v}, {v} {text}" for v, text in rubric.scale)
     for i, c in enumerate(rubric.criteria):
-        note = "; ".join(c.items)
-        label = c.name + (f" \u2014 {c.description}" if c.description else "")
-        rows.append(field(c.id, "radio", label, choices=choices, note=note, required=True,
+        rows.append(field(c.id, "radio", lab[c.id], choices=choices, note="; ".join(c.items), required=True,
                           section="Ratings" if i == 0 else "", align="LH"))
-    rows.append(field("comment", "notes", "Comment (optional)"))
+    rows.append(field("comment", "notes", lab["comment"]))
     return _csv(rows)
 
 

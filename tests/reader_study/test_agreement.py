@@ -86,6 +86,19 @@ def test_icc_matches_pingouin(seed: int) -> None:
     assert r.ci_low == pytest.approx(lo, abs=0.006) and r.ci_high == pytest.approx(hi, abs=0.006)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_icc_near_zero_and_negative_match_pingouin(seed: int) -> None:
+    pg = pytest.importorskip("pingouin")
+    y = np.random.default_rng(50 + seed).integers(1, 6, (30, 2))  # independent readers
+    long = pd.DataFrame([(i, j, y[i, j]) for i in range(30) for j in range(2)], columns=["item", "reader", "s"])
+    table = pg.intraclass_corr(long, targets="item", raters="reader", ratings="s").set_index("Type")
+    row = table.loc["ICC(A,1)"] if "ICC(A,1)" in table.index else table.loc["ICC2"]
+    r = icc_2_1(y)
+    assert r.value == pytest.approx(row["ICC"], abs=1e-10) and abs(r.value) < 0.5
+    lo, hi = row["CI95"] if "CI95" in row else row["CI95%"]
+    assert r.ci_low == pytest.approx(lo, abs=0.006) and r.ci_high == pytest.approx(hi, abs=0.006)
+
+
 def test_icc_errors() -> None:
     with pytest.raises(ValueError, match="complete matrix"):
         icc_2_1(np.array([[1, 2], [np.nan, 3], [2, 2]]))

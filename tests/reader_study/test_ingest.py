@@ -239,3 +239,28 @@ def test_bad_key(tmp_path: Path) -> None:
 ])
 def test_parse_score(value, expected) -> None:
     assert parse_score(value, default_rubric()) == expected
+
+
+def test_workbook_of_another_packet_is_rejected(tmp_path: Path, study_inputs, score_rule) -> None:
+    """Two exports of the same study differ only in blinding; ratings of one never count for the other."""
+    from openpyxl import load_workbook
+
+    from reader_study.export import export_packet
+
+    kw = dict(n=4, readers=1, seed=0, formats=("xlsx",))
+    a = export_packet(study_inputs.cases, study_inputs.systems, out_dir=tmp_path / "a", key_path=tmp_path / "a.json",
+                      blinding_seed=1, **kw)
+    b = export_packet(study_inputs.cases, study_inputs.systems, out_dir=tmp_path / "b", key_path=tmp_path / "b.json",
+                      blinding_seed=2, **kw)
+    book = a.packet_dir / "reader1" / "ratings.xlsx"
+    wb = load_workbook(book)
+    ws = wb["Ratings"]
+    for row in range(7, ws.max_row + 1):
+        ws.cell(row=row, column=5).value = 3
+        ws.cell(row=row, column=6).value = 4
+    wb.save(book)
+    result = ingest(b.key_path, [book])
+    mismatch = [p for p in result.problems if p.kind == "packet_mismatch"]
+    assert len(mismatch) == 12 and mismatch[0].source == f"{book}:Ratings!7"
+    assert len(result.ratings) == 0 and sum(p.kind == "missing" for p in result.problems) == 12
+    assert ingest(a.key_path, [book]).problems == ()

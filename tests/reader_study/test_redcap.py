@@ -45,7 +45,10 @@ def test_import_template(exported) -> None:
 
 
 def _export(exported, tmp_path: Path, rule, *, labels: bool) -> Path:
-    """What REDCap's "export data" gives back after readers filled the imported records."""
+    """What REDCap's "export data" gives back after readers filled the imported records.
+
+    With ``labels``, REDCap writes choice labels as values and field labels as column headings.
+    """
     key = read_key(exported.key_path)
     template = _rows(exported.packet_dir / "redcap" / "import_template.csv")
     out = io.StringIO(newline="")
@@ -58,8 +61,16 @@ def _export(exported, tmp_path: Path, rule, *, labels: bool) -> Path:
             v = rule(r["reader"], o.system, o.case_id, crit)
             r[crit] = f"{v} {key.rubric.label(v)}" if labels else str(v)
         w.writerow(r | {"redcap_data_access_group": r["reader"], "report_rating_complete": "2"})
+    text = out.getvalue()
+    if labels:
+        from reader_study.redcap import field_labels
+
+        head, _, body = text.partition("\n")
+        names = field_labels(key.rubric) | {"redcap_data_access_group": "Data Access Group",
+                                            "report_rating_complete": "Complete?"}
+        text = ",".join(f'"{names[h]}"' for h in head.split(",")) + "\n" + body
     path = tmp_path / ("labels.csv" if labels else "raw.csv")
-    path.write_text(out.getvalue(), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return path
 
 
