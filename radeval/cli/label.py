@@ -71,6 +71,7 @@ def _labeler_options(args: argparse.Namespace) -> dict[str, object]:
         if args.fit_thresholds:
             raise InputError("--fit-thresholds needs --labeler transformer (rule decisions have no scores)")
         options["uncertain"] = args.uncertain or "positive"
+        options["progress"] = not args.quiet
         return options
     if args.uncertain is not None:
         raise InputError("--uncertain applies to --labeler rules only")

@@ -55,11 +55,14 @@ class Term:
             >>> Term(r"\\bnodules?\\b", excludes=r"\\bthyroid\\b").find("a nodule in the thyroid gland")
             []
         """
+        spans = [m.span() for m in self.compiled.finditer(clause)]
+        if not spans:
+            return spans
         if self.compiled_requires is not None and not self.compiled_requires.search(clause):
             return []
         if self.compiled_excludes is not None and self.compiled_excludes.search(clause):
             return []
-        return [m.span() for m in self.compiled.finditer(clause)]
+        return spans
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,21 @@ class LabelEntry:
     label: str
     description: str
     terms: tuple[Term, ...]
+    any_term: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # One search per clause tells whether any term can match at all (most clauses mention nothing).
+        combined = "|".join(f"(?:{t.pattern})" for t in self.terms)
+        object.__setattr__(self, "any_term", re.compile(combined, re.IGNORECASE))
+
+    def find(self, clause: str) -> set[tuple[int, int]]:
+        """Spans of every term's mentions in ``clause``."""
+        spans: set[tuple[int, int]] = set()
+        if self.any_term.search(clause) is None:
+            return spans
+        for term in self.terms:
+            spans.update(term.find(clause))
+        return spans
 
 
 # -- shared fragments -----------------------------------------------------------------------------
@@ -215,11 +233,13 @@ _add("Mosaic attenuation pattern",
 
 _add("Peribronchial thickening",
      "Peribronchial / bronchial / peribronchovascular (wall) thickening, thickened bronchial walls, "
-     "peribronchial cuffing.",
+     "increased bronchial wall thickness, peribronchial cuffing.",
      Term(r"\b(?:peri)?bronch(?:ial|iolar|ovascular)\s+(?:wall\s+|interstitial\s+)?thicken\w*"),
      Term(r"\bthicken\w*\s+(?:of\s+|in\s+)?(?:the\s+)?(?:peri)?bronch(?:ial|iolar|ovascular|us|i)\b"),
      Term(r"\bbronch(?:ial|iolar)?\s+walls?\s+(?:(?:is|are|was|were|appears?)\s+)?(?:\w+\s+)?thickened\b"),
-     Term(r"\bperibronch\w*\s+cuffing\b"))
+     Term(r"\bperibronch\w*\s+cuffing\b"),
+     Term(r"\b(?:peri)?bronch\w*\s+wall\s+thickness\s+increase\w*|"
+          r"\bincrease\w*\s+(?:in\s+)?(?:the\s+)?(?:peri)?bronch\w*\s+wall\s+thickness"))
 
 _add("Consolidation",
      "Consolidation / consolidated / consolidative areas; air bronchograms. A consolidated (healed) "

@@ -72,6 +72,7 @@ class RuleBasedLabeler(ReportLabeler):
     Args:
         labels: ``"ct-rate"`` (18, default), ``"inspect"`` (21) or a list of label names.
         uncertain: ``"positive"`` (default), ``"negative"`` or ``"ignore"``.
+        progress: show a tqdm bar over reports.
 
     Raises:
         InputError: an unknown ``uncertain`` mode.
@@ -87,7 +88,8 @@ class RuleBasedLabeler(ReportLabeler):
 
     backend: ClassVar[str] = "rules"
 
-    def __init__(self, *, labels: str | Sequence[str] = "ct-rate", uncertain: str = "positive") -> None:
+    def __init__(self, *, labels: str | Sequence[str] = "ct-rate", uncertain: str = "positive",
+                 progress: bool = False) -> None:
         super().__init__(labels)
         if uncertain not in UNCERTAIN_MODES:
             raise InputError(f"uncertain={uncertain!r}: expected one of {', '.join(UNCERTAIN_MODES)}")
@@ -95,6 +97,7 @@ class RuleBasedLabeler(ReportLabeler):
         if missing:  # pragma: no cover - resolve_labels only admits labels the lexicon covers
             raise InputError(f"no lexicon entry for label(s): {', '.join(missing)}")
         self.uncertain = uncertain
+        self.progress = progress
         self._entries = entries(self.labels)
 
     def settings(self) -> dict[str, str]:
@@ -114,10 +117,7 @@ class RuleBasedLabeler(ReportLabeler):
             for clause in split_clauses(sentence):
                 cues = None
                 for entry in self._entries:
-                    spans: set[tuple[int, int]] = set()
-                    for term in entry.terms:
-                        spans.update(term.find(clause.text))
-                    for start, end in _outermost(spans):
+                    for start, end in _outermost(entry.find(clause.text)):
                         cues = cues or find_cues(clause.text)
                         mentions.append(Mention(entry.label, clause.text[start:end], clause.start + start,
                                                 clause.start + end, mention_status(cues, start, end),
@@ -139,7 +139,9 @@ class RuleBasedLabeler(ReportLabeler):
         out = np.zeros((len(items), len(self.labels)), dtype=np.int8)
         unc = _UNCERTAIN_DECISION[self.uncertain]
         memo: dict[str, np.ndarray] = {}
-        for i, text in enumerate(items):
+        from tqdm.auto import tqdm
+
+        for i, text in enumerate(tqdm(items, desc="labelling", unit="report", disable=not self.progress)):
             if text in memo:
                 out[i] = memo[text]
                 continue

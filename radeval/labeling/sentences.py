@@ -28,6 +28,7 @@ ABBREVIATIONS: frozenset[str] = frozenset({
 })
 
 _SENTENCE_END = re.compile(r"[.!?]+|\n+")
+_WORD_BEFORE = re.compile(r"([A-Za-z.]+)$")
 _STRONG_BOUNDARY = re.compile(
     r"[;:]|\b(?:but|however|although|though|whereas|while|except|apart from|other than|besides)\b",
     re.IGNORECASE,
@@ -63,7 +64,7 @@ def _is_false_stop(text: str, stop: re.Match[str]) -> bool:
         return True
     if after.islower():  # "e.g" inside an abbreviation; a sentence end is followed by a space
         return True
-    word = re.search(r"([A-Za-z.]+)$", text[:i])
+    word = _WORD_BEFORE.search(text, max(0, i - 40), i)
     if word is None:
         return False
     following = text[i + 1:].lstrip(" ")

@@ -209,6 +209,7 @@ class LabelF1(Metric):
         threshold: transformer labeler threshold, or a thresholds JSON (per label, tuned; renames
             the metric ``..._tuned``).
         batch_size, max_length, device: transformer labeler settings.
+        progress: show the labeler's progress bar (does not change the numbers).
         zero_division: F1 of a label with no positive on either side (0 or 1).
         ground_truth: a labels CSV; reference decisions are read from it instead of labelled.
         ground_truth_reports: the reports file of the same cases (required with ``ground_truth``).
@@ -232,7 +233,8 @@ class LabelF1(Metric):
     def __init__(self, *, average: str = "macro", labeler: str | ReportLabeler = "rules",
                  labels: str | Sequence[str] = "ct-rate", uncertain: str | None = None, model: str | None = None,
                  threshold: float | str | os.PathLike[str] | None = None, batch_size: int | None = None,
-                 max_length: int | None = None, device: str | None = None, zero_division: float = 0.0,
+                 max_length: int | None = None, device: str | None = None, progress: bool | None = None,
+                 zero_division: float = 0.0,
                  ground_truth: str | os.PathLike[str] | None = None,
                  ground_truth_reports: str | os.PathLike[str] | None = None,
                  ground_truth_id_field: str = "VolumeName", ground_truth_text_field: str = "Findings_EN") -> None:
@@ -244,7 +246,7 @@ class LabelF1(Metric):
         self.zero_division = float(zero_division)
         self.labeler = labeler if isinstance(labeler, ReportLabeler) else self._build_labeler(
             labeler, labels=labels, uncertain=uncertain, model=model, threshold=threshold,
-            batch_size=batch_size, max_length=max_length, device=device)
+            batch_size=batch_size, max_length=max_length, device=device, progress=progress)
         self.labels = self.labeler.labels
         self.reference_labeler: ReportLabeler | None = None
         if ground_truth is not None or ground_truth_reports is not None:
@@ -261,7 +263,7 @@ class LabelF1(Metric):
     def _build_labeler(backend: str, **options: Any) -> ReportLabeler:
         given = {k: v for k, v in options.items() if v is not None}
         if backend == "rules":
-            unused = sorted(set(given) - {"labels", "uncertain"})
+            unused = sorted(set(given) - {"labels", "uncertain", "progress"})
             if unused:
                 raise InputError(f"label_f1: option(s) {unused} apply to the transformer labeler, not 'rules'")
         elif backend == "transformer":

@@ -96,6 +96,7 @@ POSITIVE: dict[str, list[str]] = {
         "Bronchial wall thickening is present in the lower lobes.",
         "The bronchial walls are mildly thickened.",
         "Thickening of the peribronchovascular interstitium is observed.",
+        "Increase in bronchial wall thickness was observed in both lower lobes.",
     ],
     "Consolidation": [
         "Consolidation is observed in the lower lobe of the right lung.",
