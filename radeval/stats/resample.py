@@ -13,7 +13,7 @@ are made in row chunks so memory stays bounded (N up to 100,000 cases), and the 
   row split is kept to multiples of 32 rows (every chunk then uses whole words).
 
 A chunk of indices becomes a count matrix ``W`` (``W[b, i]`` = how often case ``i`` was drawn in
-resample ``b``) with one ``bincount``; ``W @ stats`` then gives every resample's summed statistics
+resample ``b``) with a ``bincount`` per row; ``W @ stats`` then gives every resample's summed statistics
 with one matrix product.
 
 Example:
@@ -97,7 +97,7 @@ def iter_bootstrap_indices(n: int, resamples: int, rng: np.random.Generator, *,
 
 
 def counts_from_indices(indices: np.ndarray, n: int, *, dtype: type = np.float64) -> np.ndarray:
-    """Turn a ``(b, n_draws)`` index chunk into a ``(b, n)`` count matrix (one ``bincount``).
+    """Turn a ``(b, n_draws)`` index chunk into a ``(b, n)`` count matrix (a ``bincount`` per row).
 
     Args:
         indices: integer indices in ``[0, n)``.
@@ -112,9 +112,10 @@ def counts_from_indices(indices: np.ndarray, n: int, *, dtype: type = np.float64
         [[0.0, 3.0, 0.0, 2.0, 0.0]]
     """
     idx = np.asarray(indices, dtype=np.int64)
-    b = idx.shape[0]
-    flat = (idx + (np.arange(b, dtype=np.int64) * n)[:, None]).ravel()
-    return np.bincount(flat, minlength=b * n).reshape(b, n).astype(dtype)
+    out = np.empty((idx.shape[0], n), dtype=dtype)
+    for row, drawn in enumerate(idx):  # one bincount per row: its n counters stay in cache
+        out[row] = np.bincount(drawn, minlength=n)
+    return out
 
 
 def iter_bootstrap_counts(n: int, resamples: int, rng: np.random.Generator, *,

@@ -47,7 +47,7 @@ def test_alignment_is_by_case_id(three_systems, parsed_metric):
     pd.testing.assert_frame_equal(one.table, two.table, check_exact=True)
 
 
-def test_lazy_top_level_name(three_systems, parsed_metric):
+def test_lazy_top_level_name():
     assert radeval.compare is compare
 
 
@@ -110,7 +110,7 @@ def test_shape_mismatch_is_refused(parsed_metric):
         compare_statistics({"m": stats}, {"m": parsed_metric}, ["x", "y"])
 
 
-def test_correction_runs_over_systems_times_metrics(three_systems, parsed_metric, sacre_bleu):
+def test_correction_runs_over_systems_times_metrics(three_systems, parsed_metric):
     stats = np.stack([mean_statistics(v) for v in three_systems.values()])
     other = np.stack([mean_statistics(v[::-1] ** 2) for v in three_systems.values()])
     res = compare_statistics({"m": stats, "m2": other}, {"m": parsed_metric, "m2": parsed_metric},
@@ -166,7 +166,7 @@ def test_resample_matrices_are_exposed(three_systems, parsed_metric):
     assert ar.table.ci_low.isna().all()
 
 
-def test_bca_interval_contains_the_score(three_systems, parsed_metric, sacre_bleu, synthetic_corpus):
+def test_bca_interval_contains_the_score(sacre_bleu, synthetic_corpus):
     refs, base, system = synthetic_corpus
     res = compare(refs, {"base": base, "sys": system}, metrics=[sacre_bleu], resamples=1000, ci="bca")
     for row in res.table.itertuples():
