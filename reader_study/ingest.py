@@ -142,8 +142,10 @@ def parse_score(value: Any, rubric: Rubric) -> tuple[int | None, bool]:
     Example:
         >>> from reader_study.rubric import default_rubric
         >>> r = default_rubric()
-        >>> [parse_score(v, r) for v in (4, "5", 3.0, "2 Poor", "excellent", "", 7, 2.5, "x")]
-        [(4, True), (5, True), (3, True), (2, True), (5, True), (None, True), (None, False), (None, False), (None, False)]
+        >>> [parse_score(v, r) for v in (4, "5", 3.0, "2 Poor", "excellent", "")]
+        [(4, True), (5, True), (3, True), (2, True), (5, True), (None, True)]
+        >>> [parse_score(v, r) for v in (7, 2.5, "x")]
+        [(None, False), (None, False), (None, False)]
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None, True

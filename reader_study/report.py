@@ -102,15 +102,18 @@ def to_markdown(a: StudyAnalysis, *, title: str = "Reader study", plot_name: str
     return "\n".join(lines)
 
 
+_CSS = ("body{font:15px/1.45 system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem}"
+        "table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccd;padding:.25rem .6rem;"
+        "text-align:left}th{background:#eef2f7}p.note{color:#556}")
+
+
 def to_html(a: StudyAnalysis, *, title: str = "Reader study", plot_png: bytes | None = None) -> str:
     """The report as one self-contained HTML page (the plot embedded; all text escaped)."""
     e = html.escape
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
              "img-src data:\">",
-             f"<title>{e(title)}</title><style>body{{font:15px/1.45 system-ui,sans-serif;max-width:70rem;margin:2rem auto;"
-             "padding:0 1rem}table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccd;padding:.25rem .6rem;"
-             "text-align:left}th{background:#eef2f7}p.note{color:#556}</style></head><body>", f"<h1>{e(title)}</h1>"]
+             f"<title>{e(title)}</title><style>{_CSS}</style></head><body>", f"<h1>{e(title)}</h1>"]
     for title_, header, rows, note in _tables(a):
         parts.append(f"<h2>{e(title_)}</h2><table><tr>" + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>")
         parts += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows]

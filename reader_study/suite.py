@@ -99,7 +99,8 @@ def read_suite_inputs(path: str | Path) -> SuiteInputs:
     settings = dict(suite.get("reader_study") or {})
     unknown = sorted(set(settings) - set(READER_STUDY_KEYS))
     if unknown:
-        raise InputError(f"{p}: reader_study: unknown key(s) {', '.join(unknown)}; known: {', '.join(READER_STUDY_KEYS)}")
+        raise InputError(f"{p}: reader_study: unknown key(s) {', '.join(unknown)}; "
+                         f"known: {', '.join(READER_STUDY_KEYS)}")
     for key in ("rubric", "out", "key"):
         if key in settings:
             settings[key] = _path(base, settings[key], f"{p}: reader_study.{key}")

@@ -73,7 +73,8 @@ def test_report_text_is_escaped(tmp_path: Path) -> None:
     res = export_packet(cases, {"a": {"c1": evil}, "b": {"c1": "fine"}}, n=1, readers=1, seed=0,
                         out_dir=tmp_path / "p", key_path=tmp_path / "k.json", formats=("html",))
     html = (res.packet_dir / "reader1" / "rating-form.html").read_text(encoding="utf-8")
-    assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;&lt;img src=x onerror=&quot;window.__pwned=2&quot;&gt;" in html
+    assert ("&lt;script&gt;window.__pwned = 1&lt;/script&gt;"
+            "&lt;img src=x onerror=&quot;window.__pwned=2&quot;&gt;") in html
     assert "&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html
     parsed = _parse(html)
     assert [t for t, _ in parsed.tags].count("script") == 1 and not any(t == "img" for t, _ in parsed.tags)

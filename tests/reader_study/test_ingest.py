@@ -117,7 +117,8 @@ def test_unknown_items_readers_and_packet(exported, write_form_csv, tmp_path: Pa
     by_kind = {p.kind: p for p in result.problems if p.severity == "error"}
     assert set(by_kind) == {"unknown_item", "unknown_reader", "packet_mismatch", "no_item_id", "no_reader"}
     assert by_kind["unknown_item"].item_id == "ZZZZZZZZZZ" and by_kind["unknown_item"].source == f"{path}:2"
-    assert by_kind["unknown_reader"].reader == "reader9" and "readers: reader1, reader2" in by_kind["unknown_reader"].message
+    assert by_kind["unknown_reader"].reader == "reader9"
+    assert "readers: reader1, reader2" in by_kind["unknown_reader"].message
     assert by_kind["packet_mismatch"].item_id == rows[3][2] and by_kind["packet_mismatch"].source == f"{path}:4"
     assert len(result.ratings) == (36 - 5) * 2
 

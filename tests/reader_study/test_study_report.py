@@ -17,7 +17,8 @@ def test_report_files(exported, write_form_csv, tmp_path: Path) -> None:
     md = out.markdown.read_text(encoding="utf-8")
     for text in ("# CT reader study <pilot>", "## Mean rating per system", "baseline (baseline)",
                  "## Paired comparisons with baseline", "## Inter-rater agreement", "Cohen's κ (quadratic)",
-                 "Krippendorff's α (ordinal)", "ICC(2,1)", "![mean ratings](ratings.png)", "Signature: `reader-study|"):
+                 "Krippendorff's α (ordinal)", "ICC(2,1)", "![mean ratings](ratings.png)",
+                 "Signature: `reader-study|"):
         assert text in md, text
     html = out.html.read_text(encoding="utf-8")
     assert "CT reader study &lt;pilot&gt;" in html and "<pilot>" not in html

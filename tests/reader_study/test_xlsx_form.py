@@ -86,8 +86,9 @@ def test_bad_cells_are_named_with_sheet_and_row(exported, score_rule) -> None:
     key = read_key(exported.key_path)
     path = exported.packet_dir / "reader1" / "ratings.xlsx"
     first, second, third = key.orders["reader1"][:3]
-    _fill(path, key, "reader1", score_rule, override={(first, "clinical_accuracy"): 7, (second, "technical_quality"): "good-ish",
-                                          (third, "clinical_accuracy"): 2.5})
+    _fill(path, key, "reader1", score_rule, override={(first, "clinical_accuracy"): 7,
+                                                      (second, "technical_quality"): "good-ish",
+                                                      (third, "clinical_accuracy"): 2.5})
     result = ingest(exported.key_path, [path])
     bad = [p for p in result.problems if p.kind == "out_of_range"]
     assert [(p.item_id, p.criterion, p.reader) for p in bad] == [
