@@ -29,7 +29,7 @@ def plot_means(analysis: StudyAnalysis, path: str | Path, *, dpi: int = 150) -> 
         means = rows["mean"].to_numpy()
         err = [means - rows["ci_low"].to_numpy(), rows["ci_high"].to_numpy() - means]
         colors = ["#7f8c9a" if name == analysis.baseline else "#1f5fa8" for name in rows.index]
-        ax.bar(x, means, color=colors, alpha=0.35, width=0.6)
+        ax.bar(x, means - rubric.minimum, bottom=rubric.minimum, color=colors, alpha=0.35, width=0.6)
         ax.errorbar(x, means, yerr=err, fmt="o", color="#1c2430", capsize=4)
         ax.set_xticks(list(x), list(rows.index), rotation=20, ha="right")
         ax.set_title(crit.name, fontsize=10)
