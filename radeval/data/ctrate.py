@@ -264,7 +264,8 @@ class CTRateDataset:
         return f"CTRateDataset(root={str(self.root)!r}, splits={self.splits})"
 
     # -- tables ---------------------------------------------------------------------------------------------------
-    def _split(self, split: str) -> str:
+    def require_split(self, split: str) -> str:
+        """The canonical split name, checked to have a reports CSV here."""
         name = normalize_split(split)
         if name not in self.splits:
             raise InputError(f"{self.root}: split {name!r} has no reports CSV ({SPLIT_FILES[name]['reports']})")
@@ -276,7 +277,7 @@ class CTRateDataset:
 
     def reports(self, split: str) -> pd.DataFrame:
         """The reports table of ``split``, indexed by case id (columns as in the CSV)."""
-        key = (self._split(split), "reports")
+        key = (self.require_split(split), "reports")
         if key not in self._frames:
             self._frames[key] = read_ctrate_csv(self.path(split, "reports"), REPORT_COLUMNS)
         return self._frames[key]
@@ -287,7 +288,7 @@ class CTRateDataset:
         Raises:
             InputError: missing file/columns or a value other than 0/1 (naming the case and label).
         """
-        key = (self._split(split), "labels")
+        key = (self.require_split(split), "labels")
         if key not in self._frames:
             path = self.path(split, "labels")
             frame = read_ctrate_csv(path, ("VolumeName", *CTRATE_LABELS))
@@ -303,7 +304,7 @@ class CTRateDataset:
 
     def metadata(self, split: str) -> pd.DataFrame:
         """The metadata table of ``split``, indexed by case id."""
-        key = (self._split(split), "metadata")
+        key = (self.require_split(split), "metadata")
         if key not in self._frames:
             self._frames[key] = read_ctrate_csv(self.path(split, "metadata"), REQUIRED_METADATA_COLUMNS)
         return self._frames[key]
@@ -331,7 +332,7 @@ class CTRateDataset:
         (``None`` when the file is absent), ``labels`` (``{label: 0/1}`` or ``None`` without a labels row),
         ``impressions``, ``clinical_information`` and ``technique``.
         """
-        name = self._split(split)
+        name = self.require_split(split)
         reports = self.reports(name)
         labels = self.labels(name) if self.path(name, "labels").is_file() else None
         out = []

@@ -1,0 +1,50 @@
+"""``radeval embed``: CT volumes -> CT-CLIP embeddings + label logits, one file per split (resumable)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``embed`` subcommand."""
+    p = sub.add_parser("embed", help="encode CT volumes into embeddings + label logits",
+                       description="Read a CT-RATE-layout dataset, preprocess every volume as CT-CLIP does, encode it "
+                                   "with CT-ViT and write OUT/<split>.safetensors (embeddings, logits, case ids) and "
+                                   "OUT/<split>.manifest.json (failures). Re-running skips cases already done.")
+    p.add_argument("root", type=Path, help="CT-RATE folder (or the folder holding dataset/)")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--encoder", choices=["ctclip", "small"], default="ctclip",
+                   help="ctclip: released CT-CLIP size (480x480x240 input); small: phantom/demo size")
+    p.add_argument("--checkpoint", type=Path, help="CT-CLIP checkpoint (e.g. CT-CLIP_v2.pt); default: untrained")
+    p.add_argument("--label-head", type=Path, help="label head folder (default: fit one on the train split)")
+    p.add_argument("--splits", nargs="+", metavar="SPLIT", help="splits to embed (default: all)")
+    p.add_argument("--batch-size", type=int, default=1, help="volumes per encoder call (default 1)")
+    p.add_argument("--workers", type=int, default=0, help="data-loading processes (default 0 = in process)")
+    p.add_argument("--threads", type=int, help="torch CPU threads for the encoder (default: torch's)")
+    p.add_argument("--seed", type=int, default=0, help="seed of an untrained encoder and of head fitting")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handler of ``radeval embed``; exit code 1 when some cases failed (listed in the manifests)."""
+    import sys
+
+    import torch
+
+    from models.ctclip.embed import EmbedConfig, embed_dataset
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    config = EmbedConfig(encoder=args.encoder, checkpoint=args.checkpoint, label_head=args.label_head,
+                         splits=tuple(args.splits) if args.splits else None, batch_size=args.batch_size,
+                         workers=args.workers, seed=args.seed)
+    results = embed_dataset(args.root, args.out, config, progress=not args.quiet)
+    n_failed = 0
+    for split, res in results.items():
+        print(f"{split}: {res.n_embedded}/{res.n_cases} embedded ({res.n_skipped} already done) -> {res.path}")
+        for case_id, error in res.failures.items():
+            print(f"warning: {split}: {error}", file=sys.stderr)
+        n_failed += len(res.failures)
+    return 1 if n_failed else 0
