@@ -65,6 +65,15 @@ def _read_text(path: Path) -> str:
         raise InputError(f"{path}:{line}: not valid UTF-8") from None
 
 
+def _delimiter(text: str, path: Path) -> str:
+    """Tab for ``.tsv``; otherwise comma, unless the header line only has semicolons (a CSV re-saved
+    by a spreadsheet in a locale that uses the decimal comma)."""
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    header = text.split("\n", 1)[0]
+    return ";" if header.count(";") > 0 and header.count(",") == 0 else ","
+
+
 def _is_redcap_extra(column: str) -> bool:
     return column.startswith("redcap_") or column.endswith("_complete") or column.endswith("_timestamp")
 
@@ -78,7 +87,7 @@ def _opt(value: Any) -> str | None:
 
 def _read_csv(path: Path, criteria: Sequence[str], aliases: Mapping[str, str]) -> RatingFile:
     text = _read_text(path)
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    delimiter = _delimiter(text, path)
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [h.strip() for h in (reader.fieldnames or [])]
     if not header:

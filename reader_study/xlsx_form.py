@@ -163,6 +163,8 @@ def read_workbook(path: str | Path, *, criteria: Sequence[str] | None = None) ->
         raise InputError(f"{p}: file not found") from None
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise InputError(f"{p}: cannot read as XLSX ({exc})") from None
+    except Exception as exc:  # openpyxl raises assorted errors on damaged parts of the archive
+        raise InputError(f"{p}: cannot read as XLSX ({type(exc).__name__}: {exc})") from None
     if RATINGS_SHEET not in wb.sheetnames:
         raise InputError(f"{p}: no sheet {RATINGS_SHEET!r} (sheets: {', '.join(wb.sheetnames)})")
     rows = list(wb[RATINGS_SHEET].iter_rows(values_only=True))

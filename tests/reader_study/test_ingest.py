@@ -265,3 +265,12 @@ def test_workbook_of_another_packet_is_rejected(tmp_path: Path, study_inputs, sc
     assert len(mismatch) == 12 and mismatch[0].source == f"{book}:Ratings!7"
     assert len(result.ratings) == 0 and sum(p.kind == "missing" for p in result.problems) == 12
     assert ingest(a.key_path, [book]).problems == ()
+
+
+def test_spreadsheet_resaved_csv_with_semicolons(exported, write_form_csv) -> None:
+    path = write_form_csv(exported.key_path, "reader1")
+    rows = _rows(path)
+    path.write_text("\ufeff" + "\n".join(";".join(r) for r in rows) + "\n", encoding="utf-8")
+    result = ingest(exported.key_path, [path])
+    assert [p for p in result.problems if p.reader in (None, "reader1")] == []
+    assert len(result.ratings) == 72

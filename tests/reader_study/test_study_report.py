@@ -40,3 +40,17 @@ def test_markdown_escapes_table_breakers(exported, write_form_csv) -> None:
     b = replace(a, summary=renamed, systems=tuple("v|2" if s == "v2" else s for s in a.systems))
     md = to_markdown(b)
     assert "v\\|2" in md
+
+
+def test_system_without_any_rating_is_reported_not_fatal(exported, write_form_csv, tmp_path: Path) -> None:
+    from reader_study.key import read_key
+
+    key = read_key(exported.key_path)
+    items = [i for i in key.orders["reader1"] if key.items[i].system != "v3"]
+    a = analyze(ingest(exported.key_path, [write_form_csv(exported.key_path, "reader1", items=items)]), resamples=100)
+    v3 = a.summary[a.summary["system"] == "v3"]
+    assert v3["n_cases"].eq(0).all() and v3["mean"].isna().all()
+    comp = a.comparisons[a.comparisons["system"] == "v3"]
+    assert comp["n_pairs"].eq(0).all() and comp["p_value"].isna().all() and comp["p_holm"].isna().all()
+    out = write_report(a, tmp_path / "rep")
+    assert "| v3 | n/a [n/a, n/a] (n/a [n/a, n/a])" in out.markdown.read_text(encoding="utf-8")
