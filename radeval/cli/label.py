@@ -42,6 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", help="transformer: hub id (resolved offline) or local checkpoint folder")
     p.add_argument("--threshold", help="transformer: decision threshold (default 0.5) or a thresholds JSON")
     p.add_argument("--batch-size", type=int, help="transformer: reports per batch (default 16)")
+    p.add_argument("--base-model",
+                   help="transformer with a state-dict .pth checkpoint: encoder config/tokenizer (hub id or folder)")
     p.add_argument("--ground-truth", type=Path, metavar="LABELS_CSV",
                    help="score the decisions against this labels CSV (matched by id) and print P/R/F1")
     p.add_argument("--fit-thresholds", type=Path, metavar="JSON",
@@ -63,7 +65,8 @@ def _labeler_options(args: argparse.Namespace) -> dict[str, object]:
     if "," in args.labels or args.labels.lower() not in {"ct-rate", "inspect"}:
         labels = [name.strip() for name in args.labels.split(",") if name.strip()]
     options: dict[str, object] = {"labels": labels}
-    transformer_only = {"model": args.model, "threshold": args.threshold, "batch_size": args.batch_size}
+    transformer_only = {"model": args.model, "threshold": args.threshold, "batch_size": args.batch_size,
+                        "base_model": args.base_model}
     if args.labeler == "rules":
         given = [f"--{k.replace('_', '-')}" for k, v in transformer_only.items() if v is not None]
         if given:

@@ -5,6 +5,12 @@ as a local path or a hub id resolved offline by :func:`radeval.weights.resolve` 
 here; ``radeval fetch`` does that). The default is :data:`DEFAULT_MODEL`, the RadBERT CT labeler
 RadEval uses for ``f1radbert_ct`` (18 CT-RATE labels, sigmoid, threshold 0.5).
 
+The checkpoint may also be a single PyTorch state-dict *file* (CT-CLIP's ``RadBertClassifier.pth``):
+an encoder plus a linear head on the pooled output (:mod:`radeval.labeling.pooled_classifier`).
+Then ``base_model`` names the encoder's config and tokenizer (e.g. ``zzxslp/RadBERT-RoBERTa-4m``)
+and ``checkpoint_labels`` the head's outputs in order (default: the CT-RATE 18 for an 18-output
+head, the INSPECT 21 for a 21-output head).
+
 Label columns: if the checkpoint's ``config.id2label`` holds real label names, columns are picked
 by name (so a 21-label head can serve the 18-label set); if it holds the generic ``LABEL_<i>`` names,
 the head must have exactly as many outputs as requested labels, taken in the requested order.
@@ -25,13 +31,32 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from radeval.data.labels import CTRATE_LABELS, INSPECT_LABELS
 from radeval.errors import InputError, MissingDependencyError
-from radeval.labeling.base import ReportLabeler, check_texts
+from radeval.labeling.base import ReportLabeler, check_texts, resolve_labels
 from radeval.labeling.thresholds import Thresholds, apply_thresholds
 
 #: Hub id of the default checkpoint (RadBERT fine-tuned on CT-RATE labels).
 DEFAULT_MODEL = "IAMJB/RadBERT-CT"
 _GENERIC_LABEL = re.compile(r"^LABEL_\d+$")
+
+
+
+def _head_names(names: str | Sequence[str]) -> tuple[str, ...]:
+    """A state-dict head's output names: a label-set name, or any distinct non-empty names (a head may
+    have outputs our label sets lack, e.g. CT-CLIP's 20-output 'Tree in bud', 'Thymic remnant')."""
+    if isinstance(names, str):
+        return resolve_labels(names)
+    out = tuple(str(n).strip() for n in names)
+    if not out or any(not n for n in out) or len(set(out)) != len(out):
+        raise InputError(f"checkpoint_labels={list(names)!r}: expected distinct, non-empty label names")
+    return out
+
+
+def _short_name(model: str) -> str:
+    """A model id as given, or the folder/file name of a local path (for signatures)."""
+    local = Path(model).expanduser()
+    return local.resolve().name if local.exists() else model
 
 
 class TransformerLabeler(ReportLabeler):
@@ -46,6 +71,9 @@ class TransformerLabeler(ReportLabeler):
         max_length: tokens per report (longer reports are truncated).
         device: a torch device string.
         progress: show a tqdm bar over batches.
+        base_model: for a state-dict file checkpoint: hub id or folder of the encoder's config and
+            tokenizer.
+        checkpoint_labels: for a state-dict file checkpoint: the head's label names in output order.
 
     Raises:
         InputError: a threshold outside (0, 1], a bad batch size.
@@ -60,7 +88,9 @@ class TransformerLabeler(ReportLabeler):
 
     def __init__(self, model: str | os.PathLike[str] = DEFAULT_MODEL, *, labels: str | Sequence[str] = "ct-rate",
                  threshold: float | Thresholds | str | os.PathLike[str] = 0.5, batch_size: int = 16,
-                 max_length: int = 512, device: str = "cpu", progress: bool = False) -> None:
+                 max_length: int = 512, device: str = "cpu", progress: bool = False,
+                 base_model: str | os.PathLike[str] | None = None,
+                 checkpoint_labels: str | Sequence[str] | None = None) -> None:
         super().__init__(labels)
         self.model_name = os.fspath(model)
         if isinstance(threshold, (str, os.PathLike)):
@@ -80,6 +110,8 @@ class TransformerLabeler(ReportLabeler):
         self.max_length = int(max_length)
         self.device = device
         self.progress = progress
+        self.base_model = os.fspath(base_model) if base_model is not None else None
+        self.checkpoint_labels = _head_names(checkpoint_labels) if checkpoint_labels is not None else None
         self._loaded: tuple[Any, Any, list[int]] | None = None
 
     @property
@@ -88,10 +120,11 @@ class TransformerLabeler(ReportLabeler):
         return not isinstance(self.thresholds, float)
 
     def settings(self) -> dict[str, str]:
-        name = self.model_name
-        if Path(name).expanduser().exists():
-            name = Path(name).expanduser().resolve().name
-        return {"model": name, "thr": self.threshold_tag, "maxlen": str(self.max_length)}
+        out = {"model": _short_name(self.model_name)}
+        if self.base_model is not None:
+            out["base"] = _short_name(self.base_model)
+        out.update({"thr": self.threshold_tag, "maxlen": str(self.max_length)})
+        return out
 
     # -- loading ---------------------------------------------------------------------------------
     def _load(self) -> tuple[Any, Any, list[int]]:
@@ -107,12 +140,36 @@ class TransformerLabeler(ReportLabeler):
         from radeval.weights import resolve
 
         path = resolve(self.model_name, metric="label_f1_macro" if self.model_name == DEFAULT_MODEL else None)
-        tokenizer = AutoTokenizer.from_pretrained(str(path))
-        model = AutoModelForSequenceClassification.from_pretrained(str(path))
+        if path.is_file():
+            from radeval.labeling.pooled_classifier import load_pooled_classifier
+
+            if self.base_model is None:
+                raise InputError(f"{path} is a state-dict file; pass base_model=<hub id or folder of its "
+                                 f"encoder> (e.g. zzxslp/RadBERT-RoBERTa-4m) for the config and tokenizer")
+            base = resolve(self.base_model)
+            tokenizer = AutoTokenizer.from_pretrained(str(base))
+            model = load_pooled_classifier(path, base)
+            id2label = self._state_dict_labels(model.classifier.out_features, path)
+        else:
+            tokenizer = AutoTokenizer.from_pretrained(str(path))
+            model = AutoModelForSequenceClassification.from_pretrained(str(path))
+            id2label = dict(model.config.id2label)
         model.eval().to(self.device)
-        columns = self._columns(dict(model.config.id2label), path)
+        columns = self._columns(id2label, path)
         self._loaded = (tokenizer, model, columns)
         return self._loaded
+
+    def _state_dict_labels(self, n_out: int, path: Path) -> dict[int, str]:
+        """Output names of a state-dict head: ``checkpoint_labels`` or the label set of that size."""
+        names = self.checkpoint_labels
+        if names is None:
+            by_size = {len(CTRATE_LABELS): CTRATE_LABELS, len(INSPECT_LABELS): INSPECT_LABELS}
+            if n_out not in by_size:
+                raise InputError(f"{path}: the head has {n_out} outputs; pass checkpoint_labels=[...] naming them")
+            names = by_size[n_out]
+        if len(names) != n_out:
+            raise InputError(f"{path}: the head has {n_out} outputs but {len(names)} checkpoint_labels were given")
+        return dict(enumerate(names))
 
     def _columns(self, id2label: dict[Any, str], path: Path) -> list[int]:
         """Output index of each requested label."""

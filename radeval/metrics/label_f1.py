@@ -210,6 +210,8 @@ class LabelF1(Metric):
             the metric ``..._tuned``).
         batch_size, max_length, device: transformer labeler settings.
         progress: show the labeler's progress bar (does not change the numbers).
+        base_model, checkpoint_labels: transformer labeler with a state-dict file checkpoint (CT-CLIP's
+            ``RadBertClassifier.pth``): the encoder's config/tokenizer, and the head's label names.
         zero_division: F1 of a label with no positive on either side (0 or 1).
         ground_truth: a labels CSV; reference decisions are read from it instead of labelled.
         ground_truth_reports: the reports file of the same cases (required with ``ground_truth``).
@@ -234,6 +236,7 @@ class LabelF1(Metric):
                  labels: str | Sequence[str] = "ct-rate", uncertain: str | None = None, model: str | None = None,
                  threshold: float | str | os.PathLike[str] | None = None, batch_size: int | None = None,
                  max_length: int | None = None, device: str | None = None, progress: bool | None = None,
+                 base_model: str | None = None, checkpoint_labels: str | Sequence[str] | None = None,
                  zero_division: float = 0.0,
                  ground_truth: str | os.PathLike[str] | None = None,
                  ground_truth_reports: str | os.PathLike[str] | None = None,
@@ -246,7 +249,8 @@ class LabelF1(Metric):
         self.zero_division = float(zero_division)
         self.labeler = labeler if isinstance(labeler, ReportLabeler) else self._build_labeler(
             labeler, labels=labels, uncertain=uncertain, model=model, threshold=threshold,
-            batch_size=batch_size, max_length=max_length, device=device, progress=progress)
+            batch_size=batch_size, max_length=max_length, device=device, progress=progress,
+            base_model=base_model, checkpoint_labels=checkpoint_labels)
         self.labels = self.labeler.labels
         self.reference_labeler: ReportLabeler | None = None
         if ground_truth is not None or ground_truth_reports is not None:

@@ -120,3 +120,50 @@ def test_bad_options() -> None:
         TransformerLabeler(batch_size=0)
     with pytest.raises(TypeError, match="transformer"):
         get_labeler("transformer", uncertain="positive")
+
+
+def _pooled_oracle(encoder, head, tokenizer, texts: list[str]) -> np.ndarray:
+    import torch
+
+    with torch.no_grad():
+        return np.array([torch.sigmoid(head(encoder(**tokenizer(t, return_tensors="pt")).pooler_output))[0].numpy()
+                         for t in texts], dtype=np.float64)
+
+
+def test_ctclip_style_state_dict(tiny_classifier: Path, tmp_path: Path) -> None:
+    """A ``torch.save`` of {encoder as ``model.*``, ``classifier`` Linear on the pooled output}."""
+    import torch
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    torch.manual_seed(1)
+    config = AutoConfig.from_pretrained(str(tiny_classifier))
+    encoder = AutoModel.from_config(config).eval()
+    head = torch.nn.Linear(config.hidden_size, 20)
+    names = [*CTRATE_LABELS, "Tree in bud", "Thymic remnant"]
+    state = {**{f"model.{k}": v for k, v in encoder.state_dict().items()},
+             **{f"classifier.{k}": v for k, v in head.state_dict().items()}}
+    pth = tmp_path / "RadBertClassifier.pth"
+    torch.save(state, pth)
+    texts = ["Emphysema in both lungs.", "No pleural effusion."]
+    lab = TransformerLabeler(pth, base_model=tiny_classifier, checkpoint_labels=names)
+    expected = _pooled_oracle(encoder, head, AutoTokenizer.from_pretrained(str(tiny_classifier)), texts)
+    np.testing.assert_allclose(lab.probabilities(texts), expected[:, :18], atol=1e-5)
+    assert "model:RadBertClassifier.pth|base:model" in lab.signature
+    with pytest.raises(InputError, match="base_model"):
+        TransformerLabeler(pth).decide(texts)
+    with pytest.raises(InputError, match="20 outputs; pass checkpoint_labels"):
+        TransformerLabeler(pth, base_model=tiny_classifier).decide(texts)
+    torch.save({"weird.weight": torch.zeros(1)}, tmp_path / "bad.pth")
+    with pytest.raises(InputError, match="unexpected state-dict key 'weird.weight'"):
+        TransformerLabeler(tmp_path / "bad.pth", base_model=tiny_classifier).decide(texts)
+
+
+def test_bert_sequence_classification_state_dict(tiny_classifier: Path, tmp_path: Path) -> None:
+    """A plain ``BertForSequenceClassification`` state dict gives the folder checkpoint's probabilities."""
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    model = AutoModelForSequenceClassification.from_pretrained(str(tiny_classifier))
+    torch.save(model.state_dict(), tmp_path / "clf.pth")
+    from_file = TransformerLabeler(tmp_path / "clf.pth", base_model=tiny_classifier).probabilities(TEXTS)
+    np.testing.assert_allclose(from_file, TransformerLabeler(tiny_classifier).probabilities(TEXTS), atol=1e-5)
