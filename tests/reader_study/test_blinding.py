@@ -36,7 +36,7 @@ def blinded(tmp_path_factory: pytest.TempPathFactory):
     systems = {name: {c.id: style.format(t=f"Lungs clear. Finding {i}.") for i, c in enumerate(cases)}
                for name, style in styles.items()}
     res = export_packet(cases, systems, n=N_CASES, readers=2, seed=0, out_dir=tmp / "packet",
-                        key_path=tmp / "secret" / "key.json")
+                        key_path=tmp / "secret" / "key.json", blinding_seed=2024)  # fixed: no flaky runs
     return res, read_key(res.key_path)
 
 
