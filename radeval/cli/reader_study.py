@@ -5,6 +5,7 @@
 * ``ingest KEY RATINGS...`` — validates the rating files, prints every problem, writes the usable
   ratings (``--out``). Exit code 1 when there is any problem (the data are written all the same).
 * ``analyze KEY RATINGS...`` — ingests, unblinds and writes the report (Markdown, HTML, PNG, CSV).
+* ``verify KEY PACKET`` — checks every packet file against the SHA-256 recorded in the key.
 
 The numbers all come from the ``reader_study`` package; this module only parses arguments and prints.
 """
@@ -59,6 +60,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--out", type=Path, help="write ratings.csv, comments.csv and problems.csv here")
     i.add_argument("--show", type=int, default=50, help="problems to print (default 50; all go to problems.csv)")
     i.set_defaults(handler=run_ingest)
+
+    v = rs.add_parser("verify", help="check a packet folder against the SHA-256 hashes in its key")
+    v.add_argument("key", type=Path, help="the unblinding key written by export")
+    v.add_argument("packet", type=Path, help="the packet folder")
+    v.set_defaults(handler=run_verify)
 
     a = rs.add_parser("analyze", help="unblind and analyse: means, CIs, paired tests, agreement, report")
     a.add_argument("key", type=Path, help="the unblinding key written by export")
@@ -198,6 +204,20 @@ def run_ingest(args: argparse.Namespace) -> int:
         atomic_write_text(args.out / "problems.csv", result.problems_frame().to_csv(index=False))
         print(f"wrote {args.out / 'ratings.csv'} ({len(result.ratings)} scores), comments.csv, problems.csv")
     return 1 if result.problems else 0
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    """Handler of ``radeval reader-study verify``: exit 1 when a packet file is missing or changed."""
+    from reader_study.export import verify_packet
+    from reader_study.key import read_key
+
+    key = read_key(args.key)
+    problems = verify_packet(args.packet, key)
+    for line in problems:
+        print(line, file=sys.stderr)
+    if not problems:
+        print(f"packet {args.packet} matches its key ({len(key.files)} files, sha256 {key.packet_sha256})")
+    return 1 if problems else 0
 
 
 def run_analyze(args: argparse.Namespace) -> int:

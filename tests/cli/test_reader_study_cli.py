@@ -112,6 +112,16 @@ def test_ingest_reports_problems_and_exits_1(inputs: Path, capsys: pytest.Captur
     assert len(pd.read_csv(d / "ing" / "ratings.csv")) == 1
 
 
+def test_verify(inputs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d = inputs
+    assert _export(d, "--formats", "html", "redcap") == 0
+    assert main(["reader-study", "verify", str(d / "packet-key.json"), str(d / "packet")]) == 0
+    assert "matches its key (6 files" in capsys.readouterr().out
+    (d / "packet" / "redcap" / "import_template.csv").write_text("tampered", encoding="utf-8")
+    assert main(["reader-study", "verify", str(d / "packet-key.json"), str(d / "packet")]) == 1
+    assert "import_template.csv: content differs" in capsys.readouterr().err
+
+
 def test_suite_export(inputs: Path) -> None:
     d = inputs
     (d / "suite.yaml").write_text(
