@@ -3,7 +3,7 @@
 Metrics receive report *texts*, not case ids. To score hypotheses against a labels CSV (e.g.
 CT-RATE's ``valid_predicted_labels.csv``) rather than against labels extracted from the reference
 text, the CSV is joined with its reports file on the id (``VolumeName``, volume extensions
-ignored), which gives a map *reference text -> label row*. This is well defined for CT-RATE, where
+ignored), which gives a map *reference text -> label row* (texts compared with whitespace collapsed). This is well defined for CT-RATE, where
 the labels were themselves predicted from the report text and all reconstructions of a study share
 one report; two ids with the same text but different labels are rejected.
 
@@ -23,6 +23,12 @@ import numpy as np
 from radeval.errors import InputError
 from radeval.labeling.base import ReportLabeler, check_texts
 from radeval.labeling.label_csv import case_key, read_label_csv
+
+
+def _key(text: str) -> str:
+    """Lookup key of a report: its words joined by single spaces (line breaks and runs of spaces differ
+    between CSV exports and JSONL copies of the same report)."""
+    return " ".join(text.split())
 
 
 def _file_hash(*paths: Path) -> str:
@@ -75,7 +81,8 @@ class GroundTruthLabeler(ReportLabeler):
                              f"{self.labels_csv}: {unlabelled[:10]}")
         self._by_text: dict[str, np.ndarray] = {}
         owner: dict[str, str] = {}
-        for rid, text in texts.items():
+        for rid, raw in texts.items():
+            text = _key(raw)
             row = table.decisions[rows[case_key(rid)]]
             if text in self._by_text and not np.array_equal(self._by_text[text], row):
                 raise InputError(f"{self.labels_csv}: ids {owner[text]!r} and {rid!r} have the same report "
@@ -96,7 +103,7 @@ class GroundTruthLabeler(ReportLabeler):
         items = check_texts(texts)
         out = np.zeros((len(items), len(self.labels)), dtype=np.int8)
         for i, text in enumerate(items):
-            row = self._by_text.get(text)
+            row = self._by_text.get(_key(text))
             if row is None:
                 preview = text[:60] + ("..." if len(text) > 60 else "")
                 raise InputError(f"reference #{i} ({preview!r}) is not a report of {self.reports_path}, "

@@ -92,7 +92,7 @@ class LabelEntry:
 # -- shared fragments -----------------------------------------------------------------------------
 _CALCIFIC = r"\b(?:calcif\w*|atherom\w*|atheroscler\w*|plaques?)\b"
 _NONCORONARY_ARTERY = (
-    r"\b(?:aort(?!opulmonary)\w*|(?<!coronary\s)arter(?:y|ies|ial)|vascular|vessels?|carotids?|"
+    r"\b(?:aort(?!opulmonary|ic\s+valve)\w*|(?<!coronary\s)arter(?:y|ies|ial)|vascular|vessels?|carotids?|"
     r"subclavian|brachiocephalic|innominate|iliac|vertebral|arcus|supra-?aortic)\b"
 )
 _CORONARY = r"\bcoronar\w*|\b(?:LAD|RCA|LCx|circumflex|left\s+main|left\s+anterior\s+descending)\b"
@@ -130,7 +130,7 @@ _add("Medical material",
 _add("Arterial wall calcification",
      "Calcification, atheroma or atherosclerotic plaque of a non-coronary artery (aorta, supra-aortic, "
      "carotid, subclavian, iliac, 'vascular'): the calcific word and the site must share a clause; "
-     "'coronary arteries' is not such a site. 'Atherosclerosis' with no site at all also counts.",
+     "'coronary arteries' and the aortic valve are not such sites. 'Atherosclerosis' with no site at all also counts.",
      Term(_CALCIFIC, requires=_NONCORONARY_ARTERY),
      Term(r"\batheroscler\w*", excludes=_CORONARY))
 

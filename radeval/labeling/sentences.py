@@ -8,9 +8,11 @@ twice:
    ``vs.``, ``Dr.``, ``no.``) or after a single capital letter (``T.``).
 2. **Clauses** split a sentence at strong boundaries (``;``, ``:``, *but*, *however*, *although*,
    *whereas*, *while*, *except*, *apart from*) always, and at weak boundaries (``,``, *and*) only
-   when both sides contain a verb-like word (``is``, ``was``, ``observed`` ...). That keeps
+   when both sides contain a verb-like word (``is``, ``was``, ``observed`` ...), or at a comma
+   followed by a severity word or article (*minimal*, *mild*, *small*, *a* ...). That keeps
    coordinated lists together ("No pleural effusion, consolidation or atelectasis was seen") but
-   separates independent statements ("Trachea is in the midline and no pathology is observed").
+   separates independent statements ("Trachea is in the midline and no pathology is observed",
+   "No pleural effusion, minimal pericardial effusion").
 
 Every piece keeps its character offsets into the original text, so mentions can be reported
 with their positions.
@@ -42,6 +44,13 @@ VERB_LIKE = re.compile(
     r"normal|increased|decreased|enlarged|thickened)\b",
     re.IGNORECASE,
 )
+
+
+#: Words that open a new finding after a comma ("No pleural effusion, minimal pericardial effusion"):
+#: items of a negated list carry no severity or article ("No effusion, consolidation or mass").
+_NEW_FINDING = re.compile(
+    r"\s*(?:minimal|mild|mildly|small|moderate|moderately|marked|markedly|severe|large|slight|"
+    r"trace|prominent|extensive|an?|there)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -124,7 +133,8 @@ def _split_weak(sentence: Span) -> list[Span]:
         left = sentence.text[start:cut_start]
         right_end = cuts[i + 1][0] if i + 1 < len(cuts) else len(sentence.text)
         right = sentence.text[cut_end:right_end]
-        if VERB_LIKE.search(left) and VERB_LIKE.search(right):
+        new_finding = "," in sentence.text[cut_start:cut_end] and _NEW_FINDING.match(right) is not None
+        if new_finding or (VERB_LIKE.search(left) and VERB_LIKE.search(right)):
             piece = _trimmed(sentence.text, start, cut_start)
             if piece is not None:
                 pieces.append(Span(piece.text, sentence.start + piece.start, sentence.start + piece.end))

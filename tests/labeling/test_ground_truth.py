@@ -22,6 +22,7 @@ def test_lookup_by_text_and_shared_reconstructions(tmp_path: Path) -> None:
                       "VolumeName,Findings_EN\nv_1_a_1.nii.gz,Bullae.\nv_1_a_2.nii.gz,Bullae.\nv_2_a_1,Collapse.\n")
     gt = GroundTruthLabeler(lab, rep, labels=["Atelectasis", "Emphysema"])
     assert gt.decide(["Collapse.", "Bullae."]).tolist() == [[1, 0], [0, 1]]
+    assert gt.decide(["  Collapse.\n"]).tolist() == [[1, 0]]          # whitespace differences do not matter
     assert gt.signature.startswith("ground-truth|file:labels.csv|sha:")
     with pytest.raises(InputError, match=r"reference #0 \('Unknown text.'\) is not a report"):
         gt.decide(["Unknown text."])

@@ -45,6 +45,8 @@ def test_negated(labeler: RuleBasedLabeler, text: str, label: str) -> None:
     ("Not only atelectasis but also consolidation is observed.", "Atelectasis"),
     ("Bilateral pleural effusion is present, and consolidation was not observed.", "Pleural effusion"),
     ("No pleural effusion but bilateral atelectasis.", "Atelectasis"),
+    ("No pleural effusion, minimal pericardial effusion.", "Pericardial effusion"),
+    ("No consolidation, a 5 mm nodule in the right upper lobe.", "Lung nodule"),
     ("Heart size is normal and no pericardial effusion is seen, however cardiomegaly was reported before "
      "and mild cardiomegaly is observed.", "Cardiomegaly"),
 ])

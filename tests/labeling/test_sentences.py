@@ -36,6 +36,8 @@ def test_sentence_boundaries(text: str, expected: list[str]) -> None:
     ("When examined in the lung parenchyma window; Aeration of both lungs is normal",
      ["When examined in the lung parenchyma window", "Aeration of both lungs is normal"]),
     ("No pleural effusion but bilateral atelectasis", ["No pleural effusion", "but bilateral atelectasis"]),
+    ("No pleural effusion, minimal pericardial effusion", ["No pleural effusion", "minimal pericardial effusion"]),
+    ("No nodule, mass, or consolidation", ["No nodule, mass, or consolidation"]),
     ("Bilateral pleural effusion is present, and consolidation was not observed",
      ["Bilateral pleural effusion is present", "consolidation was not observed"]),
 ])
