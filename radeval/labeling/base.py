@@ -128,7 +128,10 @@ class ReportLabeler(ABC):
 
     @property
     def signature(self) -> str:
-        """``<backend>|<key>:<value>...|labels:<set>|v:<version>``, e.g. ``rules|unc:positive|labels:ct-rate|v:0.1.0``."""
+        """``<backend>|<key>:<value>...|labels:<set>|v:<version>``.
+
+        Example: ``rules|unc:positive|labels:ct-rate|v:0.1.0``.
+        """
         parts = [self.backend] + [f"{k}:{v}" for k, v in self.settings().items()]
         parts += [f"labels:{label_set_tag(self.labels)}", f"v:{__version__}"]
         return "|".join(parts)

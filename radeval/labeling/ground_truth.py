@@ -3,9 +3,10 @@
 Metrics receive report *texts*, not case ids. To score hypotheses against a labels CSV (e.g.
 CT-RATE's ``valid_predicted_labels.csv``) rather than against labels extracted from the reference
 text, the CSV is joined with its reports file on the id (``VolumeName``, volume extensions
-ignored), which gives a map *reference text -> label row* (texts compared with whitespace collapsed). This is well defined for CT-RATE, where
-the labels were themselves predicted from the report text and all reconstructions of a study share
-one report; two ids with the same text but different labels are rejected.
+ignored), which gives a map *reference text -> label row* (texts compared with whitespace
+collapsed). This is well defined for CT-RATE, where the labels were themselves predicted from the
+report text and all reconstructions of a study share one report; two ids with the same text but
+different labels are rejected.
 
 The signature carries a hash of both files, so cached statistics never mix two ground truths.
 """

@@ -130,7 +130,8 @@ _add("Medical material",
 _add("Arterial wall calcification",
      "Calcification, atheroma or atherosclerotic plaque of a non-coronary artery (aorta, supra-aortic, "
      "carotid, subclavian, iliac, 'vascular'): the calcific word and the site must share a clause; "
-     "'coronary arteries' and the aortic valve are not such sites. 'Atherosclerosis' with no site at all also counts.",
+     "'coronary arteries' and the aortic valve are not such sites. 'Atherosclerosis' with no site at "
+     "all also counts.",
      Term(_CALCIFIC, requires=_NONCORONARY_ARTERY),
      Term(r"\batheroscler\w*", excludes=_CORONARY))
 

@@ -3,9 +3,10 @@
 The rule-based labeler decides negation and uncertainty within a *clause*, so report text is cut
 twice:
 
-1. **Sentences** end at ``.``, ``!``, ``?`` (kept, as an uncertainty cue) or a line break. A full stop does not end a sentence
-   when it sits inside a number (``4.5 mm``), after a known abbreviation (``e.g.``, ``approx.``,
-   ``vs.``, ``Dr.``, ``no.``) or after a single capital letter (``T.``).
+1. **Sentences** end at ``.``, ``!``, ``?`` (kept, as an uncertainty cue) or a line break. A full
+   stop does not end a sentence when it sits inside a number (``4.5 mm``), after a known
+   abbreviation (``e.g.``, ``approx.``, ``vs.``, ``Dr.``, ``no.``) or after a single capital
+   letter (``T.``).
 2. **Clauses** split a sentence at strong boundaries (``;``, ``:``, *but*, *however*, *although*,
    *whereas*, *while*, *except*, *apart from*) always, and at weak boundaries (``,``, *and*) only
    when both sides contain a verb-like word (``is``, ``was``, ``observed`` ...), or at a comma

@@ -77,7 +77,8 @@ def test_parity_with_sklearn(seed: int, zero_division: float) -> None:
                                precision_score(ref, hyp, average=None, zero_division=zero_division))
     np.testing.assert_allclose(report.per_label["recall"],
                                recall_score(ref, hyp, average=None, zero_division=zero_division))
-    assert np.isclose(report.micro["precision"], precision_score(ref, hyp, average="micro", zero_division=zero_division))
+    assert np.isclose(report.micro["precision"],
+                      precision_score(ref, hyp, average="micro", zero_division=zero_division))
     assert np.isclose(report.micro["recall"], recall_score(ref, hyp, average="micro", zero_division=zero_division))
     assert np.isclose(report.weighted_f1, f1_score(ref, hyp, average="weighted", zero_division=zero_division))
     assert report.per_label["support"].tolist() == ref.sum(axis=0).tolist()
