@@ -90,6 +90,8 @@ _TABLE: dict[str, tuple[WeightsSpec, ...]] = {
     # Label F1 with labeler="transformer" (the default rule-based labeler needs no weights).
     "label_f1_macro": (WeightsSpec("IAMJB/RadBERT-CT"),),
     "label_f1_micro": (WeightsSpec("IAMJB/RadBERT-CT"),),
+    "label_f1_macro_tuned": (WeightsSpec("IAMJB/RadBERT-CT"),),
+    "label_f1_micro_tuned": (WeightsSpec("IAMJB/RadBERT-CT"),),
 }
 _LOCK = threading.Lock()
 

@@ -42,6 +42,8 @@ BUILTIN_METRICS: dict[str, str] = {
     "ratescore": "radeval.metrics.ratescore:RaTEScore",
     "label_f1_macro": "radeval.metrics.label_f1:label_f1_macro",
     "label_f1_micro": "radeval.metrics.label_f1:label_f1_micro",
+    "label_f1_macro_tuned": "radeval.metrics.label_f1:label_f1_macro_tuned",
+    "label_f1_micro_tuned": "radeval.metrics.label_f1:label_f1_micro_tuned",
 }
 
 #: What ``radeval score`` computes when no ``--metrics`` are given: everything lexical.

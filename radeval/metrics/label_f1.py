@@ -23,9 +23,11 @@ score per case) are *example-based* F1: the same formula over the labels of one 
 scikit-learn ``f1_score(average="samples", zero_division=1)``. Their mean is **not** the corpus
 macro or micro F1; paired significance tests resample the count rows instead.
 
-**Tuned thresholds.** With per-label thresholds (``threshold=<thresholds JSON>``, fitted on a
-validation split by :func:`radeval.labeling.thresholds.fit_thresholds`), the metric is named
-``label_f1_macro_tuned`` / ``label_f1_micro_tuned`` so it can never be mistaken for the 0.5 number.
+**Tuned thresholds.** F1 after per-label threshold optimisation is a separate metric,
+``label_f1_macro_tuned`` / ``label_f1_micro_tuned``: the transformer labeler with per-label
+thresholds (``threshold=<thresholds JSON>`` fitted on a *validation* split by ``radeval label
+--fit-thresholds`` / :func:`radeval.labeling.thresholds.fit_thresholds`). The plain metrics refuse
+per-label thresholds and the tuned ones require them, so the two numbers are never mixed up.
 """
 
 from __future__ import annotations
@@ -206,8 +208,7 @@ class LabelF1(Metric):
         labels: ``"ct-rate"`` (default), ``"inspect"`` or label names.
         uncertain: rule-based labeler's handling of uncertain findings (``positive``/``negative``/``ignore``).
         model: transformer labeler checkpoint (hub id or folder).
-        threshold: transformer labeler threshold, or a thresholds JSON (per label, tuned; renames
-            the metric ``..._tuned``).
+        threshold: transformer labeler threshold; with ``tuned=True``, a thresholds JSON (per label).
         batch_size, max_length, device: transformer labeler settings.
         progress: show the labeler's progress bar (does not change the numbers).
         base_model, checkpoint_labels: transformer labeler with a state-dict file checkpoint (CT-CLIP's
@@ -216,6 +217,7 @@ class LabelF1(Metric):
         ground_truth: a labels CSV; reference decisions are read from it instead of labelled.
         ground_truth_reports: the reports file of the same cases (required with ``ground_truth``).
         ground_truth_id_field, ground_truth_text_field: its id and text columns.
+        tuned: the ``..._tuned`` metric: requires per-label thresholds (the plain metric refuses them).
 
     Raises:
         InputError: a bad option value (naming it).
@@ -240,7 +242,8 @@ class LabelF1(Metric):
                  zero_division: float = 0.0,
                  ground_truth: str | os.PathLike[str] | None = None,
                  ground_truth_reports: str | os.PathLike[str] | None = None,
-                 ground_truth_id_field: str = "VolumeName", ground_truth_text_field: str = "Findings_EN") -> None:
+                 ground_truth_id_field: str = "VolumeName", ground_truth_text_field: str = "Findings_EN",
+                 tuned: bool = False) -> None:
         if average not in AVERAGES:
             raise InputError(f"label_f1: average={average!r}: expected one of {', '.join(AVERAGES)}")
         if float(zero_division) not in (0.0, 1.0):
@@ -260,8 +263,14 @@ class LabelF1(Metric):
                                                  reports=ground_truth_reports, labels=self.labels,
                                                  id_field=ground_truth_id_field,
                                                  text_field=ground_truth_text_field)
-        tuned = bool(getattr(self.labeler, "tuned", False))
         self.name = f"label_f1_{average}" + ("_tuned" if tuned else "")
+        has_tuned = bool(getattr(self.labeler, "tuned", False))
+        if tuned and not has_tuned:
+            raise InputError(f"{self.name} needs per-label thresholds: labeler='transformer' and threshold=<thresholds "
+                             f"JSON fitted on a validation split (radeval label --fit-thresholds)>")
+        if has_tuned and not tuned:
+            raise InputError(f"{self.name}: per-label (tuned) thresholds give a different number; "
+                             f"use {self.name}_tuned for it")
 
     @staticmethod
     def _build_labeler(backend: str, **options: Any) -> ReportLabeler:
@@ -340,3 +349,13 @@ def label_f1_macro(**options: Any) -> LabelF1:
 def label_f1_micro(**options: Any) -> LabelF1:
     """Factory of the registered ``label_f1_micro`` metric (options as :class:`LabelF1`)."""
     return LabelF1(average="micro", **options)
+
+
+def label_f1_macro_tuned(*, labeler: str | ReportLabeler = "transformer", **options: Any) -> LabelF1:
+    """Factory of ``label_f1_macro_tuned``: macro F1 with per-label thresholds (``threshold=<JSON>``)."""
+    return LabelF1(average="macro", labeler=labeler, tuned=True, **options)
+
+
+def label_f1_micro_tuned(*, labeler: str | ReportLabeler = "transformer", **options: Any) -> LabelF1:
+    """Factory of ``label_f1_micro_tuned``: micro F1 with per-label thresholds (``threshold=<JSON>``)."""
+    return LabelF1(average="micro", labeler=labeler, tuned=True, **options)

@@ -167,3 +167,10 @@ def test_bert_sequence_classification_state_dict(tiny_classifier: Path, tmp_path
     torch.save(model.state_dict(), tmp_path / "clf.pth")
     from_file = TransformerLabeler(tmp_path / "clf.pth", base_model=tiny_classifier).probabilities(TEXTS)
     np.testing.assert_allclose(from_file, TransformerLabeler(tiny_classifier).probabilities(TEXTS), atol=1e-5)
+
+
+def test_fetch_knows_the_labeler_weights() -> None:
+    from radeval.weights import weights_for
+
+    for metric in ("label_f1_macro", "label_f1_micro", "label_f1_macro_tuned", "label_f1_micro_tuned"):
+        assert [s.model_id for s in weights_for(metric)] == [DEFAULT_MODEL]

@@ -162,14 +162,22 @@ def test_ground_truth_mode(tmp_path: Path) -> None:
         LabelF1(ground_truth=str(tmp_path / "labels.csv"))
 
 
-def test_tuned_thresholds_rename_the_metric(biased_classifier_dir: Path, tmp_path: Path) -> None:
+def test_tuned_thresholds_are_a_separate_metric(biased_classifier_dir: Path, tmp_path: Path) -> None:
     from radeval.labeling.thresholds import Thresholds
 
     Thresholds(CTRATE_LABELS, tuple([0.4] * 18), "val").save(tmp_path / "t.json")
     plain = get_metric("label_f1_macro", labeler="transformer", model=str(biased_classifier_dir))
-    tuned = get_metric("label_f1_macro", labeler="transformer", model=str(biased_classifier_dir),
-                       threshold=str(tmp_path / "t.json"))
+    tuned = get_metric("label_f1_macro_tuned", model=str(biased_classifier_dir), threshold=str(tmp_path / "t.json"))
     assert plain.name == "label_f1_macro" and tuned.name == "label_f1_macro_tuned"
+    assert get_metric("label_f1_micro_tuned", model=str(biased_classifier_dir),
+                      threshold=str(tmp_path / "t.json")).name == "label_f1_micro_tuned"
+    with pytest.raises(InputError, match="use label_f1_macro_tuned"):
+        get_metric("label_f1_macro", labeler="transformer", model=str(biased_classifier_dir),
+                   threshold=str(tmp_path / "t.json"))
+    with pytest.raises(InputError, match="needs per-label thresholds"):
+        get_metric("label_f1_micro_tuned", model=str(biased_classifier_dir))
+    result = score({"a": "a report"}, {"a": "another report"}, metrics=[tuned])
+    assert list(result.corpus["metric"]) == ["label_f1_macro_tuned"]
     assert "labeler:transformer|model:model|thr:0.5" in plain.signature
     assert "thr:tuned-" in tuned.signature and tuned.signature.startswith("label_f1_macro_tuned|")
     # the head says "present" for labels 0, 2, 4 ... on any non-empty report
