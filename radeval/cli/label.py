@@ -7,6 +7,7 @@ Examples::
     radeval label --reports valid.csv --id-field VolumeName --text-field Findings_EN \\
         --labeler transformer --model IAMJB/RadBERT-CT --ground-truth valid_predicted_labels.csv \\
         --fit-thresholds thresholds.json                                 # per-label thresholds
+    radeval label --reports hyps.jsonl --refs refs.jsonl                # P/R/F1 of hyp labels vs ref labels
     radeval label --rules                                                # print the lexicon rules
 """
 
@@ -46,6 +47,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="transformer with a state-dict .pth checkpoint: encoder config/tokenizer (hub id or folder)")
     p.add_argument("--ground-truth", type=Path, metavar="LABELS_CSV",
                    help="score the decisions against this labels CSV (matched by id) and print P/R/F1")
+    p.add_argument("--refs", type=Path, metavar="REPORTS",
+                   help="reference reports: label them too and print P/R/F1 of --reports against them (by id)")
     p.add_argument("--fit-thresholds", type=Path, metavar="JSON",
                    help="transformer: fit per-label thresholds on these (validation) reports against "
                         "--ground-truth and write them here")
@@ -106,8 +109,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.reports is None:
         raise InputError("--reports is required")
-    if args.out is None and args.ground_truth is None and args.fit_thresholds is None:
-        raise InputError("nothing to do: give --out, --ground-truth or --fit-thresholds")
+    if args.out is None and args.ground_truth is None and args.fit_thresholds is None and args.refs is None:
+        raise InputError("nothing to do: give --out, --refs, --ground-truth or --fit-thresholds")
+    if args.refs is not None and args.ground_truth is not None:
+        raise InputError("give either --refs (labels extracted from reference reports) or --ground-truth, not both")
     if args.fit_thresholds is not None and args.ground_truth is None:
         raise InputError("--fit-thresholds needs --ground-truth (the validation labels)")
     labeler = get_labeler(args.labeler, **_labeler_options(args))
@@ -133,6 +138,8 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None:
         write_label_csv(args.out, table)
         print(f"labelled {len(table.ids)} report(s) with {table.signature} -> {args.out}", file=sys.stderr)
+    if args.refs is not None:
+        truth = labeler.label(read_args_reports(args.refs, args, name="references", refs=True))
     if truth is not None:
         from radeval.metrics.label_f1 import compare_label_tables
 

@@ -131,3 +131,18 @@ def test_explain_lists_mentions(reports: Path, capsys: pytest.CaptureFixture[str
     assert "valid_1_a_1\tCardiomegaly\tpositive\tCardiomegaly" in lines
     assert "valid_1_a_1\tPleural effusion\tnegative\tpleural effusion" in lines
     assert "valid_3_a_1\tPleural effusion\tuncertain\tpleural effusion" in lines
+
+
+def test_hypotheses_against_reference_reports(reports: Path, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    refs = _write_jsonl(tmp_path / "refs.jsonl", {
+        "valid_3_a_1": "Pleural effusion is observed.",
+        "valid_1_a_1": "Cardiomegaly. Emphysema.",
+        "valid_2_a_1": "",
+    })
+    assert main(["label", "--reports", str(reports), "--refs", str(refs)]) == 0
+    out = capsys.readouterr().out
+    micro = next(line for line in out.splitlines() if line.startswith("micro"))
+    assert micro.split()[1:4] == ["1.0000", "0.6667", "0.8000"]
+    code = main(["label", "--reports", str(reports), "--refs", str(refs), "--ground-truth", str(refs)])
+    assert code == 2 and "not both" in capsys.readouterr().err
