@@ -297,23 +297,17 @@ class LabelF1(Metric):
 
     @property
     def statistics_key(self) -> str:
-        """Macro and micro (and both averages' tuned forms) share one labelling pass."""
+        """Macro and micro of the same labeler settings share one labelling pass."""
         return "label_f1|" + self.signature.split("|", 1)[1]
 
     # -- the contract ----------------------------------------------------------------------------
     def decisions(self, refs: Sequence[str], hyps: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """``(reference decisions, hypothesis decisions)``, each ``(n, L)``; each unique text labelled once."""
         check_pairs(refs, hyps, metric=self.name)
-        ref_labeler = self.reference_labeler or self.labeler
-        if ref_labeler is self.labeler:
-            unique = list(dict.fromkeys([*refs, *hyps]))
-            table = self.labeler.decide(unique) if unique else np.zeros((0, len(self.labels)), np.int8)
-            row = {t: k for k, t in enumerate(unique)}
-            empty = np.zeros((0, len(self.labels)), np.int8)
-            ref = table[[row[t] for t in refs]] if refs else empty
-            hyp = table[[row[t] for t in hyps]] if hyps else empty
-            return ref, hyp
-        return ref_labeler.decide(list(refs)), self._decide_unique(list(hyps))
+        if self.reference_labeler is None:
+            both = self._decide_unique([*refs, *hyps])
+            return both[:len(refs)], both[len(refs):]
+        return self.reference_labeler.decide(list(refs)), self._decide_unique(list(hyps))
 
     def _decide_unique(self, texts: list[str]) -> np.ndarray:
         unique = list(dict.fromkeys(texts))
