@@ -108,6 +108,7 @@ class RadGraphF1(Metric):
         case: ``upstream`` (radgraph 0.1.18 casing) or ``lower`` (all tokens lowercased).
         batch_size: reports per forward pass.
         device: torch device.
+        progress: show a progress bar (``None``: only on a terminal); does not change the numbers.
     """
 
     kind: ClassVar[str] = "mean"
@@ -115,7 +116,8 @@ class RadGraphF1(Metric):
 
     def __init__(self, level: str = "partial", *, model_type: str | None = None,
                  checkpoint: str | Path | None = None, encoder: str | Path | None = None,
-                 case: str = "upstream", batch_size: int = 16, device: str = "cpu") -> None:
+                 case: str = "upstream", batch_size: int = 16, device: str = "cpu",
+                 progress: bool | None = None) -> None:
         if level not in LEVELS:
             raise InputError(f"level must be one of {tuple(LEVELS)}, got {level!r}")
         model_type = model_type or ("radgraph" if level == "er" else "radgraph-xl")
@@ -131,6 +133,7 @@ class RadGraphF1(Metric):
         self.case = case
         self.batch_size = batch_size
         self.device = device
+        self.progress = progress
         self.last_errors: dict[int, str] = {}
         self._model: RadGraphModel | None = None
 
@@ -160,10 +163,14 @@ class RadGraphF1(Metric):
 
         A batch that raises is retried one report at a time, so one bad report does not sink the rest.
         """
+        from tqdm.auto import tqdm
+
         model = self.model()
         unique = list(dict.fromkeys(reports))
         found: dict[str, dict[str, Any]] = {}
         errors: dict[str, str] = {}
+        bar = tqdm(total=len(unique), desc="RadGraph", unit="report",
+                   disable=None if self.progress is None else not self.progress)
         for start in range(0, len(unique), model.batch_size):
             chunk = unique[start:start + model.batch_size]
             try:
@@ -174,6 +181,8 @@ class RadGraphF1(Metric):
                         found[text] = model.annotate([text])[0]
                     except Exception as exc:  # noqa: BLE001 - reported per sample
                         errors[text] = f"RadGraph inference failed: {type(exc).__name__}: {exc}"
+            bar.update(len(chunk))
+        bar.close()
         out = [found.get(t) for t in reports]
         return out, {i: errors[t] for i, t in enumerate(reports) if t in errors}
 

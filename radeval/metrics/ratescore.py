@@ -166,6 +166,7 @@ class RaTEScore(MeanMetric):
         embed_model: encoder hub id or local folder (default ``FremyCompany/BioLORD-2023-C``).
         batch_size: sentences per tagger pass (entities per encoder pass: 4×).
         device: torch device (upstream defaults to CUDA; we default to CPU).
+        progress: show a progress bar (``None``: only on a terminal); does not change the numbers.
 
     Attributes:
         last_errors: ``{row: reason}`` for pairs that could not be scored (NaN rows).
@@ -176,12 +177,14 @@ class RaTEScore(MeanMetric):
     higher_is_better: ClassVar[bool] = True
 
     def __init__(self, *, affinity: str | Path = "long", ner_model: str | Path = NER_MODEL,
-                 embed_model: str | Path = EMBED_MODEL, batch_size: int = 32, device: str = "cpu") -> None:
+                 embed_model: str | Path = EMBED_MODEL, batch_size: int = 32, device: str = "cpu",
+                 progress: bool | None = None) -> None:
         self.affinity = Affinity.load(affinity)
         self.ner_model = ner_model
         self.embed_model = embed_model
         self.batch_size = batch_size
         self.device = device
+        self.progress = progress
         self.last_errors: dict[int, str] = {}
         self.last_flags: dict[int, str] = {}
         self._models: RateModels | None = None
@@ -203,11 +206,15 @@ class RaTEScore(MeanMetric):
 
     def _entities(self, texts: Sequence[str]) -> tuple[dict[str, ReportEntities], dict[str, str]]:
         """Entities of each distinct text; a failing batch is retried one report at a time."""
+        from tqdm.auto import tqdm
+
         models = self.models()
         unique = list(dict.fromkeys(texts))
         found: dict[str, ReportEntities] = {}
         errors: dict[str, str] = {}
         step = max(self.batch_size, 1)
+        bar = tqdm(total=len(unique), desc="RaTEScore", unit="report",
+                   disable=None if self.progress is None else not self.progress)
         for start in range(0, len(unique), step):
             chunk = unique[start:start + step]
             try:
@@ -218,6 +225,8 @@ class RaTEScore(MeanMetric):
                         found[text] = models.entities([text])[0]
                     except Exception as exc:  # noqa: BLE001 - reported per sample
                         errors[text] = f"RaTEScore models failed: {type(exc).__name__}: {exc}"
+            bar.update(len(chunk))
+        bar.close()
         return found, errors
 
     def sample_values(self, refs: Sequence[str], hyps: Sequence[str]) -> np.ndarray:

@@ -177,3 +177,38 @@ def test_bad_options_are_named() -> None:
         RadGraphF1("simple", model_type="echograph")
     assert get_metric("radgraph_er").model_type == "radgraph"
     assert "level:er" in get_metric("radgraph_er").signature
+
+
+def _cli(command: str, *args: str, home: Path) -> "subprocess.CompletedProcess[str]":
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, RADEVAL_HOME=str(home), PYTHONPATH=str(root), HF_HUB_OFFLINE="1")
+    return subprocess.run([sys.executable, "-m", "radeval.cli.main", command, *args], capture_output=True,
+                          text=True, env=env, cwd=str(root), timeout=600)
+
+
+def test_compare_cli_with_the_family(tiny: dict[str, Path], tmp_path: Path) -> None:
+    refs = {f"c{i}": r for i, r in enumerate(REPORTS[:6])}
+    systems = {"base": {k: REPORTS[(i + 1) % 6] for i, k in enumerate(refs)}, "good": dict(refs)}
+    paths = {}
+    for name, texts in [("refs", refs), *systems.items()]:
+        paths[name] = tmp_path / f"{name}.jsonl"
+        paths[name].write_text("".join(json.dumps({"id": k, "text": v}) + "\n" for k, v in texts.items()))
+    options = []
+    for name in ("radgraph_partial", "radgraph_er"):
+        options += ["--metric-option", f"{name}.model_type=radgraph", "--metric-option",
+                    f"{name}.checkpoint={tiny['radgraph']}", "--metric-option", f"{name}.encoder={tiny['encoder']}"]
+    proc = _cli("compare", "--refs", str(paths["refs"]), "--hyps", f"base={paths['base']}", f"good={paths['good']}",
+                "--metrics", "radgraph_partial", "radgraph_er", *options, "--resamples", "200", "--json", "--quiet",
+                home=tmp_path / "home")
+    assert proc.returncode == 0, proc.stderr
+    records = json.loads(proc.stdout)
+    text = json.dumps(records)
+    assert "radgraph_partial" in text and "radgraph_er" in text
+    score_proc = _cli("score", "--refs", str(paths["refs"]), "--hyps", str(paths["good"]), "--metrics",
+                      "radgraph_partial", *options[:6], "--json", home=tmp_path / "home")
+    assert score_proc.returncode == 0, score_proc.stderr
+    assert json.loads(score_proc.stdout) == {"radgraph_partial": 1.0}

@@ -174,3 +174,23 @@ def test_registry_name_and_missing_weights() -> None:
     assert m.name == "ratescore" and "split:punkt-en" in m.signature and "affinity:long" in m.signature
     with pytest.raises(MissingWeightsError, match="radeval fetch ratescore"):
         m.statistics(["No effusion."], ["No effusion."])
+
+
+def test_score_cli(models: dict[str, Path], tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    for name, texts in (("refs", REFS), ("hyps", HYPS)):
+        (tmp_path / f"{name}.jsonl").write_text(
+            "".join(json.dumps({"id": f"c{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
+    env = dict(os.environ, RADEVAL_HOME=str(tmp_path / "home"), PYTHONPATH=str(root), HF_HUB_OFFLINE="1")
+    proc = subprocess.run([sys.executable, "-m", "radeval.cli.main", "score", "--refs", str(tmp_path / "refs.jsonl"),
+                           "--hyps", str(tmp_path / "hyps.jsonl"), "--metrics", "ratescore",
+                           "--metric-option", f"ratescore.ner_model={models['ner']}",
+                           "--metric-option", f"ratescore.embed_model={models['emb']}", "--json"],
+                          capture_output=True, text=True, env=env, cwd=str(root), timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    expected = metric(models).corpus_score(REFS, HYPS)
+    assert json.loads(proc.stdout)["ratescore"] == pytest.approx(expected, abs=1e-6)
