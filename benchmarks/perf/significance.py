@@ -158,7 +158,8 @@ def bench_headline(n: int) -> None:
     from radeval.metrics import get_metric
     from radeval.stats.compare import compare_statistics
 
-    names = ["bleu_sacre", "bleu1", "bleu4", "rouge1", "rouge2", "rougeL"]
+    # six metrics with six different statistics layouts (10 + 10 + 4 + 2 + 2 + 23 columns per system)
+    names = ["bleu_sacre", "bleu4", "rougeL", "rougeL_coco", "cider", "meteor"]
     refs, systems = synthetic_corpus(n, 5, seed=3)
     metrics = {name: get_metric(name) for name in names}
     t0 = time.perf_counter()
@@ -166,6 +167,8 @@ def bench_headline(n: int) -> None:
     t_stats = time.perf_counter() - t0
     sys_names = [f"sys{k}" for k in range(5)]
     print(f"[3] bootstrap B=5000, N={n}, {len(names)} metrics x 5 systems (statistics computed once: {t_stats:.1f} s)")
+    width = sum(stats[name].shape[2] for name in names)
+    print(f"    {width} statistics columns per system, {5 * width} in all")
     for ci in ("percentile", "bca"):
         t, res = best_of(lambda: compare_statistics(stats, metrics, sys_names, resamples=5000, ci=ci), 3)
         print(f"    ci={ci:<10}  {t:7.3f} s  (target <= 2 s)  rows={len(res.table)}")
@@ -173,17 +176,45 @@ def bench_headline(n: int) -> None:
     print(f"    AR R=10000 + 5000-resample CIs  {t:7.3f} s")
 
 
+def bench_large(n: int) -> None:
+    """Memory stays bounded: N = 100,000 cases, B = 5,000, 3 systems, BLEU-layout counts + a mean metric."""
+    import resource
+
+    from radeval.metrics import get_metric
+    from radeval.stats.compare import compare_statistics
+
+    rng = np.random.default_rng(4)
+    bleu = np.stack([np.column_stack([rng.integers(5, 40, n), rng.integers(5, 40, n), rng.integers(0, 20, (n, 4)),
+                                      rng.integers(20, 40, (n, 4))]).astype(np.float64) for _ in range(3)])
+    rouge = get_metric("rouge1")
+    values = [rng.random(n) for _ in range(3)]
+    # rouge statistics are [F_rouge1, F_rouge2, F_rougeL, 1]; one value stands for all three
+    rouge_stats = np.stack([np.column_stack([v, v, v, np.ones(n)]) for v in values])
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t0 = time.perf_counter()
+    compare_statistics({"bleu_sacre": bleu, "rouge1": rouge_stats},
+                       {"bleu_sacre": get_metric("bleu_sacre"), "rouge1": rouge}, ["a", "b", "c"], resamples=5000)
+    elapsed = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    full = 5000 * n * 8 / 2**20
+    print(f"[4] N={n}, B=5000, 3 systems, 2 metrics: {elapsed:.1f} s, peak RSS {peak:.0f} MiB "
+          f"(before {before:.0f} MiB; an unchunked float64 count matrix alone would be {full:.0f} MiB)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=3039)
     parser.add_argument("--ar-cases", type=int, default=200)
     parser.add_argument("--naive-trials", type=int, default=20)
+    parser.add_argument("--large", action="store_true", help="also run the N = 100,000 memory check")
     args = parser.parse_args()
     logging.getLogger("sacrebleu").setLevel(logging.ERROR)  # the synthetic text ends in " ." on purpose
     for k in (2, 5):
         bench_sacrebleu(args.cases, k)
     bench_radeval_ar(args.ar_cases, args.naive_trials)
     bench_headline(args.cases)
+    if args.large:
+        bench_large(100_000)
 
 
 if __name__ == "__main__":

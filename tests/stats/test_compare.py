@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -177,9 +179,10 @@ def test_bca_interval_contains_the_score(sacre_bleu, synthetic_corpus):
 
 def test_mean_and_corpus_metrics_together(synthetic_corpus):
     refs, base, system = synthetic_corpus
-    res = compare(refs, {"base": base, "sys": system}, metrics=["bleu_sacre", "bleu4", "rougeL"], resamples=500)
-    assert set(res.table.metric) == {"bleu_sacre", "bleu4", "rougeL"}
-    direct = radeval.score(refs, system, metrics=["bleu_sacre", "bleu4", "rougeL"]).as_dict()
+    names = ["bleu_sacre", "bleu4", "rougeL", "cider"]
+    res = compare(refs, {"base": base, "sys": system}, metrics=names, resamples=500)
+    assert set(res.table.metric) == set(names)
+    direct = radeval.score(refs, system, metrics=names).as_dict()
     for metric, value in direct.items():
         got = res.table[(res.table.system == "sys") & (res.table.metric == metric)].score.iloc[0]
         assert got == pytest.approx(value, rel=1e-12)
@@ -193,3 +196,14 @@ def test_forest_plot_writes_png(three_systems, parsed_metric, tmp_path):
     out = res.forest_plot(tmp_path / "plots" / "forest.png")
     data = out.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+
+
+@pytest.mark.java
+@pytest.mark.skipif(shutil.which("java") is None, reason="needs a Java runtime (METEOR 1.5 jar)")
+def test_meteor_corpus_metric(synthetic_corpus):
+    refs, base, system = (x[:40] for x in synthetic_corpus)
+    res = compare(refs, {"base": base, "sys": system}, metrics=["meteor"], resamples=300)
+    direct = radeval.score(refs, system, metrics=["meteor"]).as_dict()["meteor"]
+    row = res.table.iloc[1]
+    assert row.score == pytest.approx(direct, rel=1e-12)
+    assert row.ci_low < row.score < row.ci_high and row.delta > 0
