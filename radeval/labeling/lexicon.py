@@ -101,6 +101,12 @@ _NON_LUNG_ORGAN = (
     r"pancrea\w*|bones?|osseous|vertebra\w*|skin|subcutaneous)\b"
 )
 _FLUID = r"(?:effusions?|fluid|collections?)"
+#: Lymph nodes said to be below pathological size ("not reaching pathological size", "smaller than 1 cm").
+_SMALL_NODES = (
+    r"\bnon-?\s?patholog\w*|\bnot\b[^;]*?\bpatholog\w*|\bnot\s+(?:exceed\w*|reach\w*)|"
+    r"\b(?:less|smaller)\s+than\b|\b(?:below|under)\s+(?:\d|the\s+patholog|patholog)|"
+    r"\b(?:millimetric|subcentimetric|sub-?centimet(?:er|re)|subcentimet(?:er|re)|reactive)\b"
+)
 #: A lymph-node size of 10 mm / 1 cm or more.
 _NODE_SIZE = r"(?<![\d.,])(?:[1-9]\d(?:[.,]\d+)?\s*mm|[1-9](?:[.,]\d+)?\s*cm)\b"
 
@@ -166,13 +172,14 @@ _add("Hiatal hernia",
 _add("Lymphadenopathy",
      "Lymphadenopathy/adenopathy/'LAP', or lymph nodes in a clause saying pathological size, "
      "enlarged, conglomerate or bulky, or giving a short axis of 10 mm (1 cm) or more. "
-     "'Non-pathological', millimetric, subcentimetric or reactive nodes are not lymphadenopathy.",
+     "'Non-pathological', millimetric, subcentimetric or reactive nodes, and nodes 'not reaching "
+     "pathological size' or 'smaller than 1 cm', are not lymphadenopathy.",
      Term(r"\b(?:lymph)?adenopath\w*|\bLAPs?\b"),
      Term(r"\blymph\s*nodes?\b|\bnodal\b",
           requires=r"(?<!non-)(?<!non\s)\bpatholog\w*|\benlarge\w*|\bconglomerat\w*|\bbulky\b",
-          excludes=r"\bnon-?\s?patholog\w*|\b(?:millimetric|subcentimetric|sub-centimetric|reactive)\b"),
+          excludes=_SMALL_NODES),
      Term(r"\blymph\s*nodes?\b", requires=rf"\bshort[\s-]+axis\b.*?{_NODE_SIZE}|{_NODE_SIZE}.*?\bshort[\s-]+axis\b",
-          excludes=r"\bnon-?\s?patholog\w*"))
+          excludes=_SMALL_NODES))
 
 _add("Emphysema",
      "Emphysema / emphysematous (centrilobular, paraseptal, panlobular, bullous) and bullae; "
