@@ -12,7 +12,8 @@ corpus of one sample always scores 0. Statistics are ``[score, 1]`` rows compute
 corpus passed to :meth:`CiderD.statistics`; resampling (``radeval.stats``) therefore treats CIDEr-D
 as a mean of per-sample scores with the full-corpus idf held fixed -- an approximation, since
 pycocoevalcap would recompute the idf on each resample. For the same reason the metric is not
-cacheable.
+cacheable. A corpus whose references are all empty scores 0 for every sample (pycocoevalcap raises
+a ``ValueError`` there).
 
 Example:
     >>> m = CiderD()

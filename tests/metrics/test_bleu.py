@@ -108,3 +108,5 @@ def test_bad_input_names_the_item() -> None:
         score({"c1": "a", "c2": "b"}, {"c1": "a", "c2": float("nan")}, metrics=["bleu4"])
     with pytest.raises(InputError, match="missing from hypotheses: 'c2'"):
         score({"c1": "a", "c2": "b"}, {"c1": "a"}, metrics=["bleu4"])
+    with pytest.raises(InputError, match="2 references but 3 hypotheses"):
+        score(["a", "b"], ["a", "b", "c"], metrics=["bleu4"])

@@ -58,6 +58,14 @@ def test_scores_depend_on_the_corpus() -> None:
     assert not np.allclose(whole[:2], part)
 
 
+def test_corpus_with_only_empty_references_scores_zero() -> None:
+    # pycocoevalcap fails here (max() of an empty document-frequency table); every vector is empty,
+    # so the natural value of the formula is 0 for every sample.
+    with pytest.raises(ValueError):
+        coco_cider(["", "  "], ["no effusion .", ""])
+    assert list(CiderD().sample_values(["", "  "], ["no effusion .", ""])) == [0.0, 0.0]
+
+
 def test_contract(check_metric, lexical_pairs) -> None:
     ids, refs, hyps = lexical_pairs
     # rows depend on the corpus idf, so statistics of the halves differ from rows of the whole
