@@ -44,6 +44,8 @@ TARBALL_REPO = "StanfordAIMI/RRG_scorers"
 
 _V1_SPLIT = re.compile(r"(?<! )(?=[/,:.!?()])|(?<=[/,:.!?()])(?! )")
 _WORDPUNCT = re.compile(r"\w+|[^\w\s]+")
+#: Largest span-pair tensor (floats) built at once; beyond it relations are scored per report in row chunks.
+PAIR_BUDGET = 1 << 25
 
 
 def preprocess_report(text: str, model_type: str) -> list[str]:
@@ -350,13 +352,15 @@ class RadGraphModel:
         top, _ = torch.sort(top, dim=1)
         top_emb = emb[rows, top]
         top_mention = mention[rows, top]
-        a = top_emb.unsqueeze(2).expand(-1, -1, k_max, -1)
-        b = top_emb.unsqueeze(1).expand(-1, k_max, -1, -1)
-        pair = torch.cat([a, b, a * b], dim=-1)
-        rel_scores = self.relation_out(self.relation_ffn(pair))
-        rel_scores = rel_scores + top_mention.unsqueeze(2).unsqueeze(-1) + top_mention.unsqueeze(1).unsqueeze(-1)
-        rel_scores = torch.cat([rel_scores.new_zeros(rel_scores.shape[:-1] + (1,)), rel_scores], dim=-1)
-        rel_labels = (rel_scores.argmax(dim=-1) - 1).cpu()
+        if len(spans) * k_max * k_max * 3 * top_emb.shape[-1] <= PAIR_BUDGET:
+            rel_labels = self._relation_labels(top_emb, top_mention).cpu()
+        else:  # long reports: one report at a time, rows in chunks, so memory stays bounded
+            rel_labels = torch.full((len(spans), k_max, k_max), -1, dtype=torch.long)
+            for bi, k in enumerate(keep):
+                step = max(1, PAIR_BUDGET // max(1, k * 3 * top_emb.shape[-1]))
+                for r0 in range(0, k, step):
+                    rel_labels[bi, r0:r0 + step, :k] = self._relation_labels(
+                        top_emb[bi:bi + 1, :k], top_mention[bi:bi + 1, :k], rows=slice(r0, r0 + step))[0].cpu()
         top = top.cpu()
 
         ner_out: list[list[tuple[int, int, str]]] = []
@@ -371,6 +375,17 @@ class RadGraphModel:
                              self.config.relation_labels[int(labels[i, j])])
                             for i, j in (labels >= 0).nonzero().tolist()])
         return ner_out, rel_out
+
+    def _relation_labels(self, top_emb: Any, top_mention: Any, rows: slice = slice(None)) -> Any:
+        """Relation label index (-1 = none) for every ordered pair ``(i in rows, j)`` of kept spans."""
+        import torch
+
+        a = top_emb[:, rows].unsqueeze(2).expand(-1, -1, top_emb.shape[1], -1)
+        b = top_emb.unsqueeze(1).expand(-1, a.shape[1], -1, -1)
+        scores = self.relation_out(self.relation_ffn(torch.cat([a, b, a * b], dim=-1)))
+        scores = scores + top_mention[:, rows].unsqueeze(2).unsqueeze(-1) + top_mention.unsqueeze(1).unsqueeze(-1)
+        scores = torch.cat([scores.new_zeros(scores.shape[:-1] + (1,)), scores], dim=-1)
+        return scores.argmax(dim=-1) - 1
 
 
 def _entities(words: list[str], ner: list[tuple[int, int, str]],

@@ -91,6 +91,16 @@ def test_batch_size_does_not_change_annotations(tiny: dict[str, Path]) -> None:
     assert one.annotate(REPORTS) == many.annotate(REPORTS)
 
 
+def test_memory_bounded_relation_path_gives_the_same_annotations(tiny: dict[str, Path],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from radeval.metrics import radgraph_model
+
+    model = RadGraphModel(tiny["radgraph"], model_type="radgraph", encoder=tiny["encoder"], batch_size=8)
+    expected = model.annotate(REPORTS)
+    monkeypatch.setattr(radgraph_model, "PAIR_BUDGET", 4000)  # forces per-report row chunks of a few rows
+    assert model.annotate(REPORTS) == expected
+
+
 def test_family_matches_upstream_f1radgraph(tiny: dict[str, Path]) -> None:
     radgraph, cache, _ = _upstream(tiny, "radgraph")
     refs = REPORTS[:4] + ["", "No pneumothorax."]
