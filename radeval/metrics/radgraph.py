@@ -47,13 +47,14 @@ CHECKPOINT_ENCODERS: dict[str, str] = {
 }
 
 
-def checkpoint_dir(model_type: str, checkpoint: str | Path | None = None) -> Path:
+def checkpoint_dir(model_type: str, checkpoint: str | Path | None = None, *, metric: str | None = None) -> Path:
     """The extracted checkpoint folder for ``model_type``, found or unpacked without any network.
 
     Args:
         model_type: ``radgraph``, ``radgraph-xl`` or ``modern-radgraph-xl``.
         checkpoint: an extracted folder (with ``config.json``), a ``<type>.tar.gz`` file, or a folder
             holding that tarball; default: ``StanfordAIMI/RRG_scorers`` resolved offline.
+        metric: the metric asking (named in the fetch command of the error message).
 
     Raises:
         MissingWeightsError: the tarball is not available offline (names the fetch command).
@@ -64,7 +65,8 @@ def checkpoint_dir(model_type: str, checkpoint: str | Path | None = None) -> Pat
 
     if model_type not in MODEL_TYPES:
         raise InputError(f"model_type must be one of {MODEL_TYPES}, got {model_type!r}")
-    source = resolve(checkpoint if checkpoint is not None else TARBALL_REPO, metric="radgraph_partial")
+    metric = metric or ("radgraph_er" if model_type == "radgraph" else "radgraph_partial")
+    source = resolve(checkpoint if checkpoint is not None else TARBALL_REPO, metric=metric)
     if source.is_dir() and (source / "config.json").exists():
         return source
     if source.is_dir() and (source / model_type / "config.json").exists():
@@ -74,11 +76,11 @@ def checkpoint_dir(model_type: str, checkpoint: str | Path | None = None) -> Pat
         if checkpoint is None:
             from radeval.errors import MissingWeightsError
 
-            metric = "radgraph_er" if model_type == "radgraph" else "radgraph_partial"
+            how = (f"Run `radeval fetch {metric}` on a machine with network access, or pass"
+                   if model_type != "modern-radgraph-xl" else "Download it and pass")
             raise MissingWeightsError(
                 f"RadGraph checkpoint {TARBALL_REPO}/{model_type}.tar.gz is not available offline (looked in "
-                f"{source}). Run `radeval fetch {metric}` on a machine with network access, or pass "
-                f"checkpoint=<extracted folder or tarball>.")
+                f"{source}). {how} checkpoint=<extracted folder or tarball>.")
         raise InputError(f"{source} holds neither a RadGraph checkpoint nor {model_type}.tar.gz")
     target = radeval_home() / "radgraph" / model_type
     if (target / "config.json").exists():
@@ -154,7 +156,11 @@ class RadGraphF1(Metric):
     def model(self) -> RadGraphModel:
         """The loaded checkpoint (loaded on first use)."""
         if self._model is None:
-            self._model = RadGraphModel(checkpoint_dir(self.model_type, self.checkpoint), model_type=self.model_type,
+            # the fetch command named in errors must fetch this model type's tarball
+            fetches_v1 = self.name == "radgraph_er"
+            metric = self.name if fetches_v1 == (self.model_type == "radgraph") else None
+            self._model = RadGraphModel(checkpoint_dir(self.model_type, self.checkpoint, metric=metric),
+                                        model_type=self.model_type,
                                         encoder=self.encoder, batch_size=self.batch_size, device=self.device)
         return self._model
 

@@ -174,9 +174,10 @@ def test_tarball_is_extracted_into_radeval_home(tiny: dict[str, Path], tmp_path:
     assert m.corpus_score([REPORTS[0]], [REPORTS[0]]) == 1.0
 
 
-def test_missing_weights_name_the_fetch_command() -> None:
-    m = get_metric("radgraph_partial")
-    with pytest.raises(MissingWeightsError, match="radeval fetch radgraph_partial"):
+@pytest.mark.parametrize("name", ["radgraph_simple", "radgraph_er"])
+def test_missing_weights_name_the_fetch_command(name: str) -> None:
+    m = get_metric(name)
+    with pytest.raises(MissingWeightsError, match=f"radeval fetch {name}"):
         m.statistics(["No effusion."], ["No effusion."])
 
 
