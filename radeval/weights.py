@@ -83,8 +83,9 @@ _TABLE: dict[str, tuple[WeightsSpec, ...]] = {
                          WeightsSpec("microsoft/BiomedVLP-CXR-BERT-specialized")),
     "radgraph_complete": (WeightsSpec("StanfordAIMI/RRG_scorers", files=("radgraph-xl.tar.gz",)),
                           WeightsSpec("microsoft/BiomedVLP-CXR-BERT-specialized")),
-    "radgraph_er": (WeightsSpec("StanfordAIMI/RRG_scorers", files=("radgraph-xl.tar.gz",)),
-                    WeightsSpec("microsoft/BiomedVLP-CXR-BERT-specialized")),
+    # radgraph_er is RadCliQ's / ReXrank's "RadGraph": computed on the v1 checkpoint (PubMedBERT encoder).
+    "radgraph_er": (WeightsSpec("StanfordAIMI/RRG_scorers", files=("radgraph.tar.gz",)),
+                    WeightsSpec("microsoft/BiomedNLP-PubMedBERT-base-uncased-abstract-fulltext")),
     # RaTEScore: the NER tagger and the synonym encoder.
     "ratescore": (WeightsSpec("Angelakeke/RaTE-NER-Deberta"), WeightsSpec("FremyCompany/BioLORD-2023-C")),
     # Label F1 with labeler="transformer" (the default rule-based labeler needs no weights).

@@ -40,12 +40,6 @@ from radeval.metrics.radgraph_rewards import CASE_MODES, entity_relation_f1, gra
 #: Column of each member in the shared statistics row (the last column is the count).
 LEVELS: dict[str, int] = {"simple": 0, "partial": 1, "complete": 2, "er": 3}
 
-#: The encoder each published checkpoint's ``config.json`` names (fetched with the tarball).
-CHECKPOINT_ENCODERS: dict[str, str] = {
-    "radgraph": "microsoft/BiomedNLP-PubMedBERT-base-uncased-abstract-fulltext",
-    "radgraph-xl": "microsoft/BiomedVLP-CXR-BERT-specialized",
-}
-
 
 def checkpoint_dir(model_type: str, checkpoint: str | Path | None = None, *, metric: str | None = None) -> Path:
     """The extracted checkpoint folder for ``model_type``, found or unpacked without any network.
@@ -242,15 +236,6 @@ def radgraph_er(**options: Any) -> RadGraphF1:
     """(entity F1 + relation F1) / 2 on RadGraph v1 annotations: RadCliQ's / ReXrank's "RadGraph"."""
     return RadGraphF1("er", **options)
 
-
-def _register_weights() -> None:
-    from radeval.weights import WeightsSpec, register_weights
-
-    register_weights("radgraph_er", [WeightsSpec(TARBALL_REPO, files=("radgraph.tar.gz",)),
-                                     WeightsSpec(CHECKPOINT_ENCODERS["radgraph"])])
-
-
-_register_weights()
 
 __all__ = ["LEVELS", "RadGraphF1", "checkpoint_dir", "radgraph_complete", "radgraph_er", "radgraph_partial",
            "radgraph_simple"]

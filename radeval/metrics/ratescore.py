@@ -254,13 +254,5 @@ class RaTEScore(MeanMetric):
         return mean_statistics(self.sample_values(refs, hyps))
 
 
-def _register_weights() -> None:
-    from radeval.weights import register_weights
-
-    register_weights("ratescore", [NER_MODEL, EMBED_MODEL])
-
-
-_register_weights()
-
 __all__ = ["Affinity", "EMPTY_SCORE", "MATRIX_LONG", "MATRIX_SHORT", "NEGATION_PAIRS", "RaTEScore",
            "directional_score", "rate_score"]
