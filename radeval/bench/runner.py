@@ -68,21 +68,27 @@ def _score_systems(suite: Suite, references: Mapping[str, str], predictions: Map
     refs = [references[i] for i in ids]
     stats: dict[str, list[np.ndarray]] = {name: [] for name in metrics}
     errors: dict[str, dict[str, dict[int, str]]] = {name: {} for name in metrics}
-    bar = tqdm(total=len(suite.systems) * max(len(metrics), 1), desc="scoring", disable=quiet, unit="metric")
+    groups: dict[str, list[str]] = {}
+    for name, metric in metrics.items():  # a family (BLEU-1..4, label F1 macro/micro) is computed once
+        groups.setdefault(metric.statistics_key, []).append(name)
+    bar = tqdm(total=len(suite.systems) * max(len(groups), 1), desc="scoring", disable=quiet, unit="metric")
     for system in suite.systems:
         _, _, hyps = align(references, predictions[system.name], hyp_name=f"predictions of {system.name!r}")
-        for name in list(metrics):
-            if name in unavailable:
-                continue
-            bar.set_postfix_str(f"{system.name}/{name}")
-            try:
-                s, err = compute_statistics([metrics[name]], refs, hyps, cache=cache)
-            except (MissingWeightsError, MissingDependencyError) as exc:
-                unavailable[name] = f"not available offline: {exc}"
+        for names in groups.values():
+            bar.set_postfix_str(f"{system.name}/{names[0]}")
+            if names[0] in unavailable:
                 bar.update(1)
                 continue
-            stats[name].append(s[name])
-            errors[name][system.name] = err[name]
+            try:
+                s, err = compute_statistics([metrics[n] for n in names], refs, hyps, cache=cache)
+            except (MissingWeightsError, MissingDependencyError) as exc:
+                for n in names:
+                    unavailable[n] = f"not available offline: {exc}"
+                bar.update(1)
+                continue
+            for n in names:
+                stats[n].append(s[n])
+                errors[n][system.name] = err[n]
             bar.update(1)
     bar.close()
     for name in unavailable:

@@ -69,7 +69,12 @@ class MetricSpec:
 
 @dataclass(frozen=True)
 class SystemSpec:
-    """One system: a predictions file, or a registry model (checkpoint, or trained here)."""
+    """One system: a predictions file, or a registry model (checkpoint, or trained here).
+
+    ``config`` holds the generator's settings (e.g. ``llm``, ``prefix_length``, ``num_layers``), ``train``
+    the optimisation settings (``epochs``, ``lr``, ``batch_size``, ``max_steps`` ...), ``generate`` the
+    decoding settings (``batch_size``).
+    """
 
     name: str
     predictions: Path | None = None
@@ -77,6 +82,7 @@ class SystemSpec:
     checkpoint: Path | None = None
     train: dict[str, Any] | None = None
     generate: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
 
     @property
     def kind(self) -> str:
@@ -116,9 +122,9 @@ class ReaderStudySpec:
 class EmbedSpec:
     """How volumes become embeddings/logits for model systems (CT-ViT config or checkpoint)."""
 
-    encoder: str = "tiny"
+    encoder: str = "small"
     checkpoint: Path | None = None
-    label_head_epochs: int = 200
+    label_head_epochs: int = 300
     batch_size: int = 4
 
 
@@ -162,7 +168,7 @@ _TOP_KEYS = {"name", "description", "output_dir", "dataset", "systems", "metrics
              "reader_study", "embed", "scaling", "literature"}
 _DATASET_KEYS = {"kind", "references", "root", "split", "train_split", "n", "seed", "shape", "id_field",
                  "text_field", "limit", "label_set"}
-_SYSTEM_KEYS = {"name", "predictions", "model", "checkpoint", "train", "generate"}
+_SYSTEM_KEYS = {"name", "predictions", "model", "checkpoint", "train", "generate", "config"}
 _SIG_KEYS = {"test", "resamples", "seed", "ci", "confidence", "correction", "mode", "alpha"}
 _READER_KEYS = {"n", "readers", "seed", "systems", "show_reference", "formats"}
 _EMBED_KEYS = {"encoder", "checkpoint", "label_head_epochs", "batch_size"}
@@ -300,8 +306,11 @@ def parse_suite(data: Mapping[str, Any], *, base_dir: Path, source: str = "suite
                 problems.add(where, "'train' must be a mapping of training options")
             if ckpt is None and train is None:
                 train = {}
+        if preds is not None and entry.get("config"):
+            problems.add(where, "'config' applies to registry models, not to a predictions file")
         systems.append(SystemSpec(str(sname), preds, model, ckpt, dict(train) if isinstance(train, Mapping) else None,
-                                  dict(_mapping(problems, f"{where}.generate", entry.get("generate")))))
+                                  dict(_mapping(problems, f"{where}.generate", entry.get("generate"))),
+                                  dict(_mapping(problems, f"{where}.config", entry.get("config")))))
     if len(systems) < 2 and raw_systems:
         problems.add("systems", "a benchmark compares at least two systems")
 
@@ -363,9 +372,9 @@ def parse_suite(data: Mapping[str, Any], *, base_dir: Path, source: str = "suite
 
     em = _mapping(problems, "embed", data.get("embed"))
     problems.keys("embed", em, _EMBED_KEYS)
-    embed = EmbedSpec(encoder=str(em.get("encoder", "tiny")),
+    embed = EmbedSpec(encoder=str(em.get("encoder", "small")),
                       checkpoint=_path(base_dir, em["checkpoint"]) if em.get("checkpoint") else None,
-                      label_head_epochs=int(em.get("label_head_epochs", 200)), batch_size=int(em.get("batch_size", 4)))
+                      label_head_epochs=int(em.get("label_head_epochs", 300)), batch_size=int(em.get("batch_size", 4)))
 
     scaling = None
     if data.get("scaling") is not None:

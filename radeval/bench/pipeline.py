@@ -1,0 +1,147 @@
+"""Registry-model systems inside a benchmark: embed volumes, train, generate — each step cached.
+
+Work products live under ``<output>/.work``, keyed by a content hash of everything that determines them:
+
+* ``embeddings-<hash>/`` — :func:`models.ctclip.embed.embed_dataset` output (resumable case by case);
+* ``models/<system>-<hash>/`` — :func:`models.train.train_generator` output (resumes from its last epoch
+  checkpoint after a kill);
+* ``predictions/<system>-<hash>.jsonl`` — :func:`models.generation.generate_reports` output (resumes from
+  its ``.partial.jsonl``).
+
+A step whose marker file exists is skipped, so an unchanged re-run trains and generates nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from radeval.bench.dataset import BenchDataset
+from radeval.bench.manifest import Manifest, content_hash
+from radeval.bench.suite import Suite, SystemSpec
+from radeval.data.embeddings import load_embeddings
+from radeval.errors import InputError
+from radeval.io import read_reports, write_reports
+from radeval.types import Predictions
+
+DONE = ".complete"
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes (short)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:16]
+
+
+def ensure_embeddings(suite: Suite, dataset: BenchDataset, work: Path, manifest: Manifest, *,
+                      quiet: bool = False) -> Path:
+    """Embeddings + logits of every split of the dataset (cached; resumable)."""
+    from models.ctclip.embed import EmbedConfig, embed_dataset
+    from models.ctclip.label_head import LabelHeadTrainConfig
+
+    assert dataset.root is not None
+    spec = suite.embed
+    key = content_hash({"root": str(dataset.root.resolve()), "embed": asdict(spec)})
+    out = work / f"embeddings-{key}"
+    if (out / DONE).exists():
+        manifest.cached["embeddings"] = True
+        return out
+    manifest.cached["embeddings"] = False
+    config = EmbedConfig(encoder=spec.encoder, checkpoint=spec.checkpoint, batch_size=spec.batch_size,
+                         head_training=LabelHeadTrainConfig(epochs=spec.label_head_epochs))
+    results = embed_dataset(dataset.root, out, config, progress=not quiet)
+    failed = {s: r.failures for s, r in results.items() if r.failures}
+    if failed:
+        manifest.extra.setdefault("embedding_failures", {}).update(failed)
+    (out / DONE).write_text("ok\n")
+    return out
+
+
+def _train_reports(dataset: BenchDataset, work: Path) -> Path:
+    from radeval.data.ctrate import CTRateDataset
+
+    assert dataset.root is not None
+    cases = CTRateDataset(dataset.root).cases(dataset.train_split)
+    path = work / f"train-reports-{content_hash([(c.id, c.reference) for c in cases])}.jsonl"
+    if not path.exists():
+        write_reports(path, {c.id: c.reference for c in cases})
+    return path
+
+
+def _model_dir(system: SystemSpec, train_emb: Path, reports: Path, work: Path, manifest: Manifest, *,
+               quiet: bool) -> Path:
+    from models.train import train_generator
+
+    if system.checkpoint is not None:
+        return system.checkpoint
+    train_cfg = dict(system.train or {})
+    train_cfg.setdefault("quiet", quiet)
+    key = content_hash({"model": system.model, "config": system.config,
+                        "train": {k: v for k, v in train_cfg.items() if k != "quiet"},
+                        "embeddings": file_digest(train_emb), "reports": file_digest(reports)})
+    out = work / "models" / f"{system.name}-{key}"
+    if (out / DONE).exists():
+        manifest.cached[f"train:{system.name}"] = True
+        return out
+    manifest.cached[f"train:{system.name}"] = False
+    with manifest.stage(f"train:{system.name}"):
+        train_generator(str(system.model), dict(system.config), train_emb, reports, out, train_cfg)
+    (out / DONE).write_text("ok\n")
+    return out
+
+
+def _predictions(system: SystemSpec, model_dir: Path, eval_emb: Path, case_ids: list[str], work: Path,
+                 manifest: Manifest, *, quiet: bool) -> Predictions:
+    from models.generation import generate_reports
+
+    data = load_embeddings(eval_emb)
+    missing = [c for c in case_ids if c not in set(data.case_ids)]
+    if missing:
+        raise InputError(f"system {system.name!r}: {len(missing)} evaluation case(s) have no embedding "
+                         f"(see {eval_emb.with_suffix('').with_suffix('')}.manifest.json): {missing[:10]}")
+    subset = data.subset(case_ids)
+    gen = dict(system.generate)
+    key = content_hash({"model": str(model_dir.resolve()), "model_marker": _marker_time(model_dir),
+                        "embeddings": file_digest(eval_emb), "cases": case_ids, "generate": gen})
+    path = work / "predictions" / f"{system.name}-{key}.jsonl"
+    if path.exists():
+        manifest.cached[f"generate:{system.name}"] = True
+    else:
+        manifest.cached[f"generate:{system.name}"] = False
+        with manifest.stage(f"generate:{system.name}"):
+            generate_reports(model_dir, subset, path, batch_size=int(gen.get("batch_size", 8)), resume=True,
+                             quiet=quiet)
+    return read_reports(path, name=system.name)
+
+
+def _marker_time(model_dir: Path) -> Any:
+    marker = model_dir / DONE
+    return marker.read_text() if marker.exists() else None
+
+
+def run_model_systems(suite: Suite, dataset: BenchDataset, work: Path, manifest: Manifest, *,
+                      quiet: bool = False) -> dict[str, Predictions]:
+    """Predictions of every registry-model system of ``suite`` on the evaluation cases."""
+    emb_dir = ensure_embeddings(suite, dataset, work, manifest, quiet=quiet)
+    from radeval.data.ctrate import normalize_split
+
+    train_emb = emb_dir / f"{normalize_split(dataset.train_split)}.safetensors"
+    eval_emb = emb_dir / f"{normalize_split(dataset.eval_split)}.safetensors"
+    for p in (train_emb, eval_emb):
+        if not p.is_file():
+            raise InputError(f"{p}: embedding file missing after the embed stage")
+    reports = _train_reports(dataset, work)
+    case_ids = list(dataset.references)
+    out: dict[str, Predictions] = {}
+    systems = [s for s in suite.systems if s.kind != "predictions"]
+    for system in tqdm(systems, desc="models", disable=quiet, unit="system"):
+        model_dir = _model_dir(system, train_emb, reports, work, manifest, quiet=quiet)
+        out[system.name] = _predictions(system, model_dir, eval_emb, case_ids, work, manifest, quiet=quiet)
+    return out
