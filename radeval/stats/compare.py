@@ -406,6 +406,9 @@ def compare(refs: Mapping[str, str] | Sequence[str], systems: Mapping[str, Mappi
     SignificanceSettings.build(**{k: v for k, v in options.items()
                                   if k in ("test", "resamples", "ci_resamples", "seed", "ci", "confidence",
                                            "correction", "alpha", "mode", "pvalue")})
+    baseline = options.get("baseline")
+    if baseline is not None and baseline not in systems:
+        raise InputError(f"baseline {baseline!r} is not one of the systems: {[str(s) for s in systems]}")
     ref_map = as_mapping(refs, name="references")
     aligned: dict[str, list[str]] = {}
     ids: list[str] = list(ref_map)

@@ -64,6 +64,13 @@ def test_different_case_sets_fail_before_scoring(three_systems, parsed_metric):
     assert parsed_metric.calls == 0  # nothing was computed on a wrong alignment
 
 
+def test_unknown_baseline_fails_before_scoring(three_systems, parsed_metric):
+    systems = {name: _texts(v) for name, v in three_systems.items()}
+    with pytest.raises(InputError, match="baseline 'nobody' is not one of the systems"):
+        compare(_refs(80), systems, metrics=[parsed_metric], baseline="nobody")
+    assert parsed_metric.calls == 0
+
+
 def test_positional_lists_must_have_equal_length(parsed_metric):
     with pytest.raises(AlignmentError, match="system 'b': 2 hypotheses for 3 references"):
         compare(["r", "r", "r"], {"a": ["0.1", "0.2", "0.3"], "b": ["0.1", "0.2"]}, metrics=[parsed_metric])
@@ -199,6 +206,7 @@ def test_forest_plot_writes_png(three_systems, parsed_metric, tmp_path):
 
 
 @pytest.mark.java
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("java") is None, reason="needs a Java runtime (METEOR 1.5 jar)")
 def test_meteor_corpus_metric(synthetic_corpus):
     refs, base, system = (x[:40] for x in synthetic_corpus)
