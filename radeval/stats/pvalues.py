@@ -24,6 +24,9 @@ One deliberate departure from sacreBLEU: when the two systems have identical sta
 case (the observed difference and every resampled difference are 0), the data carry no evidence of
 a difference and ``p = 1``. sacreBLEU's strict rule reports ``1/(B+1)`` there.
 
+If a metric's ``aggregate`` is undefined (NaN) on the observed corpus or on any resample, the p-value
+is NaN (not a count that silently treats NaN as "not extreme"); corrections leave NaN out of the family.
+
 Example:
     >>> import numpy as np
     >>> sacrebleu_bootstrap_pvalue(np.array([0.0, 0.0]), np.array([0.0, 0.0]), 0.0, 0.0)
@@ -68,6 +71,8 @@ def sacrebleu_bootstrap_pvalue(scores_a: np.ndarray, scores_b: np.ndarray, score
     """
     d = np.abs(np.asarray(scores_b, dtype=np.float64) - np.asarray(scores_a, dtype=np.float64))
     observed = abs(float(score_b) - float(score_a))
+    if not (np.isfinite(observed) and np.all(np.isfinite(d))):
+        return float("nan")
     if _identical(observed, d):
         return 1.0
     centred = d - d.mean()
@@ -88,6 +93,8 @@ def koehn_bootstrap_pvalue(scores_a: np.ndarray, scores_b: np.ndarray, *, higher
     """
     a = np.asarray(scores_a, dtype=np.float64)
     b = np.asarray(scores_b, dtype=np.float64)
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        return float("nan")
     gain = (b - a) if higher_is_better else (a - b)
     tol = TIE_TOLERANCE * np.maximum(1.0, np.abs(a))
     return 1.0 - float(np.mean(gain > tol))
@@ -115,6 +122,8 @@ def randomization_pvalue(null_statistics: np.ndarray, observed: float, *, method
     """
     t = np.asarray(null_statistics, dtype=np.float64)
     obs = abs(float(observed))
+    if not (np.isfinite(obs) and np.all(np.isfinite(t))):
+        return float("nan")
     tol = tie_tolerance(obs)
     if _identical(obs, t):
         return 1.0
