@@ -131,6 +131,25 @@ class CheckpointConfig:
         )
 
 
+def _encoder_config(directory: Path) -> Any:
+    """The encoder's config, without running remote code.
+
+    Checkpoints whose config names a custom BERT variant (CXR-BERT's ``cxr-bert`` with ``auto_map``)
+    are read as plain BERT configs: the variant only adds heads on top of an unchanged BERT encoder.
+    """
+    from transformers import AutoConfig, BertConfig
+
+    try:
+        return AutoConfig.from_pretrained(str(directory), trust_remote_code=False)
+    except (ValueError, KeyError) as exc:
+        raw = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+        if "bert" not in str(raw.get("model_type", "")).lower():
+            raise ValueError(f"{directory}: cannot read the encoder config ({exc})") from None
+        raw.pop("auto_map", None)
+        raw["model_type"] = "bert"
+        return BertConfig.from_dict(raw)
+
+
 def _feedforward(state: dict[str, Any], prefix: str) -> Any:
     """An AllenNLP FeedForward (Linear + ReLU per layer) from ``<prefix>_linear_layers.<i>``."""
     import torch
@@ -178,7 +197,7 @@ class RadGraphModel:
     def __init__(self, directory: str | Path, *, model_type: str = "radgraph-xl", encoder: str | Path | None = None,
                  batch_size: int = 16, device: str = "cpu") -> None:
         import torch
-        from transformers import AutoConfig, AutoModel, AutoTokenizer
+        from transformers import AutoModel, AutoTokenizer
 
         if model_type not in MODEL_TYPES:
             raise ValueError(f"model_type must be one of {MODEL_TYPES}, got {model_type!r}")
@@ -193,18 +212,23 @@ class RadGraphModel:
             from radeval.weights import resolve
 
             encoder = resolve(self.config.encoder)
-        self.tokenizer = AutoTokenizer.from_pretrained(str(encoder))
+        self.tokenizer = AutoTokenizer.from_pretrained(str(encoder), trust_remote_code=False)
         state = torch.load(self.directory / "weights.th", map_location="cpu", weights_only=True)
         prefix = "_embedder.token_embedder_bert._matched_embedder.transformer_model."
         enc_state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
         if not enc_state:
             raise ValueError(f"{self.directory / 'weights.th'}: no encoder weights under {prefix!r}")
-        self.encoder = AutoModel.from_config(AutoConfig.from_pretrained(str(encoder)))
-        result = self.encoder.load_state_dict(enc_state, strict=False)
+        self.encoder = AutoModel.from_config(_encoder_config(Path(str(encoder))))
+        try:
+            result = self.encoder.load_state_dict(enc_state, strict=False)
+        except RuntimeError as exc:  # shape mismatches
+            raise ValueError(f"{self.directory / 'weights.th'}: encoder weights do not fit {encoder}: {exc}") from None
         missing = [k for k in result.missing_keys if not k.endswith(("position_ids", "token_type_ids"))]
-        if missing or result.unexpected_keys:
+        if missing:
             raise ValueError(f"{self.directory / 'weights.th'}: encoder weights do not fit {encoder} "
-                             f"(missing {missing[:5]}, unexpected {list(result.unexpected_keys)[:5]})")
+                             f"(missing {missing[:5]})")
+        # Unexpected keys are heads outside the base model (e.g. CXR-BERT's projection); the
+        # embedder only reads the last hidden state, so they never change the output.
         ns_ner = f"{self.config.namespace}__ner_labels"
         ns_rel = f"{self.config.namespace}__relation_labels"
         self.width_embedding = torch.nn.Embedding.from_pretrained(

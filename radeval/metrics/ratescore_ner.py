@@ -122,11 +122,12 @@ class RateModels:
         emb_dir = resolve(embed_model, metric="ratescore")
         self.device = torch.device(device)
         self.batch_size = batch_size
-        self.ner_tokenizer = AutoTokenizer.from_pretrained(str(ner_dir))
-        self.ner = AutoModelForTokenClassification.from_pretrained(str(ner_dir)).eval().to(self.device)
+        self.ner_tokenizer = AutoTokenizer.from_pretrained(str(ner_dir), trust_remote_code=False)
+        self.ner = AutoModelForTokenClassification.from_pretrained(str(ner_dir), trust_remote_code=False)
+        self.ner.eval().to(self.device)
         self.id2label = {int(k): v for k, v in self.ner.config.id2label.items()}
-        self.embed_tokenizer = AutoTokenizer.from_pretrained(str(emb_dir))
-        self.embedder = AutoModel.from_pretrained(str(emb_dir)).eval().to(self.device)
+        self.embed_tokenizer = AutoTokenizer.from_pretrained(str(emb_dir), trust_remote_code=False)
+        self.embedder = AutoModel.from_pretrained(str(emb_dir), trust_remote_code=False).eval().to(self.device)
 
     def tag(self, sentences: Sequence[str]) -> list[list[tuple[str, str]]]:
         """``(entity text, TYPE)`` pairs per sentence, tagging ``batch_size`` sentences per pass."""

@@ -101,6 +101,20 @@ def test_memory_bounded_relation_path_gives_the_same_annotations(tiny: dict[str,
     assert model.annotate(REPORTS) == expected
 
 
+def test_custom_bert_variant_encoder_config_is_read_as_bert(tiny: dict[str, Path], tmp_path: Path) -> None:
+    # CXR-BERT's config names custom code (model_type "cxr-bert" + auto_map); no remote code is run,
+    # the encoder is read as the plain BERT it is built on, and extra head weights are ignored.
+    encoder = tmp_path / "cxr"
+    shutil.copytree(tiny["encoder"], encoder)
+    cfg = json.loads((encoder / "config.json").read_text())
+    cfg.update(model_type="cxr-bert", architectures=["CXRBertModel"],
+               auto_map={"AutoConfig": "configuration_cxrbert.CXRBertConfig", "AutoModel": "modeling_cxrbert.CXRBertModel"})
+    (encoder / "config.json").write_text(json.dumps(cfg))
+    plain = RadGraphModel(tiny["radgraph-xl"], model_type="radgraph-xl", encoder=tiny["encoder"])
+    variant = RadGraphModel(tiny["radgraph-xl"], model_type="radgraph-xl", encoder=encoder)
+    assert variant.annotate(REPORTS[:3]) == plain.annotate(REPORTS[:3])
+
+
 def test_family_matches_upstream_f1radgraph(tiny: dict[str, Path]) -> None:
     radgraph, cache, _ = _upstream(tiny, "radgraph")
     refs = REPORTS[:4] + ["", "No pneumothorax."]
