@@ -11,7 +11,7 @@ count, i.e. the corpus score is the mean of per-report F1 (zeros included), as u
   default checkpoint ``radgraph`` (v1), as they use. Not comparable with the other three.
 
 Rules (upstream): a pair whose reference or hypothesis is the empty string scores 0 on every level
-and is not annotated; if either annotation has no entities the three reward levels are 0. Long
+and is not annotated (for ``radgraph_er`` this is our rule: RadEval annotates the word "None" instead); if either annotation has no entities the three reward levels are 0. Long
 reports are folded into encoder-length segments (never truncated): ``long:fold`` in the signature.
 A report the model fails on gives a NaN row and an entry in :attr:`last_errors`; the rest of the
 batch is scored.
