@@ -43,7 +43,7 @@ __all__ = [
 
 
 def _progress(chunks: Iterator[np.ndarray], total: int, rows: int, desc: str, enabled: bool) -> Iterator[np.ndarray]:
-    if not enabled:
+    if not enabled or total <= rows:  # no bar for a single chunk
         return chunks
     from tqdm import tqdm
 

@@ -128,11 +128,16 @@ class ComparisonResult:
                 _fmt(r.delta, signed=True), _fmt_interval(r.delta_ci_low, r.delta_ci_high, signed=True),
                 _fmt_p(r.p), _fmt_p(r.p_corrected), mark,
             ])
-        widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(header)]
-        lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()]
-        lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+        lines = _columns(header, rows)
         if self.baseline is not None:
             lines.append(f"baseline: {self.baseline}; * = corrected p < {self.settings.alpha:g}")
+        if self.settings.mode == "all-pairs":
+            lines += ["", "all pairs (delta = b - a):"]
+            pair_rows = [[str(r.system_a), str(r.system_b), str(r.metric), _fmt(r.delta, signed=True),
+                          _fmt_interval(r.delta_ci_low, r.delta_ci_high, signed=True), _fmt_p(r.p),
+                          _fmt_p(r.p_corrected), "*" if bool(r.significant) else ""]
+                         for r in self.pairs.itertuples(index=False)]
+            lines += _columns(["a", "b", "metric", "delta", "CI of delta", "p", "p_corr", ""], pair_rows)
         lines.append(f"signature: {self.signature}")
         return "\n".join(lines)
 
@@ -152,6 +157,14 @@ class ComparisonResult:
         from radeval.stats.forest_plot import draw_forest_plot
 
         return draw_forest_plot(self.pairs, path, title=title or self.signature)
+
+
+def _columns(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Left-aligned fixed-width lines: the header, then one line per row."""
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(header)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    return lines
 
 
 def _fmt(value: float, *, signed: bool = False) -> str:

@@ -61,7 +61,7 @@ def randomization_null(statistics: Mapping[str, np.ndarray], metrics: Mapping[st
         return {}
     rows = chunk_rows(n)
     chunks = iter_swap_masks(n, trials, rng, rows=rows)
-    if progress:
+    if progress and trials > rows:  # no bar for a single chunk
         from tqdm import tqdm
 
         chunks = iter(tqdm(chunks, total=-(-trials // rows), desc="randomization", unit="chunk"))
