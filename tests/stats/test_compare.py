@@ -151,6 +151,8 @@ def test_all_pairs_mode(three_systems, parsed_metric):
                                  resamples=800)
     assert no_base.baseline is None and no_base.table.p.isna().all() and len(no_base.pairs) == 3
     assert "family:pairs×metrics" in no_base.signature
+    text = no_base.format_table()
+    assert "all pairs (delta = b - a):" in text and text.count("\nbase  ") >= 2
 
 
 def test_json_records_and_text_table(three_systems, parsed_metric):
