@@ -147,8 +147,7 @@ class Green(MeanMetric):
             raise InputError(f"green: max_words must be >= 1, got {max_words}")
         self.judge = make_judge(str(judge), **judge_options)
         self.parser = parser
-        self.is_green = is_green_checkpoint(self.judge.model_id)
-        self.strip_markdown = (not self.is_green) if strip_markdown is None else bool(strip_markdown)
+        self._strip_option = strip_markdown
         self.max_words = int(max_words)
         self._store_option = store
         self._store: JudgeOutputStore | None = None
@@ -159,6 +158,16 @@ class Green(MeanMetric):
         self.last_warnings: dict[int, str] = {}
 
     # -- identity ----------------------------------------------------------------------------
+    @property
+    def is_green(self) -> bool:
+        """Whether the judge is one of the released GREEN checkpoints."""
+        return is_green_checkpoint(self.judge.model_id)
+
+    @property
+    def strip_markdown(self) -> bool:
+        """Unwrap markdown-bold headers before parsing (default: only for GREEN-style judges)."""
+        return (not self.is_green) if self._strip_option is None else bool(self._strip_option)
+
     @property
     def label(self) -> str:
         """``GREEN`` for the released GREEN judges, else ``GREEN-style (judge = <id>)``."""

@@ -203,28 +203,31 @@ class LocalJudge:
                    disable=None if self.progress is None else not self.progress)
         for rows in _batches(len(order), self.batch_size):
             idx = [order[r] for r in rows]
+            replies_here: list[JudgeReply]
             try:
-                texts = self._generate(tokenizer, lm, [encoded[i] for i in idx], torch)
-            except Exception as batch_exc:  # isolate: retry one by one, so one bad prompt loses only itself
-                texts = []
-                for i in idx:
-                    try:
-                        texts.append(self._generate(tokenizer, lm, [encoded[i]], torch)[0])
-                    except Exception as exc:
-                        texts.append(JudgeReply(None, f"generation failed: {type(exc).__name__}: {exc}"))
-                if len(idx) == 1 and isinstance(texts[0], JudgeReply):
-                    texts = [JudgeReply(None, f"generation failed: {type(batch_exc).__name__}: {batch_exc}")]
-            for i, text in zip(idx, texts):
-                done(i, text if isinstance(text, JudgeReply) else JudgeReply(text))
+                replies_here = [JudgeReply(t) for t in self._generate(tokenizer, lm, [encoded[i] for i in idx], torch)]
+            except Exception as batch_exc:  # isolate: one by one, so one bad prompt loses only itself
+                if len(idx) == 1:
+                    replies_here = [JudgeReply(None, f"generation failed: {type(batch_exc).__name__}: {batch_exc}")]
+                else:
+                    replies_here = [self._generate_one(tokenizer, lm, encoded[i], torch) for i in idx]
+            for i, reply in zip(idx, replies_here):
+                done(i, reply)
             bar.update(len(idx))
         bar.close()
         return [r if r is not None else JudgeReply(None, "no reply") for r in replies]
 
+    def _generate_one(self, tokenizer: Any, lm: Any, ids: list[int], torch: Any) -> JudgeReply:
+        try:
+            return JudgeReply(self._generate(tokenizer, lm, [ids], torch)[0])
+        except Exception as exc:  # recorded for this prompt; the others go on
+            return JudgeReply(None, f"generation failed: {type(exc).__name__}: {exc}")
+
     def _generate(self, tokenizer: Any, lm: Any, batch: list[list[int]], torch: Any) -> list[str]:
-        width = max(len(ids) for ids in batch)
         pad = tokenizer.pad_token_id
-        input_ids = torch.tensor([[pad] * (width - len(ids)) + ids for ids in batch], dtype=torch.long)
-        mask = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in batch], dtype=torch.long)
+        rows, masks = left_pad(batch, pad)
+        input_ids = torch.tensor(rows, dtype=torch.long)
+        mask = torch.tensor(masks, dtype=torch.long)
         device = next(lm.parameters()).device
         with torch.inference_mode():
             out = lm.generate(input_ids=input_ids.to(device), attention_mask=mask.to(device),
@@ -232,6 +235,19 @@ class LocalJudge:
                               max_length=self.max_length, temperature=None, top_p=None, top_k=None)
         decoded = tokenizer.batch_decode(out, skip_special_tokens=True)
         return [after_last_assistant(text) for text in decoded]
+
+
+def left_pad(batch: Sequence[Sequence[int]], pad_id: int) -> tuple[list[list[int]], list[list[int]]]:
+    """Left-pad token id lists to one width; returns ``(ids, attention_mask)``.
+
+    Example:
+        >>> left_pad([[5, 6, 7], [8]], 0)
+        ([[5, 6, 7], [0, 0, 8]], [[1, 1, 1], [0, 0, 1]])
+    """
+    width = max(len(ids) for ids in batch)
+    ids = [[pad_id] * (width - len(row)) + list(row) for row in batch]
+    mask = [[0] * (width - len(row)) + [1] * len(row) for row in batch]
+    return ids, mask
 
 
 def encode_wrapped(tokenizer: Any, prompt: str, *, max_length: int) -> list[int]:
@@ -306,14 +322,25 @@ class OpenAICompletionsJudge:
 
     @property
     def model_id(self) -> str:
-        return self.checkpoint or self.served_model or "endpoint-default"
+        """``checkpoint``, else the served model name (asked from ``GET <base>/models`` when not given).
+
+        Raises:
+            InputError: the name is not given and the endpoint cannot tell it.
+        """
+        if self.checkpoint:
+            return self.checkpoint
+        try:
+            return self._model_name()
+        except EndpointError as exc:
+            raise InputError(f"green: cannot learn the judge's model name from {self.base}/models ({exc}); "
+                             f"pass green.model=<served name>") from None
 
     def identity(self) -> dict[str, str]:
         out = {"judge": self.model_id, "backend": "openai-completions", "decode": "greedy"}
         if self.tokenizer_name:
-            out.update(prompt="ids", maxlen=str(self.max_length))
+            out.update(send="ids", maxlen=str(self.max_length))
         else:
-            out.update(prompt="text", eos=self.eos_token, max_new=str(self.max_new_tokens))
+            out.update(send="text", eos=self.eos_token, max_new=str(self.max_new_tokens))
         return out
 
     # -- HTTP --------------------------------------------------------------------------------
@@ -450,6 +477,6 @@ def make_judge(judge: str = DEFAULT_JUDGE, **options: Any) -> LocalJudge | OpenA
 
 __all__ = [
     "DEFAULT_JUDGE", "EndpointError", "GREEN_CHECKPOINTS", "Judge", "JudgeReply", "LocalJudge",
-    "OpenAICompletionsJudge", "after_last_assistant", "encode_wrapped", "is_green_checkpoint", "make_judge",
+    "OpenAICompletionsJudge", "after_last_assistant", "encode_wrapped", "is_green_checkpoint", "left_pad", "make_judge",
     "wrap_chat",
 ]
