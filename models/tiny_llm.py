@@ -1,11 +1,13 @@
-"""Small randomly initialised language models written to a local directory, for tests and smoke runs offline.
+"""Small language models written to a local directory, for tests and smoke runs offline.
 
-``write_tiny_llama(dir)`` saves a 2-layer LLaMA (hidden 64) with the GPT-2 BPE tokenizer: a real
-``LlamaForCausalLM`` checkpoint any LLM spec accepts as a local directory, loading in well under a second.
+``write_tiny_llama(dir)`` saves a 2-layer LLaMA (hidden 64): a real ``LlamaForCausalLM`` checkpoint plus tokenizer
+that any LLM spec accepts as a local directory, loading in well under a second.
 
-A randomly initialised LLM cannot be steered by a prefix (its logits are nearly flat), so ``texts`` can be given: the
-model is then trained as a plain language model on them for ``steps`` steps — a stand-in for a pretrained LLM that
-"knows the language" of the reports, which a frozen-LLM generator must then learn to select from.
+* Tokenizer: the GPT-2 BPE (default), or — with ``vocab_size`` — a byte-level BPE trained on ``texts``, which keeps
+  the output layer tiny and training fast.
+* Weights: random, or — with ``texts`` — trained as a plain language model on them for ``steps`` steps. A random LLM
+  cannot be steered by a prefix (its output side has never learned to emit anything), so frozen-LLM tests use a
+  pretrained one, a stand-in for a real LLM that "knows the language" of the reports.
 """
 
 from __future__ import annotations
@@ -16,10 +18,33 @@ from typing import Any
 
 from models.gpt2_tokenizer import load_gpt2_tokenizer
 
+EOS = "<|endoftext|>"
+
+
+def train_bpe_tokenizer(texts: Sequence[str], vocab_size: int) -> Any:
+    """A byte-level BPE ``PreTrainedTokenizerFast`` trained on ``texts`` (``<|endoftext|>`` = BOS/EOS/pad).
+
+    Example:
+        >>> tok = train_bpe_tokenizer(["No pleural effusion."], 300)
+        >>> tok.decode(tok("No pleural effusion.")["input_ids"])
+        'No pleural effusion.'
+    """
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    core = Tokenizer(models.BPE())
+    core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    core.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[EOS],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    core.train_from_iterator(list(texts), trainer=trainer)
+    return PreTrainedTokenizerFast(tokenizer_object=core, bos_token=EOS, eos_token=EOS, pad_token=EOS)
+
 
 def write_tiny_llama(directory: str | Path, *, hidden_size: int = 64, num_layers: int = 2, num_heads: int = 4,
-                     seed: int = 0, texts: Sequence[str] = (), steps: int = 300, lr: float = 3e-3) -> Path:
-    """Write a random LLaMA + GPT-2 tokenizer into ``directory`` (kept if it already holds one) and return it.
+                     seed: int = 0, texts: Sequence[str] = (), vocab_size: int | None = None, steps: int = 300,
+                     lr: float = 3e-3) -> Path:
+    """Write a small LLaMA + tokenizer into ``directory`` (kept if it already holds one) and return it.
 
     Args:
         directory: target folder.
@@ -28,7 +53,8 @@ def write_tiny_llama(directory: str | Path, *, hidden_size: int = 64, num_layers
         num_heads: attention heads (key/value heads: half of them).
         seed: weight initialisation seed (same seed, same weights).
         texts: if given, language-model pretraining texts (each ends with EOS).
-        steps: full-batch AdamW steps of that pretraining.
+        vocab_size: train a byte-level BPE of this size on ``texts`` instead of using the GPT-2 BPE.
+        steps: full-batch AdamW steps of the pretraining.
         lr: its learning rate.
     """
     import torch
@@ -37,7 +63,9 @@ def write_tiny_llama(directory: str | Path, *, hidden_size: int = 64, num_layers
     out = Path(directory)
     if (out / "config.json").is_file() and (out / "model.safetensors").is_file():
         return out
-    tokenizer = load_gpt2_tokenizer()
+    if vocab_size is not None and not texts:
+        raise ValueError("vocab_size needs texts to train the tokenizer on")
+    tokenizer = train_bpe_tokenizer(texts, vocab_size) if vocab_size else load_gpt2_tokenizer()
     config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=hidden_size, intermediate_size=2 * hidden_size,
                          num_hidden_layers=num_layers, num_attention_heads=num_heads,
                          num_key_value_heads=max(num_heads // 2, 1), max_position_embeddings=1024,

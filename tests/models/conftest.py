@@ -1,0 +1,92 @@
+"""Fixtures of the generator tests: phantom-style training cases and small local language models."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPORTS = [
+    "No pleural effusion.",
+    "Small nodule in the right upper lobe.",
+    "Cardiomegaly with pericardial effusion.",
+    "Emphysema in both upper lobes.",
+    "Consolidation in the left lower lobe.",
+    "Normal chest CT.",
+    "Hiatal hernia. No lymphadenopathy.",
+    "Bilateral ground glass opacities.",
+]
+CASE_IDS = [f"phantom_{i:03d}" for i in range(len(REPORTS))]
+N_LABELS = 18
+
+
+def _session_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    shared = os.environ.get("RADEVAL_HOME_SHARED")
+    return Path(shared) if shared else tmp_path_factory.getbasetemp() / "radeval_home_shared"
+
+
+@pytest.fixture(scope="session")
+def phantom_reports() -> dict[str, str]:
+    """Eight short, distinct findings, keyed by case id."""
+    return dict(zip(CASE_IDS, REPORTS))
+
+
+@pytest.fixture(scope="session")
+def phantom_files(tmp_path_factory: pytest.TempPathFactory, phantom_reports: dict[str, str]) -> dict[str, Path]:
+    """``embeddings`` (512-d unit vectors + 18 logits) and ``reports`` (JSONL) of the eight cases."""
+    from radeval.data.embeddings import EmbeddingSet, save_embeddings
+    from radeval.io import write_reports
+
+    root = tmp_path_factory.mktemp("phantom")
+    rng = np.random.default_rng(7)
+    emb = rng.normal(size=(len(CASE_IDS), 512)).astype(np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    logits = rng.normal(size=(len(CASE_IDS), N_LABELS)).astype(np.float32)
+    save_embeddings(root / "train.safetensors", EmbeddingSet(CASE_IDS, emb, logits))
+    write_reports(root / "train.jsonl", phantom_reports)
+    return {"embeddings": root / "train.safetensors", "reports": root / "train.jsonl", "root": root}
+
+
+@pytest.fixture(scope="session")
+def tiny_llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2-layer LLaMA with a 400-token BPE, pretrained as a plain LM on "Case X:\\n<report>", as a local directory."""
+    from models.tiny_llm import write_tiny_llama
+
+    previous = os.environ.get("RADEVAL_HOME")
+    os.environ["RADEVAL_HOME"] = str(_session_home(tmp_path_factory))
+    try:
+        texts = [f"Case {chr(65 + i)}:\n{r}" for i, r in enumerate(REPORTS)]
+        return write_tiny_llama(tmp_path_factory.mktemp("tiny") / "llama", texts=texts, vocab_size=400, steps=200)
+    finally:
+        if previous is None:
+            os.environ.pop("RADEVAL_HOME", None)
+        else:
+            os.environ["RADEVAL_HOME"] = previous
+
+
+@pytest.fixture(scope="session")
+def smollm2(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """SmolLM2-135M-Instruct converted from the packaged GGUF once per session (or per RADEVAL_HOME_SHARED)."""
+    from models.llm import smollm2_dir
+
+    return smollm2_dir(cache_dir=_session_home(tmp_path_factory) / "llm")
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> None:
+    """Tests share two cores with other jobs: one torch thread each avoids oversubscription."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
+#: Small mapper settings that train in seconds on the tiny LLaMA.
+TINY_MAPPER = {"num_layers": 1, "prefix_length": 4, "clip_length": 4, "num_heads": 4}
+
+
+@pytest.fixture(scope="session")
+def tiny_mapper() -> dict[str, int]:
+    """Transformer-mapper settings for the tiny LLaMA (width 64)."""
+    return dict(TINY_MAPPER)
