@@ -14,7 +14,7 @@ A step whose marker file exists is skipped, so an unchanged re-run trains and ge
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -126,22 +126,41 @@ def _marker_time(model_dir: Path) -> Any:
     return marker.read_text() if marker.exists() else None
 
 
-def run_model_systems(suite: Suite, dataset: BenchDataset, work: Path, manifest: Manifest, *,
-                      quiet: bool = False) -> dict[str, Predictions]:
-    """Predictions of every registry-model system of ``suite`` on the evaluation cases."""
-    emb_dir = ensure_embeddings(suite, dataset, work, manifest, quiet=quiet)
+@dataclass(frozen=True)
+class ModelInputs:
+    """The embedding files and training reports shared by every model system of a run."""
+
+    train_embeddings: Path
+    eval_embeddings: Path
+    train_reports: Path
+    case_ids: list[str]
+
+
+def model_inputs(suite: Suite, dataset: BenchDataset, work: Path, manifest: Manifest, *,
+                 quiet: bool = False) -> ModelInputs:
+    """Embed the dataset (cached) and collect the training reports."""
     from radeval.data.ctrate import normalize_split
 
+    emb_dir = ensure_embeddings(suite, dataset, work, manifest, quiet=quiet)
     train_emb = emb_dir / f"{normalize_split(dataset.train_split)}.safetensors"
     eval_emb = emb_dir / f"{normalize_split(dataset.eval_split)}.safetensors"
     for p in (train_emb, eval_emb):
         if not p.is_file():
             raise InputError(f"{p}: embedding file missing after the embed stage")
-    reports = _train_reports(dataset, work)
-    case_ids = list(dataset.references)
-    out: dict[str, Predictions] = {}
+    return ModelInputs(train_emb, eval_emb, _train_reports(dataset, work), list(dataset.references))
+
+
+def model_predictions(system: SystemSpec, inputs: ModelInputs, work: Path, manifest: Manifest, *,
+                      quiet: bool = False) -> Predictions:
+    """Train (or load) one registry-model system and generate its evaluation reports (both cached)."""
+    model_dir = _model_dir(system, inputs.train_embeddings, inputs.train_reports, work, manifest, quiet=quiet)
+    return _predictions(system, model_dir, inputs.eval_embeddings, inputs.case_ids, work, manifest, quiet=quiet)
+
+
+def run_model_systems(suite: Suite, dataset: BenchDataset, work: Path, manifest: Manifest, *,
+                      quiet: bool = False) -> dict[str, Predictions]:
+    """Predictions of every registry-model system of ``suite`` on the evaluation cases."""
+    inputs = model_inputs(suite, dataset, work, manifest, quiet=quiet)
     systems = [s for s in suite.systems if s.kind != "predictions"]
-    for system in tqdm(systems, desc="models", disable=quiet, unit="system"):
-        model_dir = _model_dir(system, train_emb, reports, work, manifest, quiet=quiet)
-        out[system.name] = _predictions(system, model_dir, eval_emb, case_ids, work, manifest, quiet=quiet)
-    return out
+    return {system.name: model_predictions(system, inputs, work, manifest, quiet=quiet)
+            for system in tqdm(systems, desc="models", disable=quiet, unit="system")}

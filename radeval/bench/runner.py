@@ -258,6 +258,11 @@ def run_suite(suite: Suite, *, quiet: bool = False, cache: StatisticsCache | Non
             from radeval.bench.reader import write_reader_packet
 
             files += write_reader_packet(suite, dataset, predictions, out)
+    if suite.scaling is not None:
+        with manifest.stage("scaling"):
+            from radeval.bench.scaling import run_scaling
+
+            files += run_scaling(suite, dataset, work, manifest, cache, out, quiet=quiet)
     manifest.extra.update({"n_cases": len(ids), "systems": system_names, "baseline": suite.baseline,
                            "significance": asdict(suite.significance), "significance_signature": signature,
                            "unavailable_metrics": unavailable, "n_failures": len(failures),

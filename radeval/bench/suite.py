@@ -136,6 +136,7 @@ class ScalingSpec:
     llms: tuple[str, ...]
     metric: str
     train: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ _SYSTEM_KEYS = {"name", "predictions", "model", "checkpoint", "train", "generate
 _SIG_KEYS = {"test", "resamples", "seed", "ci", "confidence", "correction", "mode", "alpha"}
 _READER_KEYS = {"n", "readers", "seed", "systems", "show_reference", "formats"}
 _EMBED_KEYS = {"encoder", "checkpoint", "label_head_epochs", "batch_size"}
-_SCALING_KEYS = {"variants", "llms", "metric", "train"}
+_SCALING_KEYS = {"variants", "llms", "metric", "train", "config"}
 
 
 class _Problems:
@@ -387,7 +388,9 @@ def parse_suite(data: Mapping[str, Any], *, base_dir: Path, source: str = "suite
             if v not in known_models:
                 problems.add("scaling.variants", f"unknown model {v!r}")
         scaling = ScalingSpec(tuple(sc.get("variants") or ()), tuple(str(x) for x in sc.get("llms") or ()),
-                              str(sc.get("metric", "")), dict(sc.get("train") or {}))
+                              str(sc.get("metric", "")), dict(sc.get("train") or {}), dict(sc.get("config") or {}))
+        if scaling.metric and scaling.metric not in known_metrics:
+            problems.add("scaling.metric", f"unknown metric {scaling.metric!r}")
 
     literature = data.get("literature")
     if literature is not None and literature not in {"ct-rate", "inspect"}:

@@ -1,0 +1,91 @@
+"""The scaling study of a suite: each variant trained on each LLM, metric vs LLM parameters.
+
+This reproduces the paper's frozen-vs-fine-tuned figure (V-1 vs V-2 across LLM sizes). Every (variant, LLM)
+model goes through the same cached train/generate steps as the suite's systems, is scored with the suite's
+cache, and gets a bootstrap CI from the shared-index engine. Outputs: ``scaling.csv`` and ``scaling.png``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from radeval.bench.dataset import BenchDataset
+from radeval.bench.manifest import Manifest
+from radeval.bench.suite import Suite, SystemSpec
+from radeval.cache import StatisticsCache
+from radeval.metrics.scoring import build_metrics, compute_statistics
+from radeval.paths import atomic_write_text
+
+
+def llm_parameters(spec: str) -> int:
+    """Total parameters of an LLM, counted on the meta device from its config (no weights loaded)."""
+    from models.llm import llm_from_config, load_llm_config
+
+    model = llm_from_config(load_llm_config(spec), device="meta")
+    return int(sum(p.numel() for p in model.parameters()))
+
+
+def _plot(table: pd.DataFrame, metric: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    for variant, sub in table.groupby("variant", sort=False):
+        sub = sub.sort_values("llm_parameters")
+        x = sub["llm_parameters"].to_numpy(dtype=float)
+        y = sub["score"].to_numpy(dtype=float)
+        err = np.vstack([y - sub["ci_low"].to_numpy(dtype=float), sub["ci_high"].to_numpy(dtype=float) - y])
+        ax.errorbar(x, y, yerr=err, marker="o", capsize=3, label=str(variant))
+        for xi, yi, name in zip(x, y, sub["llm"]):
+            ax.annotate(str(name), (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    ax.set_xscale("log")
+    ax.set_xlabel("LLM parameters")
+    ax.set_ylabel(metric)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
+
+
+def run_scaling(suite: Suite, dataset: BenchDataset, work: Path, manifest: Manifest, cache: StatisticsCache,
+                out: Path, *, quiet: bool = False) -> list[Path]:
+    """Train/generate/score every (variant, LLM) of ``suite.scaling``; write ``scaling.csv`` and ``scaling.png``."""
+    from radeval.bench.pipeline import model_inputs, model_predictions
+    from radeval.stats.compare import compare_statistics
+
+    spec = suite.scaling
+    assert spec is not None
+    metric = build_metrics([spec.metric])[0]
+    ids = list(dataset.references)
+    refs = [dataset.references[i] for i in ids]
+    rows, arrays, names = [], [], []
+    for llm in spec.llms:
+        params = llm_parameters(llm)
+        for variant in spec.variants:
+            system = SystemSpec(name=f"{variant}@{llm}", model=variant, train=dict(spec.train),
+                                config={**spec.config, "llm": llm})
+            preds = model_predictions(system, model_inputs(suite, dataset, work, manifest, quiet=quiet), work,
+                                      manifest, quiet=quiet)
+            stats, _ = compute_statistics([metric], refs, [preds[i] for i in ids], cache=cache)
+            arrays.append(stats[metric.name])
+            names.append(system.name)
+            rows.append({"variant": variant, "llm": llm, "llm_parameters": params, "system": system.name})
+    result = compare_statistics({metric.name: np.stack(arrays)}, {metric.name: metric}, names, baseline=names[0],
+                                resamples=suite.significance.resamples, seed=suite.significance.seed,
+                                ci=suite.significance.ci, correction="none", case_ids=ids)
+    scores = result.table.set_index("system")
+    table = pd.DataFrame(rows)
+    for col in ("score", "ci_low", "ci_high"):
+        table[col] = [float(scores.loc[s, col]) for s in table["system"]]
+    table["metric"] = metric.name
+    table["metric_signature"] = metric.signature
+    atomic_write_text(out / "scaling.csv", table.to_csv(index=False))
+    _plot(table, metric.name, out / "scaling.png")
+    return [out / "scaling.csv", out / "scaling.png"]
