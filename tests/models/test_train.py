@@ -1,0 +1,97 @@
+"""The shared training loop: resume equals an uninterrupted run, optimizer state only for trainable weights,
+metrics log, a killed run resumes, the dummy generator trains through the same entry point."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from models.train import train_generator
+from radeval.errors import InputError, UnknownNameError
+
+TRAIN = {"lr": 1e-2, "batch_size": 4, "quiet": True}
+
+
+def _weights(run: Path) -> dict[str, torch.Tensor]:
+    return load_file(str(run / "model.safetensors"))
+
+
+def test_resume_equals_uninterrupted_run(tmp_path: Path, tiny_llama: Path, phantom_files: dict[str, Path],
+                                         tiny_mapper: dict[str, int]) -> None:
+    settings = {"llm": str(tiny_llama), **tiny_mapper}
+    args = (phantom_files["embeddings"], phantom_files["reports"])
+    full = train_generator("rad3d-prefix-v2", settings, *args, tmp_path / "full", {**TRAIN, "epochs": 4})
+    first = train_generator("rad3d-prefix-v2", settings, *args, tmp_path / "split", {**TRAIN, "epochs": 2})
+    second = train_generator("rad3d-prefix-v2", settings, *args, tmp_path / "split", {**TRAIN, "epochs": 4})
+    assert (first.epochs_done, second.resumed_from_epoch, second.steps) == (2, 2, full.steps)
+    a, b = _weights(tmp_path / "full"), _weights(tmp_path / "split")
+    assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+    steps = [json.loads(x) for x in (tmp_path / "split" / "metrics.jsonl").read_text().splitlines()]
+    assert [s["step"] for s in steps if s["event"] == "step"] == list(range(1, full.steps + 1))
+
+
+def test_optimizer_state_covers_trainable_parameters_only(tmp_path: Path, tiny_llama: Path,
+                                                          phantom_files: dict[str, Path],
+                                                          tiny_mapper: dict[str, int]) -> None:
+    run = tmp_path / "run"
+    result = train_generator("rad3d-prefix-v3", {"llm": str(tiny_llama), **tiny_mapper}, phantom_files["embeddings"],
+                             phantom_files["reports"], run, {**TRAIN, "epochs": 1})
+    ckpt = run / "checkpoints" / "epoch-001"
+    state = load_file(str(ckpt / "optimizer.safetensors"))
+    n_trainable = len(_weights(run))
+    assert len({k.split(".")[0] for k in state}) == n_trainable
+    assert sum(v.numel() for k, v in state.items() if k.endswith("exp_avg")) == result.parameters.trainable
+    assert result.parameters.trainable < result.parameters.total
+
+
+def test_missing_reports_and_unknown_model(tmp_path: Path, phantom_files: dict[str, Path]) -> None:
+    reports = tmp_path / "few.jsonl"
+    reports.write_text('{"id": "phantom_000", "text": "x"}\n')
+    with pytest.raises(InputError, match=r"7 case\(s\) of .*train.safetensors have no report.*phantom_001"):
+        train_generator("dummy", {}, phantom_files["embeddings"], reports, tmp_path / "r")
+    with pytest.raises(UnknownNameError, match="did you mean: 'rad3d-prefix-v3'"):
+        train_generator("rad3d-prefix-v4", {}, phantom_files["embeddings"], phantom_files["reports"], tmp_path / "r")
+
+
+def test_dummy_generator_trains_and_generates(tmp_path: Path, phantom_files: dict[str, Path],
+                                              phantom_reports: dict[str, str]) -> None:
+    from models.generation import generate_reports
+    from radeval.io import read_reports
+
+    train_generator("dummy", {}, phantom_files["embeddings"], phantom_files["reports"], tmp_path / "nn")
+    generate_reports(tmp_path / "nn", phantom_files["embeddings"], tmp_path / "preds.jsonl", quiet=True)
+    assert dict(read_reports(tmp_path / "preds.jsonl")) == phantom_reports
+
+
+def test_killed_run_resumes_from_last_checkpoint(tmp_path: Path, tiny_llama: Path, phantom_files: dict[str, Path],
+                                                 tiny_mapper: dict[str, int]) -> None:
+    run = tmp_path / "run"
+    script = (f"from models.train import train_generator\n"
+              f"train_generator('rad3d-prefix-v2', {{'llm': {str(tiny_llama)!r}, **{tiny_mapper!r}}}, "
+              f"{str(phantom_files['embeddings'])!r}, {str(phantom_files['reports'])!r}, {str(run)!r}, "
+              f"{{'epochs': 400, 'lr': 1e-3, 'batch_size': 4, 'quiet': True}})\n")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 300
+        while not list((run / "checkpoints").glob("epoch-*")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(0.5)
+    finally:
+        proc.kill()
+        proc.wait()
+    done = sorted((run / "checkpoints").glob("epoch-*"))
+    assert done, "no checkpoint was written before the kill"
+    epoch = int(done[-1].name.split("-")[1])
+    result = train_generator("rad3d-prefix-v2", {"llm": str(tiny_llama), **tiny_mapper}, phantom_files["embeddings"],
+                             phantom_files["reports"], run, {"epochs": epoch + 1, "lr": 1e-3, "batch_size": 4,
+                                                              "quiet": True})
+    assert result.resumed_from_epoch == epoch and result.epochs_done == epoch + 1
