@@ -40,6 +40,9 @@ def run(args: argparse.Namespace) -> int:
     config = EmbedConfig(encoder=args.encoder, checkpoint=args.checkpoint, label_head=args.label_head,
                          splits=tuple(args.splits) if args.splits else None, batch_size=args.batch_size,
                          workers=args.workers, seed=args.seed)
+    if args.checkpoint is None:
+        print("warning: no --checkpoint: the encoder is untrained (seeded random weights); its embeddings carry "
+              "little image information", file=sys.stderr)
     results = embed_dataset(args.root, args.out, config, progress=not args.quiet)
     n_failed = 0
     for split, res in results.items():
@@ -47,4 +50,10 @@ def run(args: argparse.Namespace) -> int:
         for case_id, error in res.failures.items():
             print(f"warning: {split}: {error}", file=sys.stderr)
         n_failed += len(res.failures)
+    report = Path(args.out) / "label_head" / "valid_report.csv"
+    if args.label_head is None and report.is_file():
+        import pandas as pd
+
+        macro = pd.read_csv(report).set_index("label").loc["macro"]
+        print(f"label head fitted on train; valid macro AUROC {macro.auroc:.3f}, F1 {macro.f1:.3f} ({report})")
     return 1 if n_failed else 0
