@@ -200,11 +200,23 @@ class BertScore(MeanMetric):
         scorer = self._load()
         if self.idf:
             scorer.compute_idf([refs[i] for i in todo])
+        self._note_truncation(scorer, refs, hyps, todo)
         prf = self._score_isolating_failures(scorer, [refs[i] for i in todo], [hyps[i] for i in todo], todo)
         for local, i in enumerate(todo):
             p, r, f = prf[local]
             out[i] = (f, 1.0, p, r) if np.isfinite(f) else np.nan
         return out
+
+    def _note_truncation(self, scorer: Any, refs: Sequence[str], hyps: Sequence[str], rows: list[int]) -> None:
+        """Record in ``last_warnings`` every pair whose reference or hypothesis exceeds ``max_tokens``."""
+        tokenizer = scorer._tokenizer
+        for i in rows:
+            long_sides = [side for side, text in (("reference", refs[i]), ("hypothesis", hyps[i]))
+                          if len(tokenizer(text.strip(), add_special_tokens=True, verbose=False)["input_ids"])
+                          > self.max_tokens]
+            if long_sides:
+                self.last_warnings[i] = (f"{' and '.join(long_sides)} cut to {self.max_tokens} word pieces "
+                                         f"(bert-score truncates on the right)")
 
     def _rescaled(self, prf: np.ndarray) -> np.ndarray:
         """Apply the preset's baseline rescaling ``(x - b) / (1 - b)`` to raw ``(P, R, F)``."""

@@ -164,6 +164,7 @@ def test_long_reports_are_truncated_to_max_tokens(tmp_path: Path) -> None:
     head = " ".join(words[:14])  # 14 word pieces + [CLS] + [SEP] = 16 (all words are whole pieces)
     full, cut = metric.statistics(["no pleural effusion ."] * 2, [long_hyp, head])
     np.testing.assert_allclose(full, cut, rtol=1e-6)
+    assert metric.last_warnings == {0: "hypothesis cut to 16 word pieces (bert-score truncates on the right)"}
     assert "trunc:16" in metric.signature
 
 
