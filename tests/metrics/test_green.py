@@ -291,3 +291,14 @@ def test_missing_default_judge_fails_fast_with_fetch_command() -> None:
     with pytest.raises(MissingWeightsError, match=r"StanfordAIMI/GREEN-radllama2-7b.*radeval fetch green"):
         get_metric("green", store=False).statistics(["a"], ["b"])
     assert time.perf_counter() - start < 5.0
+
+
+def test_whitespace_variants_are_read_as_upstream_reads_them() -> None:
+    crlf = ("[Clinically Significant Errors]:   \r\n(a) False report of a finding in the candidate: 1. x\r\n\r\n"
+            "[Matched Findings]:\r\n   3. a; b; c\r\n")
+    got = parse_green_output(crlf)
+    assert (got.score, got.significant[0], got.matched) == (0.75, 1, 3)
+    double_space = ("[Clinically Significant Errors]:\n(a)  False report:  2. x\n\n[Matched Findings]:\n2. a; b\n")
+    got = parse_green_output(double_space)
+    assert got.score == 1.0  # the count after ":  " is lost, as upstream loses it ...
+    assert any("error count not read" in p for p in got.problems)  # ... and the loss is reported
