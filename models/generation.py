@@ -57,8 +57,12 @@ def greedy_decode(lm: Any, inputs_embeds: torch.Tensor, attention_mask: torch.Te
     outputs: list[list[int]] = [[] for _ in range(batch)]
     active = torch.arange(batch, device=device)  # original row of each running row
     position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
+    if _accepts_logits_to_keep(lm):  # the prefill needs the last position's logits only
+        extra_prefill = {**extra, "logits_to_keep": 1}
+    else:
+        extra_prefill = extra
     out = lm(inputs_embeds=inputs_embeds, attention_mask=attention_mask, position_ids=position_ids,
-             use_cache=True, **extra)
+             use_cache=True, **extra_prefill)
     cache = out.past_key_values
     next_pos = position_ids[:, -1:] + 1
     logits = out.logits[:, -1]
@@ -83,6 +87,12 @@ def greedy_decode(lm: Any, inputs_embeds: torch.Tensor, attention_mask: torch.Te
         next_pos = next_pos + 1
         logits = out.logits[:, -1]
     return outputs
+
+
+def _accepts_logits_to_keep(lm: Any) -> bool:
+    import inspect
+
+    return "logits_to_keep" in inspect.signature(type(lm).forward).parameters
 
 
 def left_pad(sequences: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
