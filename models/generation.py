@@ -61,8 +61,9 @@ def greedy_decode(lm: Any, inputs_embeds: torch.Tensor, attention_mask: torch.Te
         extra_prefill = {**extra, "logits_to_keep": 1}
     else:
         extra_prefill = extra
-    out = lm(inputs_embeds=inputs_embeds, attention_mask=attention_mask, position_ids=position_ids,
-             use_cache=True, **extra_prefill)
+    padded = not bool(attention_mask.all())  # without padding the mask is dropped: the plain causal fast path
+    out = lm(inputs_embeds=inputs_embeds, attention_mask=attention_mask if padded else None,
+             position_ids=position_ids, use_cache=True, **extra_prefill)
     cache = out.past_key_values
     next_pos = position_ids[:, -1:] + 1
     logits = out.logits[:, -1]
@@ -81,8 +82,8 @@ def greedy_decode(lm: Any, inputs_embeds: torch.Tensor, attention_mask: torch.Te
             cache.reorder_cache(keep)
             extra = {k: v[keep] for k, v in extra.items()}
         attention_mask = torch.cat([attention_mask, attention_mask.new_ones(attention_mask.shape[0], 1)], dim=1)
-        out = lm(input_ids=tokens[:, None], attention_mask=attention_mask, position_ids=next_pos,
-                 past_key_values=cache, use_cache=True, **extra)
+        out = lm(input_ids=tokens[:, None], attention_mask=attention_mask if padded else None,
+                 position_ids=next_pos, past_key_values=cache, use_cache=True, **extra)
         cache = out.past_key_values
         next_pos = next_pos + 1
         logits = out.logits[:, -1]
