@@ -39,7 +39,57 @@ def default_cache_path() -> Path:
     return radeval_home() / "cache.sqlite"
 
 
-class StatisticsCache:
+class PairStore:
+    """A SQLite file of rows keyed by (key, hash(reference), hash(hypothesis)), one connection per thread.
+
+    Subclasses set :attr:`TABLE`, :attr:`KEY_COLUMN` and :attr:`SCHEMA` and add typed ``get``/``put``.
+    WAL mode lets several processes read while one writes; every ``put`` commits.
+    """
+
+    TABLE = ""
+    KEY_COLUMN = ""
+    SCHEMA = ""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self._connection() as con:
+            con.execute(self.SCHEMA)
+
+    def _connection(self) -> sqlite3.Connection:
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = sqlite3.connect(self.path, timeout=60.0)
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=NORMAL")
+            self._local.con = con
+        return con
+
+    def _insert(self, rows: Sequence[tuple]) -> None:
+        if not rows:
+            return
+        marks = ", ".join("?" for _ in rows[0])
+        con = self._connection()
+        with con:
+            con.executemany(f"INSERT OR REPLACE INTO {self.TABLE} VALUES ({marks})", rows)
+
+    def count(self, key: str | None = None) -> int:
+        """Number of stored rows, for one key (metric signature, judge) or in total."""
+        con = self._connection()
+        if key is None:
+            return int(con.execute(f"SELECT COUNT(*) FROM {self.TABLE}").fetchone()[0])
+        return int(con.execute(f"SELECT COUNT(*) FROM {self.TABLE} WHERE {self.KEY_COLUMN}=?", (key,)).fetchone()[0])
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        con = getattr(self._local, "con", None)
+        if con is not None:
+            con.close()
+            self._local.con = None
+
+
+class StatisticsCache(PairStore):
     """SQLite store of per-sample metric statistics.
 
     Args:
@@ -53,21 +103,12 @@ class StatisticsCache:
         ([0.5, 1.0], None)
     """
 
-    def __init__(self, path: str | Path | None = None) -> None:
-        self.path = Path(path) if path is not None else default_cache_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        with self._connection() as con:
-            con.execute(_SCHEMA)
+    TABLE = "stats"
+    KEY_COLUMN = "signature"
+    SCHEMA = _SCHEMA
 
-    def _connection(self) -> sqlite3.Connection:
-        con = getattr(self._local, "con", None)
-        if con is None:
-            con = sqlite3.connect(self.path, timeout=60.0)
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=NORMAL")
-            self._local.con = con
-        return con
+    def __init__(self, path: str | Path | None = None) -> None:
+        super().__init__(path if path is not None else default_cache_path())
 
     def get(self, signature: str, refs: Sequence[str], hyps: Sequence[str]) -> list[np.ndarray | None]:
         """Cached statistics rows for each pair, ``None`` where not cached."""
@@ -94,22 +135,16 @@ class StatisticsCache:
         for r, h, row in zip(refs, hyps, arr, strict=True):
             if np.all(np.isfinite(row)):
                 rows.append((signature, text_hash(r), text_hash(h), int(row.shape[0]), row.tobytes()))
-        if not rows:
-            return
-        con = self._connection()
-        with con:
-            con.executemany("INSERT OR REPLACE INTO stats VALUES (?, ?, ?, ?, ?)", rows)
+        self._insert(rows)
 
-    def count(self, signature: str | None = None) -> int:
-        """Number of cached rows, for one signature or in total."""
-        con = self._connection()
-        if signature is None:
-            return int(con.execute("SELECT COUNT(*) FROM stats").fetchone()[0])
-        return int(con.execute("SELECT COUNT(*) FROM stats WHERE signature=?", (signature,)).fetchone()[0])
 
-    def close(self) -> None:
-        """Close this thread's connection."""
-        con = getattr(self._local, "con", None)
-        if con is not None:
-            con.close()
-            self._local.con = None
+def open_cache(cache: "StatisticsCache | str | Path | bool | None") -> StatisticsCache | None:
+    """Turn the accepted ``cache=`` arguments into a cache: ``None``/``False`` -> no cache, ``True`` -> the
+    default file, a path -> that file, a :class:`StatisticsCache` -> itself."""
+    if cache is None or cache is False:
+        return None
+    if cache is True:
+        return StatisticsCache()
+    if isinstance(cache, StatisticsCache):
+        return cache
+    return StatisticsCache(cache)

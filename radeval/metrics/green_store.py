@@ -8,13 +8,11 @@ several processes read while one writes.
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from radeval.cache import text_hash
+from radeval.cache import PairStore, text_hash
 from radeval.paths import radeval_home
 
 _SCHEMA = """
@@ -34,7 +32,7 @@ def default_store_path() -> Path:
     return radeval_home() / "green_judge_outputs.sqlite"
 
 
-class JudgeOutputStore:
+class JudgeOutputStore(PairStore):
     """Judge answers by (judge key, reference, hypothesis).
 
     Args:
@@ -48,21 +46,12 @@ class JudgeOutputStore:
         ['[Matched Findings]:\\n1. x', None]
     """
 
-    def __init__(self, path: str | Path | None = None) -> None:
-        self.path = Path(path) if path is not None else default_store_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        with self._connection() as con:
-            con.execute(_SCHEMA)
+    TABLE = "judge_outputs"
+    KEY_COLUMN = "judge"
+    SCHEMA = _SCHEMA
 
-    def _connection(self) -> sqlite3.Connection:
-        con = getattr(self._local, "con", None)
-        if con is None:
-            con = sqlite3.connect(self.path, timeout=60.0)
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=NORMAL")
-            self._local.con = con
-        return con
+    def __init__(self, path: str | Path | None = None) -> None:
+        super().__init__(path if path is not None else default_store_path())
 
     def get(self, judge: str, refs: Sequence[str], hyps: Sequence[str]) -> list[str | None]:
         """The stored output for each pair, ``None`` where there is none."""
@@ -77,24 +66,7 @@ class JudgeOutputStore:
     def put(self, judge: str, refs: Sequence[str], hyps: Sequence[str], outputs: Sequence[str]) -> None:
         """Store one output per pair and commit."""
         now = time.time()
-        rows = [(judge, text_hash(r), text_hash(h), o, now) for r, h, o in zip(refs, hyps, outputs, strict=True)]
-        con = self._connection()
-        with con:
-            con.executemany("INSERT OR REPLACE INTO judge_outputs VALUES (?, ?, ?, ?, ?)", rows)
-
-    def count(self, judge: str | None = None) -> int:
-        """Stored outputs, for one judge key or in total."""
-        con = self._connection()
-        if judge is None:
-            return int(con.execute("SELECT COUNT(*) FROM judge_outputs").fetchone()[0])
-        return int(con.execute("SELECT COUNT(*) FROM judge_outputs WHERE judge=?", (judge,)).fetchone()[0])
-
-    def close(self) -> None:
-        """Close this thread's connection."""
-        con = getattr(self._local, "con", None)
-        if con is not None:
-            con.close()
-            self._local.con = None
+        self._insert([(judge, text_hash(r), text_hash(h), o, now) for r, h, o in zip(refs, hyps, outputs, strict=True)])
 
 
 __all__ = ["JudgeOutputStore", "default_store_path"]

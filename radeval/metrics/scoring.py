@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from radeval.cache import StatisticsCache
+from radeval.cache import StatisticsCache, open_cache
 from radeval.metrics import DEFAULT_METRICS, get_metric
 from radeval.metrics.base import Metric, check_pairs
 from radeval.types import align, as_mapping
@@ -119,16 +119,6 @@ def compute_statistics(metrics: Sequence[Metric], refs: Sequence[str], hyps: Seq
     return stats, errors
 
 
-def _resolve_cache(cache: StatisticsCache | str | bool | None) -> StatisticsCache | None:
-    if cache is None or cache is False:
-        return None
-    if cache is True:
-        return StatisticsCache()
-    if isinstance(cache, StatisticsCache):
-        return cache
-    return StatisticsCache(cache)
-
-
 def score(refs: Mapping[str, str] | Sequence[str], hyps: Mapping[str, str] | Sequence[str], *,
           metrics: Iterable[str | Metric] | None = None,
           metric_options: Mapping[str, Mapping[str, Any]] | None = None,
@@ -162,7 +152,7 @@ def score(refs: Mapping[str, str] | Sequence[str], hyps: Mapping[str, str] | Seq
         raise InputError(f"{len(ref_map)} references but {len(hyp_map)} hypotheses; they must be paired")
     ids, ref_list, hyp_list = align(ref_map, hyp_map)
     metric_objs = build_metrics(metrics, metric_options)
-    stats, errors = compute_statistics(metric_objs, ref_list, hyp_list, cache=_resolve_cache(cache))
+    stats, errors = compute_statistics(metric_objs, ref_list, hyp_list, cache=open_cache(cache))
     rows, per_sample, failures = [], {}, []
     for m in metric_objs:
         s = stats[m.name]

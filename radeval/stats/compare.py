@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from radeval.cache import open_cache
 from radeval.errors import AlignmentError, InputError
 from radeval.metrics.base import Metric
 from radeval.stats.bootstrap import bootstrap_corpus_scores, corpus_scores, jackknife_corpus_scores
@@ -367,16 +368,6 @@ def compare_statistics(statistics: Mapping[str, np.ndarray], metrics: Mapping[st
 
 
 # -- from reports --------------------------------------------------------------------------------
-def _open_cache(cache: Any) -> Any:
-    from radeval.cache import StatisticsCache
-
-    if cache is None or cache is False:
-        return None
-    if cache is True:
-        return StatisticsCache()
-    if isinstance(cache, StatisticsCache):
-        return cache
-    return StatisticsCache(cache)
 
 
 def compare(refs: Mapping[str, str] | Sequence[str], systems: Mapping[str, Mapping[str, str] | Sequence[str]], *,
@@ -441,7 +432,7 @@ def compare(refs: Mapping[str, str] | Sequence[str], systems: Mapping[str, Mappi
         raise AlignmentError("systems do not cover the same cases as the references: " + "; ".join(problems))
     ref_list = [ref_map[i] for i in ids]
     metric_objs = build_metrics(metrics, metric_options)
-    store = _open_cache(cache)
+    store = open_cache(cache)
     per_system: dict[str, dict[str, np.ndarray]] = {}
     for name, hyp_list in aligned.items():
         stats, errors = compute_statistics(metric_objs, ref_list, hyp_list, cache=store)
