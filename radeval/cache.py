@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,12 +19,13 @@ import numpy as np
 from radeval.paths import radeval_home
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS stats (
+CREATE TABLE IF NOT EXISTS sample_statistics (
     signature TEXT NOT NULL,
     ref_hash  TEXT NOT NULL,
     hyp_hash  TEXT NOT NULL,
     k         INTEGER NOT NULL,
     value     BLOB NOT NULL,
+    created   REAL NOT NULL,
     PRIMARY KEY (signature, ref_hash, hyp_hash)
 ) WITHOUT ROWID
 """
@@ -103,7 +105,7 @@ class StatisticsCache(PairStore):
         ([0.5, 1.0], None)
     """
 
-    TABLE = "stats"
+    TABLE = "sample_statistics"
     KEY_COLUMN = "signature"
     SCHEMA = _SCHEMA
 
@@ -123,7 +125,7 @@ class StatisticsCache(PairStore):
             for rh, hh in chunk:
                 params += [rh, hh]
             for rh, hh, k, blob in con.execute(
-                f"SELECT ref_hash, hyp_hash, k, value FROM stats WHERE signature=? AND ({clause})", params
+                f"SELECT ref_hash, hyp_hash, k, value FROM sample_statistics WHERE signature=? AND ({clause})", params
             ):
                 found[(rh, hh)] = np.frombuffer(blob, dtype=np.float64, count=k).copy()
         return [found.get(key) for key in keys]
@@ -131,10 +133,11 @@ class StatisticsCache(PairStore):
     def put(self, signature: str, refs: Sequence[str], hyps: Sequence[str], stats: np.ndarray) -> None:
         """Store one statistics row per pair and commit (rows with NaN are not stored)."""
         arr = np.asarray(stats, dtype=np.float64)
+        now = time.time()
         rows = []
         for r, h, row in zip(refs, hyps, arr, strict=True):
             if np.all(np.isfinite(row)):
-                rows.append((signature, text_hash(r), text_hash(h), int(row.shape[0]), row.tobytes()))
+                rows.append((signature, text_hash(r), text_hash(h), int(row.shape[0]), row.tobytes(), now))
         self._insert(rows)
 
 
