@@ -136,6 +136,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="alternating timing rounds (best of)")
     parser.add_argument("--train-steps", type=int, default=3)
     parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--no-training", action="store_true", help="decoding benchmark only")
     parser.add_argument("--child", choices=["v1", "v2"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -149,7 +150,7 @@ def main() -> None:
     print(f"  ours, batched + KV cache  : {dec['ours_tokens']:5d} tokens in {dec['ours_seconds']:7.2f} s = "
           f"{dec['ours_tok_s']:7.1f} tok/s")
     print(f"  speed-up {dec['speedup']:.2f}x; identical outputs for {dec['identical_rows']}/{dec['cases']} cases")
-    for row in bench_training(args.train_steps, args.batch):
+    for row in [] if args.no_training else bench_training(args.train_steps, args.batch):
         print(f"training {row['variant']}: {row['trainable']:,} trainable; best step {row['step_seconds_rest']:.2f} s "
               f"(first {row['step_seconds_first']:.2f} s); peak RSS {row['peak_rss_mb']:.0f} MB, "
               f"+{row['training_overhead_mb']:.0f} MB over the loaded model")
