@@ -115,6 +115,7 @@ def _predictions(system: SystemSpec, model_dir: Path, eval_emb: Path, case_ids: 
         manifest.cached[f"generate:{system.name}"] = True
     else:
         manifest.cached[f"generate:{system.name}"] = False
+        path.parent.mkdir(parents=True, exist_ok=True)
         with manifest.stage(f"generate:{system.name}"):
             generate_reports(model_dir, subset, path, batch_size=int(gen.get("batch_size", 8)), resume=True,
                              quiet=quiet)
