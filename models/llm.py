@@ -191,7 +191,8 @@ def embedded_gguf_path(spec: str, *, cache_dir: str | Path | None = None, verify
     Args:
         spec: an embedded LLM spec (``"smollm2"``, ``"gemma3-270m"`` ...).
         cache_dir: where assembled files go (default ``$RADEVAL_HOME/llm``).
-        verify: check the sha256 of the file (an assembled file is always checked when written).
+        verify: check the sha256 of the file; a damaged assembled file is assembled again (a new assembly is
+            always checked).
 
     Raises:
         InputError: ``spec`` is not an embedded LLM.
@@ -200,8 +201,10 @@ def embedded_gguf_path(spec: str, *, cache_dir: str | Path | None = None, verify
     entry = _require_embedded(spec)
     pieces = chunk_paths(entry)
     path = pieces[0] if len(pieces) == 1 else _llm_root(cache_dir) / entry.gguf_name
-    if len(pieces) > 1 and not (path.is_file() and path.stat().st_size == entry.size):
-        path.parent.mkdir(parents=True, exist_ok=True)
+    if len(pieces) > 1:
+        if path.is_file() and path.stat().st_size == entry.size and (not verify or _sha256(path) == entry.sha256):
+            return path
+        path.parent.mkdir(parents=True, exist_ok=True)  # missing or damaged: (re)assemble
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         with open(tmp, "wb") as out:
             for piece in pieces:

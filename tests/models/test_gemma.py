@@ -105,3 +105,18 @@ def test_prefix_is_not_rescaled_between_training_and_decoding(gemma3_270m: Path)
         first = lm(inputs_embeds=prefix, use_cache=True)
         step = lm(input_ids=ids, past_key_values=first.past_key_values, use_cache=True).logits[:, -1]
     torch.testing.assert_close(full, step, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.slow
+def test_damaged_assembly_is_rebuilt(tmp_path: Path) -> None:
+    from models.llm import embedded_gguf_path
+
+    path = embedded_gguf_path("gemma3-270m", cache_dir=tmp_path)
+    assert path.parent == tmp_path and not list(tmp_path.glob(".*.tmp"))
+    with open(path, "r+b") as fh:  # flip one byte, keep the size
+        fh.seek(1000)
+        byte = fh.read(1)
+        fh.seek(1000)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+    again = embedded_gguf_path("gemma3-270m", cache_dir=tmp_path)
+    assert hashlib.sha256(again.read_bytes()).hexdigest() == EMBEDDED_LLMS["gemma3-270m"].sha256
