@@ -2,7 +2,9 @@
 
 :func:`greedy_decode` runs one prefill over the whole (left-padded) batch of conditioning embeddings, then one token
 per step for every row still running, reusing the key/value cache. Rows that emit a stop id are dropped from the
-batch and from the cache, so the cost of a step shrinks as reports finish. It yields exactly what Hugging Face
+batch and from the cache, so the cost of a step shrinks as reports finish, and no step is run after the last token.
+On CPU the intra-op thread count of the steps is chosen by timing them (:class:`ThreadChooser`): on a shared machine
+one thread is often several times faster than two. The decoder yields exactly what Hugging Face
 ``generate(do_sample=False)`` yields for each row on its own (``tests/models/test_generation.py`` checks this).
 
 :func:`generate_reports` is what ``radeval generate`` calls: it loads a saved generator, decodes an embedding file
@@ -13,8 +15,10 @@ share of the batches and the main process writes the file.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,10 +32,65 @@ from radeval.io import write_reports
 from radeval.registry import GenerationBatch
 
 
-@torch.no_grad()
+class ThreadChooser:
+    """Picks the intra-op thread count for cached decode steps by timing the steps themselves.
+
+    A cached decode step of a small model is a few hundred small matrix products. On a CPU shared with other jobs,
+    each of them waits at an OpenMP barrier for a descheduled worker thread, and two threads can be many times slower
+    than one (measured on the 2-core benchmark machine under load: SmolLM2-135M, batch 8, about 0.12 s per step on
+    one thread and 1.2 s on two). On an idle machine more threads may win. So a probe round runs one real step with
+    each candidate and keeps the fastest. The state lives per process (the load is the machine's, not the call's):
+    probe rounds repeat after ``min_interval`` steps, the interval doubles each time a probe confirms the choice (up
+    to ``max_interval``) and falls back to ``min_interval`` when the choice changes, so a bad candidate costs little
+    once the choice is settled. The prefill runs with the current choice.
+    """
+
+    _states: dict[tuple[int, ...], dict[str, int]] = {}
+
+    def __init__(self, candidates: Sequence[int], *, min_interval: int = 64, max_interval: int = 4096) -> None:
+        """Args: candidates: thread counts to try (deduplicated, in order; the first is the initial choice);
+        min_interval / max_interval: bounds of the number of steps between probe rounds."""
+        self.candidates = tuple(dict.fromkeys(c for c in candidates if c >= 1)) or (1,)
+        self.min_interval, self.max_interval = min_interval, max_interval
+        self.state = ThreadChooser._states.setdefault(
+            self.candidates, {"choice": self.candidates[0], "interval": min_interval, "until_probe": 0})
+        self._probe: dict[int, float] = {}  # the probe round in progress: candidate -> step seconds
+
+    @property
+    def choice(self) -> int:
+        """The thread count currently judged fastest."""
+        return self.state["choice"]
+
+    def threads_for_step(self) -> int:
+        """The thread count to run the next step with."""
+        if len(self.candidates) > 1 and self.state["until_probe"] <= 0:
+            return self.candidates[len(self._probe)]
+        return self.choice
+
+    def record(self, threads: int, seconds: float) -> None:
+        """Account one step that ran with ``threads`` for ``seconds``; settle the choice at the end of a probe."""
+        state = self.state
+        if len(self.candidates) == 1 or state["until_probe"] > 0:
+            state["until_probe"] -= 1
+            return
+        self._probe[threads] = seconds
+        if len(self._probe) < len(self.candidates):
+            return
+        best = min(self._probe, key=self._probe.__getitem__)
+        interval = min(state["interval"] * 2, self.max_interval) if best == state["choice"] else self.min_interval
+        state.update(choice=best, interval=interval, until_probe=interval)
+        self._probe = {}
+
+
+def _set_threads(n: int) -> None:
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+
+
 def greedy_decode(lm: Any, inputs_embeds: torch.Tensor, attention_mask: torch.Tensor | None = None, *,
                   stop_ids: Sequence[int], max_new_tokens: int,
-                  forward_kwargs: Mapping[str, torch.Tensor] | None = None) -> list[list[int]]:
+                  forward_kwargs: Mapping[str, torch.Tensor] | None = None,
+                  num_threads: int | None = None) -> list[list[int]]:
     """Greedy decoding of a batch, one prefill then cached single-token steps.
 
     Args:
@@ -43,57 +102,95 @@ def greedy_decode(lm: Any, inputs_embeds: torch.Tensor, attention_mask: torch.Te
         max_new_tokens: hard cap on generated tokens per row.
         forward_kwargs: per-row tensors passed to every forward call (e.g. ``encoder_hidden_states``); their first
             dimension is the batch and they are compacted along with the cache.
+        num_threads: intra-op CPU threads for this call. ``None`` (default) on CPU: chosen by timing the decode
+            steps between torch's current setting and one thread (:class:`ThreadChooser`); the setting is restored
+            on return. Ignored off CPU.
 
     Returns:
         The generated token ids of each row, without the stop id.
     """
+    device = inputs_embeds.device
+    saved_threads = torch.get_num_threads()
+    if device.type != "cpu":
+        chooser = None
+    elif num_threads is not None:
+        chooser = ThreadChooser([num_threads])
+    else:
+        chooser = ThreadChooser([saved_threads, 1])
+    try:
+        with torch.inference_mode():
+            return _greedy_decode(lm, inputs_embeds, attention_mask, stop_ids=stop_ids,
+                                  max_new_tokens=max_new_tokens, forward_kwargs=forward_kwargs, chooser=chooser)
+    finally:
+        _set_threads(saved_threads)
+
+
+def _greedy_decode(lm: Any, inputs_embeds: torch.Tensor, attention_mask: torch.Tensor | None, *,
+                   stop_ids: Sequence[int], max_new_tokens: int, forward_kwargs: Mapping[str, torch.Tensor] | None,
+                   chooser: ThreadChooser | None) -> list[list[int]]:
     batch, length = inputs_embeds.shape[:2]
     device = inputs_embeds.device
-    if attention_mask is None:
-        attention_mask = torch.ones(batch, length, dtype=torch.long, device=device)
-    attention_mask = attention_mask.to(device=device, dtype=torch.long)
-    extra = {k: v for k, v in (forward_kwargs or {}).items()}
-    stops = torch.tensor(sorted(set(stop_ids)), device=device)
-    outputs: list[list[int]] = [[] for _ in range(batch)]
-    active = torch.arange(batch, device=device)  # original row of each running row
-    position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
-    if _accepts_logits_to_keep(lm):  # the prefill needs the last position's logits only
-        extra_prefill = {**extra, "logits_to_keep": 1}
+    padded = attention_mask is not None and not bool(attention_mask.all())
+    # Without padding the mask is dropped (the plain causal fast path). With padding, the mask of every step is a
+    # prefix of one buffer allocated up front instead of a torch.cat per step.
+    mask_buffer = None
+    if padded:
+        mask_buffer = torch.ones(batch, length + max_new_tokens, dtype=torch.long, device=device)
+        mask_buffer[:, :length] = attention_mask
+        position_ids = (mask_buffer[:, :length].cumsum(-1) - 1).clamp(min=0)
     else:
-        extra_prefill = extra
-    padded = not bool(attention_mask.all())  # without padding the mask is dropped: the plain causal fast path
-    out = lm(inputs_embeds=inputs_embeds, attention_mask=attention_mask if padded else None,
-             position_ids=position_ids, use_cache=True, **extra_prefill)
+        position_ids = torch.arange(length, device=device).expand(batch, -1)
+    extra = dict(forward_kwargs or {})
+    prefill_kwargs = {**extra, "logits_to_keep": 1} if _accepts_logits_to_keep(lm) else extra
+    stop_set = set(stop_ids)
+    outputs: list[list[int]] = [[] for _ in range(batch)]
+    active = list(range(batch))  # original row of each running row
+    if chooser is not None:
+        _set_threads(chooser.choice)
+    out = lm(inputs_embeds=inputs_embeds, attention_mask=mask_buffer[:, :length] if padded else None,
+             position_ids=position_ids, use_cache=True, **prefill_kwargs)
     cache = out.past_key_values
     next_pos = position_ids[:, -1:] + 1
-    logits = out.logits[:, -1]
-    for _ in range(max_new_tokens):
-        tokens = logits.argmax(-1)
-        done = torch.isin(tokens, stops)
-        for row, token, finished in zip(active.tolist(), tokens.tolist(), done.tolist()):
-            if not finished:
-                outputs[row].append(token)
-        keep = (~done).nonzero(as_tuple=True)[0]
-        if keep.numel() == 0:
+    tokens = out.logits[:, -1].argmax(-1)
+    for step in range(max_new_tokens):
+        token_list = tokens.tolist()
+        keep = [i for i, token in enumerate(token_list) if token not in stop_set]
+        for i in keep:
+            outputs[active[i]].append(token_list[i])
+        if not keep or step == max_new_tokens - 1:
             break
-        if keep.numel() < active.numel():  # compact the batch: finished rows leave the cache
-            active, tokens = active[keep], tokens[keep]
-            attention_mask, next_pos = attention_mask[keep], next_pos[keep]
-            cache.reorder_cache(keep)
-            extra = {k: v[keep] for k, v in extra.items()}
-        attention_mask = torch.cat([attention_mask, attention_mask.new_ones(attention_mask.shape[0], 1)], dim=1)
-        out = lm(input_ids=tokens[:, None], attention_mask=attention_mask if padded else None,
-                 position_ids=next_pos, past_key_values=cache, use_cache=True, **extra)
+        if len(keep) < len(active):  # compact the batch: finished rows leave the cache
+            index = torch.tensor(keep, device=device)
+            active = [active[i] for i in keep]
+            tokens, next_pos = tokens[index], next_pos[index]
+            if mask_buffer is not None:
+                mask_buffer = mask_buffer[index]
+            cache.reorder_cache(index)
+            extra = {k: v[index] for k, v in extra.items()}
+        mask = mask_buffer[:, :length + step + 1] if mask_buffer is not None else None
+        threads = chooser.threads_for_step() if chooser is not None else 0
+        if chooser is not None:
+            _set_threads(threads)
+        start = time.perf_counter()
+        out = lm(input_ids=tokens[:, None], attention_mask=mask, position_ids=next_pos, past_key_values=cache,
+                 use_cache=True, **extra)
+        tokens = out.logits[:, -1].argmax(-1)
+        if chooser is not None:
+            chooser.record(threads, time.perf_counter() - start)
         cache = out.past_key_values
         next_pos = next_pos + 1
-        logits = out.logits[:, -1]
     return outputs
 
 
 def _accepts_logits_to_keep(lm: Any) -> bool:
+    return _forward_takes_logits_to_keep(type(lm))
+
+
+@functools.lru_cache(maxsize=None)
+def _forward_takes_logits_to_keep(cls: type) -> bool:
     import inspect
 
-    return "logits_to_keep" in inspect.signature(type(lm).forward).parameters
+    return "logits_to_keep" in inspect.signature(cls.forward).parameters
 
 
 def left_pad(sequences: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
