@@ -28,11 +28,37 @@ def llm_parameters(spec: str) -> int:
     return int(sum(p.numel() for p in model.parameters()))
 
 
+def _same_system(suite: Suite, system: SystemSpec) -> SystemSpec | None:
+    """A system of the suite trained exactly like ``system`` (same model, config and training settings), if any."""
+    for other in suite.systems:
+        if (other.kind == "train" and other.model == system.model and dict(other.config) == dict(system.config)
+                and dict(other.train or {}) == dict(system.train or {}) and not other.generate):
+            return other
+    return None
+
+
+def _human_count(n: float) -> str:
+    """``134515008 -> "135M"``, ``1.24e9 -> "1.2B"``.
+
+    Example:
+        >>> _human_count(134_515_008), _human_count(1_235_814_400), _human_count(950)
+        ('135M', '1.2B', '950')
+    """
+    if n >= 1e9:
+        return f"{n / 1e9:.2g}B" if n < 1e10 else f"{n / 1e9:.0f}B"
+    if n >= 1e6:
+        return f"{n / 1e6:.0f}M"
+    if n >= 1e3:
+        return f"{n / 1e3:.0f}k"
+    return f"{n:.0f}"
+
+
 def _plot(table: pd.DataFrame, metric: str, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     for variant, sub in table.groupby("variant", sort=False):
@@ -44,6 +70,12 @@ def _plot(table: pd.DataFrame, metric: str, path: Path) -> None:
         for xi, yi, name in zip(x, y, sub["llm"]):
             ax.annotate(str(name), (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize=7)
     ax.set_xscale("log")
+    # Sizes often span less than a decade: matplotlib's log-scale minor labels then overlap ("1.4x10^8 1.6x10^8 ..."),
+    # so the ticks are the LLM sizes themselves, labelled in millions/billions.
+    sizes = sorted({float(v) for v in table["llm_parameters"]})
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    ax.set_xticks(sizes, [_human_count(v) for v in sizes])
+    ax.set_xlim(sizes[0] / 1.25, sizes[-1] * 1.6)  # room for the point labels
     ax.set_xlabel("LLM parameters")
     ax.set_ylabel(metric)
     ax.legend(fontsize=8)
@@ -71,7 +103,8 @@ def run_scaling(suite: Suite, dataset: BenchDataset, work: Path, manifest: Manif
         for variant in spec.variants:
             system = SystemSpec(name=f"{variant}@{llm}", model=variant, train=dict(spec.train),
                                 config={**spec.config, "llm": llm})
-            preds = model_predictions(system, model_inputs(suite, dataset, work, manifest, quiet=quiet), work,
+            trained = _same_system(suite, system) or system  # a suite system with these settings is reused
+            preds = model_predictions(trained, model_inputs(suite, dataset, work, manifest, quiet=quiet), work,
                                       manifest, quiet=quiet)
             stats, _ = compute_statistics([metric], refs, [preds[i] for i in ids], cache=cache)
             arrays.append(stats[metric.name])
