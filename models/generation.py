@@ -128,6 +128,7 @@ def greedy_decode(lm: Any, inputs_embeds: torch.Tensor, attention_mask: torch.Te
 def _greedy_decode(lm: Any, inputs_embeds: torch.Tensor, attention_mask: torch.Tensor | None, *,
                    stop_ids: Sequence[int], max_new_tokens: int, forward_kwargs: Mapping[str, torch.Tensor] | None,
                    chooser: ThreadChooser | None) -> list[list[int]]:
+    """The body of :func:`greedy_decode` (inside ``inference_mode``); ``chooser`` is ``None`` off CPU."""
     batch, length = inputs_embeds.shape[:2]
     device = inputs_embeds.device
     padded = attention_mask is not None and not bool(attention_mask.all())
