@@ -142,7 +142,10 @@ def _greedy_decode(lm: Any, inputs_embeds: torch.Tensor, attention_mask: torch.T
     else:
         position_ids = torch.arange(length, device=device).expand(batch, -1)
     extra = dict(forward_kwargs or {})
-    prefill_kwargs = {**extra, "logits_to_keep": 1} if _accepts_logits_to_keep(lm) else extra
+    # A PEFT wrapper passes keyword arguments through to the model it wraps, whose forward names them.
+    accepted = _forward_parameters(type(lm.get_base_model() if hasattr(lm, "get_base_model") else lm))
+    prefill_kwargs = {**extra, "logits_to_keep": 1} if "logits_to_keep" in accepted else extra
+    cache_keyword = "cache" if "cache" in accepted else "past_key_values"  # renamed in transformers 5.x
     stop_set = set(stop_ids)
     outputs: list[list[int]] = [[] for _ in range(batch)]
     active = list(range(batch))  # original row of each running row
@@ -150,7 +153,7 @@ def _greedy_decode(lm: Any, inputs_embeds: torch.Tensor, attention_mask: torch.T
         _set_threads(chooser.choice)
     out = lm(inputs_embeds=inputs_embeds, attention_mask=mask_buffer[:, :length] if padded else None,
              position_ids=position_ids, use_cache=True, **prefill_kwargs)
-    cache = out.past_key_values
+    cache = _returned_cache(out)
     next_pos = position_ids[:, -1:] + 1
     tokens = out.logits[:, -1].argmax(-1)
     for step in range(max_new_tokens):
@@ -173,25 +176,28 @@ def _greedy_decode(lm: Any, inputs_embeds: torch.Tensor, attention_mask: torch.T
         if chooser is not None:
             _set_threads(threads)
         start = time.perf_counter()
-        out = lm(input_ids=tokens[:, None], attention_mask=mask, position_ids=next_pos, past_key_values=cache,
-                 use_cache=True, **extra)
+        out = lm(input_ids=tokens[:, None], attention_mask=mask, position_ids=next_pos, use_cache=True,
+                 **{cache_keyword: cache}, **extra)
         tokens = out.logits[:, -1].argmax(-1)
         if chooser is not None:
             chooser.record(threads, time.perf_counter() - start)
-        cache = out.past_key_values
+        cache = _returned_cache(out)
         next_pos = next_pos + 1
     return outputs
 
 
-def _accepts_logits_to_keep(lm: Any) -> bool:
-    return _forward_takes_logits_to_keep(type(lm))
-
-
 @functools.lru_cache(maxsize=None)
-def _forward_takes_logits_to_keep(cls: type) -> bool:
+def _forward_parameters(cls: type) -> frozenset[str]:
+    """Names of the keyword arguments a model class's ``forward`` declares (they differ across transformers versions)."""
     import inspect
 
-    return "logits_to_keep" in inspect.signature(cls.forward).parameters
+    return frozenset(inspect.signature(cls.forward).parameters)
+
+
+def _returned_cache(output: Any) -> Any:
+    """The KV cache of a forward pass: ``output.cache`` in newer transformers, ``past_key_values`` before."""
+    cache = getattr(output, "cache", None)
+    return cache if cache is not None else output.past_key_values
 
 
 def left_pad(sequences: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import sys
 import time
 from pathlib import Path
@@ -103,7 +104,8 @@ def test_prefix_is_not_rescaled_between_training_and_decoding(gemma3_270m: Path)
         prefix = model.prefix(cond)
         full = lm(inputs_embeds=torch.cat([prefix, lm.get_input_embeddings()(ids)], dim=1)).logits[:, -1]
         first = lm(inputs_embeds=prefix, use_cache=True)
-        step = lm(input_ids=ids, past_key_values=first.past_key_values, use_cache=True).logits[:, -1]
+        keyword = "cache" if "cache" in inspect.signature(type(lm).forward).parameters else "past_key_values"
+        step = lm(input_ids=ids, use_cache=True, **{keyword: first.past_key_values}).logits[:, -1]
     torch.testing.assert_close(full, step, rtol=1e-4, atol=1e-3)
 
 
