@@ -16,6 +16,7 @@ checkpoint records their spec and a fingerprint of their embedding matrix, check
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import hashlib
 from collections.abc import Mapping, Sequence
@@ -72,7 +73,7 @@ def config_from_mapping(config_class: type, values: Mapping[str, Any], *, source
     return config_class(**dict(values))
 
 
-class GeneratorModel(nn.Module):
+class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
     """Shared machinery of the bundled generators (see the module docstring)."""
 
     name: ClassVar[str] = ""
@@ -93,17 +94,17 @@ class GeneratorModel(nn.Module):
 
     # ---- to be provided by subclasses ------------------------------------------------------------------------
 
+    @abc.abstractmethod
     def build(self) -> None:
         """Create the trainable modules (called from ``__init__`` once ``self.lm`` is set, and frozen if it is to be)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def collate(self, texts: Sequence[str], conditioning: torch.Tensor) -> dict[str, torch.Tensor]:
         """Tokenise ``texts`` into the tensors :meth:`forward` takes."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def decode(self, conditioning: torch.Tensor) -> list[list[int]]:
         """Generate token ids for each row of ``conditioning``."""
-        raise NotImplementedError
 
     # ---- shared ---------------------------------------------------------------------------------------------
 
