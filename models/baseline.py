@@ -30,7 +30,7 @@ from models.generation import greedy_decode
 from models.generator import GeneratorModel
 from models.gpt2_tokenizer import load_gpt2_tokenizer
 from models.llm import describe_spec, load_llm_config, load_tokenizer, local_llm_dir
-from models.lm_loss import IGNORE_INDEX, pad_right, shifted_loss
+from models.lm_loss import report_targets, shifted_loss
 from radeval.errors import InputError
 
 #: Built-in small decoder for offline runs.
@@ -107,13 +107,8 @@ class ClipTextDecoder(GeneratorModel):
 
     def collate(self, texts: Sequence[str], conditioning: torch.Tensor) -> dict[str, torch.Tensor]:
         """``BOS report EOS`` right-padded; labels -100 on padding."""
-        tok = self.tokenizer
-        bos = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
-        rows = [[bos] + ids[: self.config.max_target_tokens - 2] + [tok.eos_token_id]
-                for ids in tok(list(texts), add_special_tokens=False)["input_ids"]]
-        input_ids, mask = pad_right(rows, tok.pad_token_id)
-        labels = input_ids.masked_fill(mask == 0, IGNORE_INDEX)
-        return {"conditioning": conditioning, "input_ids": input_ids, "attention_mask": mask, "labels": labels}
+        return {"conditioning": conditioning,
+                **report_targets(self.tokenizer, texts, self.config.max_target_tokens, bos=True)}
 
     def forward(self, conditioning: torch.Tensor, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                 labels: torch.Tensor) -> dict[str, torch.Tensor]:

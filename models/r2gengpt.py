@@ -24,7 +24,7 @@ import torch
 from models.generation import greedy_decode
 from models.generator import GeneratorModel
 from models.llm import stop_token_ids
-from models.lm_loss import IGNORE_INDEX, pad_right, shifted_loss
+from models.lm_loss import loss_after_context, report_targets
 from models.mappers import ProjectionNormMapper
 
 #: The prompt, split at the image placeholder.
@@ -110,22 +110,12 @@ class R2GenGPT(GeneratorModel):
 
     def collate(self, texts: Sequence[str], conditioning: torch.Tensor) -> dict[str, torch.Tensor]:
         """Report tokens + EOS, right-padded; labels -100 on padding (the prompt is added in :meth:`forward`)."""
-        tok = self.tokenizer
-        rows = [ids[: self.config.max_target_tokens - 1] + [tok.eos_token_id]
-                for ids in tok(list(texts), add_special_tokens=False)["input_ids"]]
-        input_ids, mask = pad_right(rows, tok.pad_token_id)
-        labels = input_ids.masked_fill(mask == 0, IGNORE_INDEX)
-        return {"conditioning": conditioning, "input_ids": input_ids, "attention_mask": mask, "labels": labels}
+        return {"conditioning": conditioning, **report_targets(self.tokenizer, texts, self.config.max_target_tokens)}
 
     def forward(self, conditioning: torch.Tensor, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                 labels: torch.Tensor) -> dict[str, torch.Tensor]:
         """Summed report-token loss after the prompt with the visual token."""
-        context = self._context(conditioning)
-        c = context.shape[1]
-        embeds = torch.cat([context, self.lm.get_input_embeddings()(input_ids)], dim=1)
-        mask = torch.cat([attention_mask.new_ones(attention_mask.shape[0], c), attention_mask], dim=1)
-        full_labels = torch.cat([labels.new_full((labels.shape[0], c), IGNORE_INDEX), labels], dim=1)
-        return shifted_loss(self.lm(inputs_embeds=embeds, attention_mask=mask).logits, full_labels)
+        return loss_after_context(self.lm, self._context(conditioning), input_ids, attention_mask, labels)
 
     def decode(self, conditioning: torch.Tensor) -> list[list[int]]:
         """Beam search with the original penalties (HF ``generate``), or our greedy decoder for 1 beam, no penalty."""

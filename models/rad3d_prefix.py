@@ -28,7 +28,7 @@ import torch
 from models.generation import greedy_decode
 from models.generator import GeneratorModel
 from models.llm import stop_token_ids
-from models.lm_loss import IGNORE_INDEX, pad_right, shifted_loss
+from models.lm_loss import loss_after_context, report_targets
 from models.mappers import LinearMapper, TransformerMapper
 
 
@@ -83,24 +83,12 @@ class Rad3dPrefix(GeneratorModel):
 
     def collate(self, texts: Sequence[str], conditioning: torch.Tensor) -> dict[str, torch.Tensor]:
         """Report tokens (no special tokens) + EOS, right-padded; labels are -100 on padding."""
-        tok = self.tokenizer
-        eos = tok.eos_token_id
-        rows = [ids[: self.config.max_target_tokens - 1] + [eos]
-                for ids in tok(list(texts), add_special_tokens=False)["input_ids"]]
-        input_ids, mask = pad_right(rows, tok.pad_token_id)
-        labels = input_ids.masked_fill(mask == 0, IGNORE_INDEX)
-        return {"conditioning": conditioning, "input_ids": input_ids, "attention_mask": mask, "labels": labels}
+        return {"conditioning": conditioning, **report_targets(self.tokenizer, texts, self.config.max_target_tokens)}
 
     def forward(self, conditioning: torch.Tensor, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                 labels: torch.Tensor) -> dict[str, torch.Tensor]:
         """Summed token cross-entropy of the reports given the prefix, and the number of target tokens."""
-        prefix = self.prefix(conditioning)
-        p = prefix.shape[1]
-        embeds = torch.cat([prefix, self.lm.get_input_embeddings()(input_ids)], dim=1)
-        mask = torch.cat([attention_mask.new_ones(attention_mask.shape[0], p), attention_mask], dim=1)
-        full_labels = torch.cat([labels.new_full((labels.shape[0], p), IGNORE_INDEX), labels], dim=1)
-        logits = self.lm(inputs_embeds=embeds, attention_mask=mask).logits
-        return shifted_loss(logits, full_labels)
+        return loss_after_context(self.lm, self.prefix(conditioning), input_ids, attention_mask, labels)
 
     def decode(self, conditioning: torch.Tensor) -> list[list[int]]:
         """Greedy, KV-cached decoding from the prefix until EOS or ``max_new_tokens``."""
