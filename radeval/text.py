@@ -22,7 +22,6 @@ Example:
 
 from __future__ import annotations
 
-import re
 import string
 import unicodedata
 from collections.abc import Callable, Sequence

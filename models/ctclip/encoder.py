@@ -227,7 +227,6 @@ def load_ctclip_image_weights(encoder: CTClipImageEncoder, checkpoint: str | Pat
     visual = _strip_prefix(state, "visual_transformer.")
     if not visual:
         raise InputError("checkpoint has no 'visual_transformer.*' keys; is it a CT-CLIP checkpoint?")
-    training_only = [k for k in visual if k.startswith(TRAINING_ONLY_PREFIXES)]
     visual = {k: v for k, v in visual.items() if not k.startswith(TRAINING_ONLY_PREFIXES)}
     latent = _strip_prefix(state, "to_visual_latent.")
     try:

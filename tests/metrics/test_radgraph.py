@@ -6,6 +6,7 @@ import importlib.util
 import json
 import shutil
 import tarfile
+import subprocess
 from pathlib import Path
 from types import ModuleType
 
@@ -204,9 +205,8 @@ def test_bad_options_are_named() -> None:
     assert "level:er" in get_metric("radgraph_er").signature
 
 
-def _cli(command: str, *args: str, home: Path) -> "subprocess.CompletedProcess[str]":
+def _cli(command: str, *args: str, home: Path) -> subprocess.CompletedProcess[str]:
     import os
-    import subprocess
     import sys
 
     root = Path(__file__).resolve().parents[2]
