@@ -383,7 +383,7 @@ class RadGraphModel:
             for bi, k in enumerate(keep):
                 step = max(1, PAIR_BUDGET // max(1, k * 3 * top_emb.shape[-1]))
                 for r0 in range(0, k, step):
-                    rel_labels[bi, r0:r0 + step, :k] = self._relation_labels(
+                    rel_labels[bi, r0:min(r0 + step, k), :k] = self._relation_labels(
                         top_emb[bi:bi + 1, :k], top_mention[bi:bi + 1, :k], rows=slice(r0, r0 + step))[0].cpu()
         top = top.cpu()
 

@@ -92,14 +92,19 @@ def test_batch_size_does_not_change_annotations(tiny: dict[str, Path]) -> None:
     assert one.annotate(REPORTS) == many.annotate(REPORTS)
 
 
-def test_memory_bounded_relation_path_gives_the_same_annotations(tiny: dict[str, Path],
+@pytest.mark.parametrize("budget", [4000, 200_000, 2_000_000])
+def test_memory_bounded_relation_path_gives_the_same_annotations(tiny: dict[str, Path], budget: int,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # Budgets below the batch's pair tensor force the per-report path: row chunks of a few rows (4,000), or chunks
+    # longer than a short report's kept spans while a long report in the same batch is over budget (larger ones).
     from radeval.metrics import radgraph_model
 
-    model = RadGraphModel(tiny["radgraph"], model_type="radgraph", encoder=tiny["encoder"], batch_size=8)
-    expected = model.annotate(REPORTS)
-    monkeypatch.setattr(radgraph_model, "PAIR_BUDGET", 4000)  # forces per-report row chunks of a few rows
-    assert model.annotate(REPORTS) == expected
+    reports = REPORTS + [" ".join(REPORTS) * 3, "Small effusion.", ""]
+    model = RadGraphModel(tiny["radgraph"], model_type="radgraph", encoder=tiny["encoder"], batch_size=len(reports))
+    monkeypatch.setattr(radgraph_model, "PAIR_BUDGET", 1 << 40)  # the whole batch's pairs at once
+    expected = model.annotate(reports)
+    monkeypatch.setattr(radgraph_model, "PAIR_BUDGET", budget)
+    assert model.annotate(reports) == expected
 
 
 def test_custom_bert_variant_encoder_config_is_read_as_bert(tiny: dict[str, Path], tmp_path: Path) -> None:
