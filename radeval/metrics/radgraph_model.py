@@ -30,6 +30,7 @@ Example (offline, with a checkpoint folder ``ckpt``)::
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -349,7 +350,7 @@ class RadGraphModel:
         import torch
 
         w_max = self.config.max_span_width
-        spans = [[(s, e) for s in range(n) for e in range(s, min(s + w_max, n))] for n in n_words]
+        spans = [_candidate_spans(n, w_max) for n in n_words]
         n_spans = max(len(s) for s in spans)
         idx = torch.zeros((len(spans), n_spans, 2), dtype=torch.long)
         span_mask = torch.zeros((len(spans), n_spans), dtype=torch.bool)
@@ -389,15 +390,14 @@ class RadGraphModel:
 
         ner_out: list[list[tuple[int, int, str]]] = []
         rel_out: list[list[tuple[int, int, int, int, str]]] = []
+        names, relation_names = self.config.ner_labels, self.config.relation_labels
         for bi, sp in enumerate(spans):
-            ner_out.append([(s, e, self.config.ner_labels[int(ner_labels[bi, j])])
-                            for j, (s, e) in enumerate(sp) if int(ner_labels[bi, j]) != 0])
+            ner_out.append([(s, e, names[label]) for (s, e), label in zip(sp, ner_labels[bi].tolist()) if label != 0])
             k = keep[bi]
-            chosen = [sp[int(j)] for j in top[bi, :k]]
-            labels = rel_labels[bi, :k, :k]
-            rel_out.append([(chosen[i][0], chosen[i][1], chosen[j][0], chosen[j][1],
-                             self.config.relation_labels[int(labels[i, j])])
-                            for i, j in (labels >= 0).nonzero().tolist()])
+            chosen = [sp[j] for j in top[bi, :k].tolist()]
+            labels = rel_labels[bi, :k, :k].tolist()
+            rel_out.append([(*chosen[i], *chosen[j], relation_names[label])
+                            for i, row in enumerate(labels) for j, label in enumerate(row) if label >= 0])
         return ner_out, rel_out
 
     def _relation_labels(self, top_emb: Any, top_mention: Any, rows: slice = slice(None)) -> Any:
@@ -410,6 +410,12 @@ class RadGraphModel:
         scores = scores + top_mention[:, rows].unsqueeze(2).unsqueeze(-1) + top_mention.unsqueeze(1).unsqueeze(-1)
         scores = torch.cat([scores.new_zeros(scores.shape[:-1] + (1,)), scores], dim=-1)
         return scores.argmax(dim=-1) - 1
+
+
+@functools.lru_cache(maxsize=1024)
+def _candidate_spans(n_words: int, max_width: int) -> tuple[tuple[int, int], ...]:
+    """Every (start, end) word span of at most ``max_width`` words, in DyGIE's enumeration order."""
+    return tuple((s, e) for s in range(n_words) for e in range(s, min(s + max_width, n_words)))
 
 
 def _entities(words: list[str], ner: list[tuple[int, int, str]],
