@@ -104,6 +104,26 @@ def bench_ratescore(root: Path, reports: list[str], batch_size: int, repeats: in
     return t_anchor, t_ours
 
 
+def run(n_reports: int = 96, batch_size: int | None = None, repeats: int = 3) -> dict[str, float]:
+    """Time both metrics on ``n_reports`` synthetic reports, print one line each; returns ``{metric: speed-up}``."""
+    import torch
+
+    torch.set_num_threads(1)
+    reports = corpus(n_reports)
+    words = sum(len(r.split()) for r in reports) / len(reports)
+    print(f"{len(reports)} reports, {words:.0f} words on average, 1 torch thread, "
+          f"best of {repeats} after a warm-up pass")
+    ratios = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, fn, default in (("RadGraph", bench_radgraph, 16), ("RaTEScore", bench_ratescore, 32)):
+            batch = batch_size or default
+            t_anchor, t_ours = fn(Path(tmp), reports, batch, repeats)
+            ratios[name] = t_anchor / t_ours
+            print(f"{name:10s} one-at-a-time {t_anchor:7.2f} s  batched {t_ours:6.2f} s  "
+                  f"speed-up {t_anchor / t_ours:5.1f}x  (batch {batch}, {len(reports) / t_ours:.0f} reports/s)")
+    return ratios
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", type=int, default=96)
@@ -111,19 +131,7 @@ def main() -> None:
                         help="reports per pass for both metrics (default: each metric's own default, 16 / 32)")
     parser.add_argument("--repeats", type=int, default=3, help="timed passes per side after a warm-up pass (best of)")
     args = parser.parse_args()
-    import torch
-
-    torch.set_num_threads(1)
-    reports = corpus(args.reports)
-    words = sum(len(r.split()) for r in reports) / len(reports)
-    print(f"{len(reports)} reports, {words:.0f} words on average, 1 torch thread, "
-          f"best of {args.repeats} after a warm-up pass")
-    with tempfile.TemporaryDirectory() as tmp:
-        for name, fn, default in (("RadGraph", bench_radgraph, 16), ("RaTEScore", bench_ratescore, 32)):
-            batch = args.batch_size or default
-            t_anchor, t_ours = fn(Path(tmp), reports, batch, args.repeats)
-            print(f"{name:10s} one-at-a-time {t_anchor:7.2f} s  batched {t_ours:6.2f} s  "
-                  f"speed-up {t_anchor / t_ours:5.1f}x  (batch {batch}, {len(reports) / t_ours:.0f} reports/s)")
+    run(args.reports, args.batch_size, args.repeats)
 
 
 if __name__ == "__main__":
