@@ -36,9 +36,9 @@ _LAZY = {
     "verify_packet": "reader_study.export",
     "read_key": "reader_study.key",
     "StudyKey": "reader_study.key",
-    "ingest": "reader_study.ingest",
-    "IngestResult": "reader_study.ingest",
-    "Problem": "reader_study.ingest",
+    "ingest": "reader_study.ingestion",
+    "IngestResult": "reader_study.ingestion",
+    "Problem": "reader_study.ingestion",
     "read_rating_file": "reader_study.rating_files",
     "analyze": "reader_study.analysis",
     "StudyAnalysis": "reader_study.analysis",
@@ -52,3 +52,4 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'reader_study' has no attribute {name!r}")
+

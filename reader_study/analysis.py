@@ -32,7 +32,7 @@ from radeval.stats.intervals import percentile_interval
 from radeval.stats.resample import bootstrap_indices, counts_from_indices
 from radeval.version import __version__
 from reader_study.agreement import icc_2_1, krippendorff_alpha, weighted_kappa
-from reader_study.ingest import IngestResult
+from reader_study.ingestion import IngestResult
 from reader_study.rubric import Rubric
 
 REQUIRED_COLUMNS = ("case_id", "system", "reader", "criterion", "score")
@@ -93,7 +93,7 @@ def analyze(data: IngestResult | pd.DataFrame, *, rubric: Rubric | None = None, 
     """Analyse a reader study.
 
     Args:
-        data: an :class:`~reader_study.ingest.IngestResult`, or an unblinded table with columns
+        data: an :class:`~reader_study.ingestion.IngestResult`, or an unblinded table with columns
             ``case_id, system, reader, criterion, score``.
         rubric: required with a table; taken from the key with an ingest result.
         baseline: the reference system (default: the key's baseline / the first system).

@@ -86,7 +86,9 @@ def _reader_ids(readers: int | Sequence[str]) -> list[str]:
     for name in names:
         if not READER_ID.match(name):
             raise InputError(f"reader id {name!r} must be 1-32 letters, digits, '_' or '-'")
-    dups = sorted({n for n in names if names.count(n) > 1})
+    # ids are folder names: "Ann" and "ann" would share one folder on macOS/Windows file systems
+    folded = [n.casefold() for n in names]
+    dups = sorted({n for n, f in zip(names, folded, strict=True) if folded.count(f) > 1})
     if dups:
         raise InputError(f"duplicate reader id(s): {', '.join(dups)}")
     return names
@@ -136,6 +138,13 @@ def _check_key_outside(out_dir: Path, key_path: Path) -> None:
     if key_res == out_res or out_res in key_res.parents:
         raise InputError(f"key_path {key_path} lies inside the packet folder {out_dir}; "
                          "the key must stay outside the packet")
+
+
+def _check_key_free(key_path: Path, overwrite: bool) -> None:
+    # the key holds the secret blinding seed: overwriting it makes the earlier packet impossible to unblind
+    if key_path.exists() and not overwrite:
+        raise InputError(f"{key_path}: a key file already exists (it may unblind an earlier packet); choose "
+                         "another key path, or pass overwrite=True / --force to replace it")
 
 
 def _prepare_dir(out_dir: Path, overwrite: bool) -> None:
@@ -199,7 +208,8 @@ def export_packet(references: Mapping[str, str] | Iterable[Case], systems: Mappi
         an :class:`ExportResult`.
 
     Raises:
-        InputError: bad arguments, a key path inside the packet, a non-empty folder.
+        InputError: bad arguments, a key path inside the packet, a non-empty folder, an existing key file
+            (without ``overwrite``).
         AlignmentError: a system that does not cover the references' cases (named).
     """
     rubric = rubric or default_rubric()
@@ -222,6 +232,7 @@ def export_packet(references: Mapping[str, str] | Iterable[Case], systems: Mappi
     ids = list(refs)
     strata = _strata(ids, stratify_by, meta) if stratify_by is not None else {}
     case_ids = sample_cases(ids, n=n, seed=seed, strata=strata or None)
+    _check_key_free(key_file, overwrite)
     _prepare_dir(out, overwrite)
     bseed = new_blinding_seed() if blinding_seed is None else int(blinding_seed)
     packet = build_packet(refs, systems, case_ids=case_ids, readers=reader_ids, rubric=rubric,

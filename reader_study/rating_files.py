@@ -12,7 +12,7 @@ Recognised files (by extension, then by columns):
 * any other ``.csv`` / ``.tsv`` — the HTML form's CSV download (one row per report).
 
 Every row becomes a :class:`~reader_study.records.RawRating` carrying ``file:row``; validation
-happens in :mod:`reader_study.ingest`.
+happens in :mod:`reader_study.ingestion`.
 """
 
 from __future__ import annotations

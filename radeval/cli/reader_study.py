@@ -3,7 +3,8 @@
 * ``export`` — ``--suite S.yaml`` or ``--refs R --hyps name=file ...``; writes the packet folder and
   the unblinding key (outside the packet).
 * ``ingest KEY RATINGS...`` — validates the rating files, prints every problem, writes the usable
-  ratings (``--out``). Exit code 1 when there is any problem (the data are written all the same).
+  ratings (``--out``). Exit code 1 when there is any problem (the data are written all the same). An
+  earlier ``ratings.csv`` in ``--out`` holding scores the new ingest lacks is not replaced without ``--force``.
 * ``analyze KEY RATINGS...`` — ingests, unblinds and writes the report (Markdown, HTML, PNG, CSV).
 * ``verify KEY PACKET`` — checks every packet file against the SHA-256 recorded in the key.
 
@@ -51,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--baseline", help="baseline system (default: the first)")
     e.add_argument("--out", type=Path, help="packet folder to create")
     e.add_argument("--key", type=Path, help="key file (default: <out>-key.json next to the packet folder)")
-    e.add_argument("--force", action="store_true", help="replace an earlier packet in --out")
+    e.add_argument("--force", action="store_true", help="replace an earlier packet in --out and its key file")
     e.set_defaults(handler=run_export)
 
     i = rs.add_parser("ingest", help="validate rating files against the key")
@@ -59,6 +60,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("ratings", type=Path, nargs="*", help="HTML-form CSV/JSON, filled XLSX, REDCap export CSV")
     i.add_argument("--out", type=Path, help="write ratings.csv, comments.csv and problems.csv here")
     i.add_argument("--show", type=int, default=50, help="problems to print (default 50; all go to problems.csv)")
+    i.add_argument("--force", action="store_true",
+                   help="replace an earlier ratings.csv in --out even if it holds scores this ingest lacks")
     i.set_defaults(handler=run_ingest)
 
     v = rs.add_parser("verify", help="check a packet folder against the SHA-256 hashes in its key")
@@ -189,15 +192,41 @@ def _print_coverage(result: Any) -> None:
         print(f"reader {r.reader}: {r.rated}/{r.expected} scores ({100 * r.fraction:.1f}%)")
 
 
+def _check_not_losing_scores(path: Path, result: Any) -> None:
+    """Refuse to replace an earlier ``ratings.csv`` that holds scores the new ingest does not have."""
+    import pandas as pd
+
+    from radeval.errors import InputError
+
+    if not path.exists():
+        return
+    try:
+        old = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: exists and cannot be read ({exc}); pass --force to replace it") from None
+    cols = ["item_id", "reader", "criterion"]
+    if not set(cols) <= set(old.columns):
+        raise InputError(f"{path}: exists and is not a ratings table; pass --force to replace it")
+    new = set(zip(*(result.ratings[c].astype(str) for c in cols), strict=True))
+    lost = sorted({t for t in zip(*(old[c] for c in cols), strict=True)} - new)
+    if lost:
+        readers = sorted({r for _, r, _ in lost})
+        raise InputError(f"{path}: holds {len(lost)} score(s) (reader(s) {', '.join(readers)}) that this ingest "
+                         "does not have; pass that ratings.csv as an input too, choose another --out, or pass "
+                         "--force to replace it")
+
+
 def run_ingest(args: argparse.Namespace) -> int:
     """Handler of ``radeval reader-study ingest``."""
     from radeval.paths import atomic_write_text
-    from reader_study.ingest import ingest
+    from reader_study.ingestion import ingest
 
     result = ingest(args.key, args.ratings)
     _print_coverage(result)
     _print_problems(result, args.show)
     if args.out:
+        if not args.force:
+            _check_not_losing_scores(args.out / "ratings.csv", result)
         table = result.ratings.assign(packet_sha256=result.key.packet_sha256)
         atomic_write_text(args.out / "ratings.csv", table.to_csv(index=False))
         atomic_write_text(args.out / "comments.csv", result.comments.to_csv(index=False))
@@ -223,7 +252,7 @@ def run_verify(args: argparse.Namespace) -> int:
 def run_analyze(args: argparse.Namespace) -> int:
     """Handler of ``radeval reader-study analyze``."""
     from reader_study.analysis import analyze
-    from reader_study.ingest import ingest
+    from reader_study.ingestion import ingest
     from reader_study.report import to_markdown, write_report
 
     result = ingest(args.key, args.ratings)

@@ -112,6 +112,18 @@ def test_non_empty_folder_and_overwrite(tmp_path: Path, study_inputs) -> None:
     assert first.packet_dir == second.packet_dir and (second.packet_dir / "manifest.json").exists()
 
 
+def test_existing_key_is_not_overwritten(tmp_path: Path, study_inputs) -> None:
+    # the key holds the secret blinding seed: losing it makes the first packet impossible to unblind
+    kw = dict(n=3, readers=1, seed=0, key_path=tmp_path / "k.json", formats=("html",))
+    export_packet(study_inputs.cases, study_inputs.systems, out_dir=tmp_path / "main", **kw)
+    before = (tmp_path / "k.json").read_bytes()
+    with pytest.raises(InputError, match="key file already exists"):
+        export_packet(study_inputs.cases, study_inputs.systems, out_dir=tmp_path / "pilot", **kw)
+    assert (tmp_path / "k.json").read_bytes() == before and not (tmp_path / "pilot").exists()
+    again = export_packet(study_inputs.cases, study_inputs.systems, out_dir=tmp_path / "main", overwrite=True, **kw)
+    assert read_key(again.key_path).packet_sha256 == again.packet_sha256
+
+
 def test_tampering_is_detected(exported) -> None:
     key = read_key(exported.key_path)
     form = exported.packet_dir / "reader2" / "rating-form.html"
@@ -131,6 +143,7 @@ def test_misaligned_system_is_named(tmp_path: Path, study_inputs) -> None:
     ({"formats": ("pdf",)}, "formats"),
     ({"readers": 0}, "at least one reader"),
     ({"readers": ["ann", "ann"]}, "duplicate reader"),
+    ({"readers": ["Ann", "ann"]}, "duplicate reader"),  # one folder on case-insensitive file systems
     ({"readers": ["a b"]}, "reader id 'a b'"),
     ({"baseline": "v9"}, "baseline 'v9'"),
     ({"n": 31}, "n=31"),

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from radeval.errors import InputError
-from reader_study.ingest import ingest, parse_score
+from reader_study.ingestion import ingest, parse_score
 from reader_study.key import read_key
 from reader_study.rubric import default_rubric
 
@@ -274,3 +274,25 @@ def test_spreadsheet_resaved_csv_with_semicolons(exported, write_form_csv) -> No
     result = ingest(exported.key_path, [path])
     assert [p for p in result.problems if p.reader in (None, "reader1")] == []
     assert len(result.ratings) == 72
+
+
+def test_cli_ingest_does_not_overwrite_an_earlier_partial_ingest(exported, write_form_csv, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    import pandas as pd
+
+    from radeval.cli.main import main
+
+    key, out = str(exported.key_path), tmp_path / "ing"
+    r1, r2 = write_form_csv(exported.key_path, "reader1"), write_form_csv(exported.key_path, "reader2")
+    assert main(["reader-study", "ingest", key, str(r1), "--out", str(out)]) == 1  # reader2 missing
+    first = (out / "ratings.csv").read_bytes()
+    capsys.readouterr()
+    # a later ingest of only the second reader's file would silently drop reader1's scores
+    assert main(["reader-study", "ingest", key, str(r2), "--out", str(out)]) == 2
+    assert "holds 72 score(s) (reader(s) reader1)" in capsys.readouterr().err
+    assert (out / "ratings.csv").read_bytes() == first
+    # passing the earlier table along (or every file) keeps everything
+    assert main(["reader-study", "ingest", key, str(out / "ratings.csv"), str(r2), "--out", str(out)]) == 0
+    assert len(pd.read_csv(out / "ratings.csv")) == 2 * 36 * 2
+    assert main(["reader-study", "ingest", key, str(r1), "--out", str(out), "--force"]) == 1
+    assert set(pd.read_csv(out / "ratings.csv")["reader"]) == {"reader1"}

@@ -5,7 +5,7 @@ import io
 import re
 from pathlib import Path
 
-from reader_study.ingest import ingest
+from reader_study.ingestion import ingest
 from reader_study.key import read_key
 from reader_study.redcap import DICTIONARY_COLUMNS
 

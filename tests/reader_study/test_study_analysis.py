@@ -9,7 +9,7 @@ from scipy.stats import wilcoxon
 
 from radeval.errors import InputError
 from reader_study.analysis import analyze
-from reader_study.ingest import ingest
+from reader_study.ingestion import ingest
 from reader_study.rubric import default_rubric
 
 RUBRIC = default_rubric()

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 
 from reader_study.analysis import analyze
-from reader_study.ingest import ingest
+from reader_study.ingestion import ingest
 from reader_study.report import to_markdown, write_report
 
 

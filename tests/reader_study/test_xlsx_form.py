@@ -7,7 +7,7 @@ from openpyxl import load_workbook
 
 from radeval.types import Case
 from reader_study.export import export_packet
-from reader_study.ingest import ingest
+from reader_study.ingestion import ingest
 from reader_study.key import read_key
 
 
