@@ -136,6 +136,16 @@ def build_encoder(config: EmbedConfig) -> tuple[CTClipImageEncoder, str]:
     return encoder.eval(), weights
 
 
+def _file_sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _check_same_run(out_dir: Path, identity: dict[str, str]) -> None:
     """Refuse to resume into a folder embedded with another encoder, weights or preprocessing."""
     marker = out_dir / "embed_run.json"
@@ -152,7 +162,7 @@ def _parts_dir(out: Path, split: str) -> Path:
     return out / f"{split}.parts"
 
 
-def _load_done(out: Path, split: str) -> dict[str, np.ndarray]:
+def _load_done(out: Path, split: str, dim: int | None = None) -> dict[str, np.ndarray]:
     done: dict[str, np.ndarray] = {}
     final = out / f"{split}.safetensors"
     if final.is_file():
@@ -161,10 +171,18 @@ def _load_done(out: Path, split: str) -> dict[str, np.ndarray]:
     parts = _parts_dir(out, split)
     if parts.is_dir():
         for f in parts.glob("*.npy"):
-            try:
-                done[f.stem] = np.load(f)
-            except (OSError, ValueError):  # a part cut short by a kill: recompute it
+            if f.name.startswith("."):  # a temporary file left by a kill inside _save_part
                 f.unlink(missing_ok=True)
+                continue
+            try:
+                latent = np.load(f)
+            except (OSError, ValueError, EOFError):  # a part cut short by a kill: recompute it
+                f.unlink(missing_ok=True)
+                continue
+            if latent.ndim != 1 or (dim is not None and latent.shape[0] != dim):
+                f.unlink(missing_ok=True)
+                continue
+            done[f.stem] = latent
     return done
 
 
@@ -183,7 +201,7 @@ def embed_split(dataset: CTRateDataset, split: str, out: str | Path, encoder: CT
 
     out_dir = Path(out)
     case_ids = dataset.case_ids(split)
-    done = _load_done(out_dir, split)
+    done = _load_done(out_dir, split, encoder.config.dim_latent)
     todo = [c for c in case_ids if c not in done]
     failures: dict[str, str] = {}
     loader = DataLoader(_CaseVolumes(dataset, todo, config.preprocess), batch_size=config.batch_size,
@@ -226,7 +244,10 @@ def embed_dataset(root: str | Path, out: str | Path, config: EmbedConfig | None 
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     encoder, weights = build_encoder(cfg)
-    _check_same_run(out_dir, {"encoder": cfg.encoder, "weights": weights, "preprocess": cfg.preprocess.signature})
+    identity = {"encoder": cfg.encoder, "weights": weights, "preprocess": cfg.preprocess.signature}
+    if cfg.checkpoint is not None:  # two checkpoints may share a file name: tell them apart by content
+        identity["weights_sha256"] = _file_sha256(Path(cfg.checkpoint))
+    _check_same_run(out_dir, identity)
 
     latents: dict[str, dict[str, np.ndarray]] = {}
     failures: dict[str, dict[str, str]] = {}

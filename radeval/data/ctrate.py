@@ -157,12 +157,13 @@ def parse_xy_spacing(value: Any, *, where: str = "") -> float:
         0.341796875
     """
     if isinstance(value, (int, float, np.floating, np.integer)) and not (isinstance(value, float) and math.isnan(value)):
-        return float(value)
-    try:
-        parsed = ast.literal_eval(str(value).strip())
-        spacing = float(parsed[0]) if isinstance(parsed, (list, tuple)) else float(parsed)
-    except (ValueError, SyntaxError, TypeError, IndexError):
-        raise InputError(f"{where}: cannot parse XYSpacing {value!r}") from None
+        spacing = float(value)
+    else:
+        try:
+            parsed = ast.literal_eval(str(value).strip())
+            spacing = float(parsed[0]) if isinstance(parsed, (list, tuple)) else float(parsed)
+        except (ValueError, SyntaxError, TypeError, IndexError):
+            raise InputError(f"{where}: cannot parse XYSpacing {value!r}") from None
     if not math.isfinite(spacing) or spacing <= 0:
         raise InputError(f"{where}: XYSpacing {value!r} is not a positive number")
     return spacing

@@ -166,7 +166,15 @@ class InspectDataset:
             frame = _index_by_id(_read_table(path), path, ID_COLUMN)
             if "split" not in frame.columns:
                 raise InputError(f"{path}: missing column 'split'")
-            self._split = frame["split"].astype(str).str.lower().replace({"validation": "valid", "val": "valid"})
+            raw = frame["split"]
+            empty = raw.isna() | (raw.astype(str).str.strip() == "")
+            if empty.any():
+                raise InputError(f"{path}: empty split for {int(empty.sum())} id(s): {list(raw.index[empty][:10])}")
+            unassigned = [c for c in table.index if c not in raw.index]
+            if unassigned:
+                raise InputError(f"{path}: {len(unassigned)} impression id(s) of {self.reports_path.name} have no "
+                                 f"split: {unassigned[:10]}")
+            self._split = raw.astype(str).str.strip().str.lower().replace({"validation": "valid", "val": "valid"})
             self.split_source = f"release split file {path.name}"
         else:
             if self._labels is None:

@@ -410,6 +410,15 @@ def make_phantom_dataset(out: str | Path, n: int = 64, seed: int = 0, *,
         raise InputError(f"n={n}: a phantom dataset needs at least 2 volumes (one per split)")
     if not 0.0 < valid_fraction < 1.0:
         raise InputError(f"valid_fraction={valid_fraction} must be in (0, 1)")
+    if isinstance(prevalence, Mapping):
+        unknown = [k for k in prevalence if k not in CTRATE_LABELS]
+        if unknown:
+            raise InputError(f"prevalence: unknown label(s) {unknown}; expected names from {list(CTRATE_LABELS)}")
+        probs = list(prevalence.values())
+    else:
+        probs = [prevalence]
+    if not all(0.0 <= float(p) <= 1.0 for p in probs):
+        raise InputError(f"prevalence={prevalence!r}: probabilities must be in [0, 1]")
     shape = tuple(int(v) for v in shape)  # type: ignore[assignment]
     if spacing is None:
         spacing = tuple(f / k for f, k in zip(DEFAULT_FOV_MM, shape))  # type: ignore[assignment]

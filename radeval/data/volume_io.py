@@ -91,8 +91,8 @@ def read_itk(path: str | Path) -> Volume:
         raise InputError(f"{p}: cannot read image ({str(exc).strip().splitlines()[-1]})") from None
     if image.GetNumberOfComponentsPerPixel() != 1:
         raise InputError(f"{p}: expected a single-channel image, got {image.GetNumberOfComponentsPerPixel()} channels")
-    array = sitk.GetArrayFromImage(image)  # (Z, Y, X), a copy owned by numpy
-    array, spacing = _check_3d(np.asarray(array).transpose(2, 1, 0), image.GetSpacing(), str(p))
+    array = np.asarray(sitk.GetArrayFromImage(image))  # (Z, Y, X), a copy owned by numpy; (Y, X) for a 2D file
+    array, spacing = _check_3d(array.transpose(tuple(reversed(range(array.ndim)))), image.GetSpacing(), str(p))
     return Volume(array, spacing, str(p))
 
 

@@ -94,6 +94,10 @@ def read_label_csv(path: str | Path, *, labels: str | Sequence[str] | None = Non
         text = p.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise InputError(f"{p}: file not found") from None
+    except UnicodeDecodeError as exc:
+        raw = p.read_bytes()
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(f"{p}:{line}: not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})") from None
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if not header:

@@ -107,3 +107,43 @@ def test_refuses_to_mix_runs(phantom: Path, tmp_path: Path, capsys: pytest.Captu
     assert _embed(phantom, out, "--splits", "valid") == 0
     assert _embed(phantom, out, "--splits", "valid", "--seed", "1") == 2
     assert "another run" in capsys.readouterr().err
+
+
+def test_resume_survives_parts_cut_short_by_a_kill(phantom: Path, tmp_path: Path) -> None:
+    """A kill inside np.save leaves an empty temporary part (EOFError on np.load) or a truncated one."""
+    out = tmp_path / "emb"
+    ds = CTRateDataset(phantom)
+    first, second = ds.case_ids("valid")[:2]
+    parts = out / "valid.parts"
+    parts.mkdir(parents=True)
+    (parts / f".{first}.tmp.npy").write_bytes(b"")
+    (parts / f"{second}.npy").write_bytes(b"")
+    assert _embed(phantom, out, "--splits", "valid") == 0
+    emb = load_embeddings(out / "valid.safetensors")
+    assert emb.case_ids == ds.case_ids("valid")
+    fresh = tmp_path / "fresh"
+    assert _embed(phantom, fresh, "--splits", "valid") == 0
+    np.testing.assert_allclose(emb.embeddings, load_embeddings(fresh / "valid.safetensors").embeddings, atol=1e-5)
+
+
+def test_refuses_to_mix_checkpoints_with_the_same_file_name(phantom: Path, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from models.ctclip.config import CTViTConfig
+    from models.ctclip.encoder import CTClipImageEncoder
+
+    paths = []
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        enc = CTClipImageEncoder(CTViTConfig.small())
+        state = {f"visual_transformer.{k}": v for k, v in enc.visual_transformer.state_dict().items()}
+        state.update({f"to_visual_latent.{k}": v for k, v in enc.to_visual_latent.state_dict().items()})
+        path = tmp_path / f"run{seed}" / "CT-CLIP_v2.pt"
+        path.parent.mkdir()
+        torch.save(state, path)
+        paths.append(path)
+    out = tmp_path / "emb"
+    assert _embed(phantom, out, "--splits", "valid", "--checkpoint", str(paths[0])) == 0
+    assert _embed(phantom, out, "--splits", "valid", "--checkpoint", str(paths[0])) == 0  # same weights: resumes
+    capsys.readouterr()
+    assert _embed(phantom, out, "--splits", "valid", "--checkpoint", str(paths[1])) == 2
+    assert "another run" in capsys.readouterr().err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -143,3 +144,18 @@ def test_helpers() -> None:
     with pytest.raises(InputError, match="XYSpacing"):
         parse_xy_spacing("[]", where="x.csv")
     assert clean_section("Not given.") == "" and clean_section("A.") == "A."
+
+
+def test_numeric_xy_spacing_must_be_positive_and_finite(phantom_copy: Path) -> None:
+    for value in (0.0, -0.75, float("inf"), np.float64(-1.0)):
+        with pytest.raises(InputError, match=r"m\.csv: XYSpacing .* not a positive number"):
+            parse_xy_spacing(value, where="m.csv")
+    # a metadata column that pandas reads as numbers takes the numeric path
+    path = phantom_copy / "metadata/train_metadata.csv"
+    frame = pd.read_csv(path)
+    frame["XYSpacing"] = -0.75
+    frame.to_csv(path, index=False)
+    ds = CTRateDataset(phantom_copy)
+    case = ds.case_ids("train")[0]
+    with pytest.raises(InputError, match=rf"{case}.*XYSpacing"):
+        ds.spacing(case)

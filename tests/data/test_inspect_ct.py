@@ -95,3 +95,16 @@ def test_stratified_split_unlabelled_rows_and_arguments() -> None:
     assert s.value_counts().to_dict() == {"p": 7, "q": 3}
     with pytest.raises(InputError, match="fractions"):
         stratified_split(y, fractions=(0.5,), names=("p", "q"))
+
+
+def test_release_split_file_must_cover_every_impression(inspect_root: Path) -> None:
+    ids = pd.read_csv(inspect_root / "Final_Impressions.csv", dtype=str).impression_id
+    pd.DataFrame({"impression_id": ids[:-1], "split": ["train"] * (len(ids) - 1)}).to_csv(
+        inspect_root / "short.csv", index=False)
+    with pytest.raises(InputError, match=rf"short\.csv: 1 impression id\(s\).*no split.*'{ids.iloc[-1]}'"):
+        InspectDataset(inspect_root, split_file=inspect_root / "short.csv")
+    splits = ["train"] * len(ids)
+    splits[5] = ""
+    pd.DataFrame({"impression_id": ids, "split": splits}).to_csv(inspect_root / "blank.csv", index=False)
+    with pytest.raises(InputError, match=rf"blank\.csv: empty split.*'{ids.iloc[5]}'"):
+        InspectDataset(inspect_root, split_file=inspect_root / "blank.csv")

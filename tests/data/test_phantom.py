@@ -115,3 +115,12 @@ def test_bad_arguments() -> None:
         make_phantom_dataset("/nonexistent-never-written", n=1)
     with pytest.raises(InputError, match="valid_fraction"):
         make_phantom_dataset("/nonexistent-never-written", n=4, valid_fraction=1.5)
+
+
+def test_bad_prevalence_is_rejected(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="prevalence.*Pleural efusion"):
+        make_phantom_dataset(tmp_path, n=2, prevalence={"Pleural efusion": 0.9})
+    for bad in (1.5, -0.1, {"Emphysema": 2.0}):
+        with pytest.raises(InputError, match=r"prevalence.*\[0, 1\]"):
+            make_phantom_dataset(tmp_path, n=2, prevalence=bad)
+    assert not (tmp_path / "dataset").exists()

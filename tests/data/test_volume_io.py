@@ -101,3 +101,10 @@ def test_missing_and_unknown_files(tmp_path: Path) -> None:
         read_volume(odd)
     with pytest.raises(InputError, match="no DICOM series"):
         read_volume(tmp_path)
+
+
+def test_2d_nrrd_is_an_input_error_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "flat.nrrd"
+    sitk.WriteImage(sitk.GetImageFromArray(np.zeros((16, 12), np.int16)), str(path))
+    with pytest.raises(InputError, match=r"flat\.nrrd: expected a 3D volume.*\(12, 16\)"):
+        read_volume(path)

@@ -77,3 +77,10 @@ def test_mismatched_ids_are_listed() -> None:
     assert info.value.missing == ["b"] and info.value.extra == ["c"]
     with pytest.raises(InputError, match="different label columns"):
         align_tables(ref, _table(["a", "b"], [[1], [0]], ("Atelectasis",)))
+
+
+def test_non_utf8_labels_csv_is_an_input_error_naming_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("VolumeName,Emphysema\na,1\ncaf\u00e9,0\n".encode("latin-1"))
+    with pytest.raises(InputError, match=r"latin1\.csv:3: not valid UTF-8"):
+        read_label_csv(path)
