@@ -21,6 +21,8 @@ class BenchDataset:
         eval_split / train_split: split names inside ``root``.
         labels: case id -> {label: 0/1} of the evaluation split, when known (for stratified reader studies).
         notes: lines shown under the leaderboard (e.g. "phantom data: synthetic volumes").
+        beyond_limit: ids of the split left out by ``dataset.limit``; a predictions file may cover them
+            (they are not scored), which is not a misalignment.
     """
 
     references: dict[str, str]
@@ -29,6 +31,7 @@ class BenchDataset:
     train_split: str = "train"
     labels: dict[str, dict[str, int]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    beyond_limit: frozenset[str] = frozenset()
 
 
 def _ctrate(root: Path, suite: Suite, notes: list[str]) -> BenchDataset:
@@ -37,12 +40,17 @@ def _ctrate(root: Path, suite: Suite, notes: list[str]) -> BenchDataset:
     ds = CTRateDataset(root)
     split = suite.dataset.split
     cases = ds.cases(split)
+    beyond: frozenset[str] = frozenset()
     if suite.dataset.limit:
+        beyond = frozenset(c.id for c in cases[suite.dataset.limit:])
+        if beyond:
+            notes = [*notes, f"dataset.limit: the first {suite.dataset.limit} of {len(cases)} cases are evaluated."]
         cases = cases[: suite.dataset.limit]
     if not cases:
         raise InputError(f"{root}: split {split!r} has no cases")
     labels = {c.id: dict(c.metadata.get("labels", {})) for c in cases}
-    return BenchDataset({c.id: c.reference for c in cases}, root, split, suite.dataset.train_split, labels, notes)
+    return BenchDataset({c.id: c.reference for c in cases}, root, split, suite.dataset.train_split, labels, notes,
+                        beyond)
 
 
 def resolve_dataset(suite: Suite, work: Path, *, quiet: bool = False) -> BenchDataset:
@@ -53,7 +61,11 @@ def resolve_dataset(suite: Suite, work: Path, *, quiet: bool = False) -> BenchDa
         refs = read_reports(spec.references, format=spec.kind, id_field=spec.id_field,
                             text_field=spec.text_field or ("section_findings" if spec.kind == "rexrank" else None),
                             name="references")
-        items = list(refs.items())[: spec.limit] if spec.limit else list(refs.items())
+        items = list(refs.items())
+        if spec.limit and len(items) > spec.limit:
+            note = f"dataset.limit: the first {spec.limit} of {len(items)} cases are evaluated."
+            return BenchDataset(dict(items[: spec.limit]), notes=[note],
+                                beyond_limit=frozenset(k for k, _ in items[spec.limit:]))
         return BenchDataset(dict(items))
     if spec.kind == "ctrate":
         assert spec.root is not None

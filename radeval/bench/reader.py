@@ -8,6 +8,7 @@ not regenerated on a re-run with unchanged inputs (that would hand out a second,
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
@@ -33,6 +34,21 @@ def write_reader_packet(suite: Suite, dataset: BenchDataset, predictions: Mappin
     inputs = content_hash({"spec": asdict(spec), "refs": dataset.references, "systems": systems})
     if stamp.exists() and stamp.read_text().strip() == inputs and key_path.exists() and packet_dir.is_dir():
         return sorted(p for p in packet_dir.rglob("*") if p.is_file()) + [key_path]
+    if stamp.exists() and key_path.exists():
+        # The inputs changed (e.g. an edited predictions file): a new packet is exported, but the earlier
+        # packet and its unblinding key may already be with the readers, so they are kept, not replaced.
+        old = stamp.read_text().strip() or "unknown"
+        archive = root / f"superseded-{old}"
+        n = 1
+        while archive.exists():
+            n += 1
+            archive = root / f"superseded-{old}-{n}"
+        archive.mkdir(parents=True)
+        if packet_dir.is_dir():
+            packet_dir.rename(archive / "packet")
+        key_path.parent.rename(archive / "key")
+        warnings.warn(f"reader-study inputs changed: the earlier packet and its key were moved to {archive}",
+                      stacklevel=2)
     cases = [Case(cid, text, {"labels": dataset.labels.get(cid, {})}) for cid, text in dataset.references.items()]
     baseline = suite.baseline if suite.baseline in systems else None
     result = export_packet(cases, systems, n=min(spec.n, len(cases)), readers=spec.readers, seed=spec.seed,

@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 from radeval.bench.manifest import Manifest, content_hash
 from radeval.bench.suite import Suite
 from radeval.cache import StatisticsCache
-from radeval.errors import InputError, MissingDependencyError, MissingWeightsError
+from radeval.errors import AlignmentError, InputError, MissingDependencyError, MissingWeightsError
 from radeval.leaderboard.html import leaderboard_html
 from radeval.leaderboard.literature import literature_for
 from radeval.leaderboard.markdown import leaderboard_csv, leaderboard_markdown, significance_markdown
@@ -66,6 +66,20 @@ def _score_systems(suite: Suite, references: Mapping[str, str], predictions: Map
             unavailable[spec.name] = f"not available offline: {exc}"
     ids = list(references)
     refs = [references[i] for i in ids]
+    # Align every system first: a misaligned file is reported (all of them at once) before any scoring.
+    aligned: dict[str, list[str]] = {}
+    problems: list[str] = []
+    for system in suite.systems:
+        try:
+            aligned[system.name] = align(references, predictions[system.name],
+                                         hyp_name=f"predictions of {system.name!r}")[2]
+        except AlignmentError as exc:
+            source = f" ({system.predictions})" if system.predictions is not None else ""
+            problems.append(f"system {system.name!r}{source}: {exc}")
+    if problems:
+        raise AlignmentError("; ".join(problems) if len(problems) == 1 else
+                             f"{len(problems)} systems do not cover the references' case ids:\n  - "
+                             + "\n  - ".join(problems))
     stats: dict[str, list[np.ndarray]] = {name: [] for name in metrics}
     errors: dict[str, dict[str, dict[int, str]]] = {name: {} for name in metrics}
     groups: dict[str, list[str]] = {}
@@ -73,7 +87,7 @@ def _score_systems(suite: Suite, references: Mapping[str, str], predictions: Map
         groups.setdefault(metric.statistics_key, []).append(name)
     bar = tqdm(total=len(suite.systems) * max(len(groups), 1), desc="scoring", disable=quiet, unit="metric")
     for system in suite.systems:
-        _, _, hyps = align(references, predictions[system.name], hyp_name=f"predictions of {system.name!r}")
+        hyps = aligned[system.name]
         for names in groups.values():
             bar.set_postfix_str(f"{system.name}/{names[0]}")
             if names[0] in unavailable:
@@ -253,6 +267,8 @@ def run_suite(suite: Suite, *, quiet: bool = False, cache: StatisticsCache | Non
         if failures:
             atomic_write_text(out / "failures.txt", "\n".join(failures) + "\n")
             files.append(out / "failures.txt")
+        else:  # an earlier run's list would contradict this run's outputs
+            (out / "failures.txt").unlink(missing_ok=True)
     if suite.reader_study is not None:
         with manifest.stage("reader_study"):
             from radeval.bench.reader import write_reader_packet

@@ -35,6 +35,7 @@ TESTS = ("bootstrap", "ar")
 CI_METHODS = ("percentile", "bca", "sacrebleu")
 CORRECTIONS = ("holm", "bh", "by", "bonferroni", "none")
 MODES = ("baseline", "all-pairs")
+READER_FORMATS = ("html", "xlsx", "redcap")
 
 
 @dataclass(frozen=True)
@@ -206,6 +207,54 @@ def _path(base: Path, value: Any) -> Path:
     return p if p.is_absolute() else (base / p)
 
 
+def _number(problems: _Problems, where: str, value: Any, default: Any, kind: type = int, *,
+            low: float | None = None, high: float | None = None, low_open: bool = False,
+            high_open: bool = False) -> Any:
+    """``value`` as ``kind`` (``int``/``float``) within bounds; a problem (and ``default``) otherwise."""
+    if value is None:
+        return default
+    if isinstance(value, bool) or (kind is int and isinstance(value, float) and not value.is_integer()):
+        problems.add(where, f"expected {'an integer' if kind is int else 'a number'}, got {value!r}")
+        return default
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        problems.add(where, f"expected {'an integer' if kind is int else 'a number'}, got {value!r}")
+        return default
+    if low is not None and (number <= low if low_open else number < low):
+        problems.add(where, f"{value!r} must be {'>' if low_open else '>='} {low}")
+        return default
+    if high is not None and (number >= high if high_open else number > high):
+        problems.add(where, f"{value!r} must be {'<' if high_open else '<='} {high}")
+        return default
+    return number
+
+
+def _names(problems: _Problems, where: str, value: Any) -> tuple[str, ...] | None:
+    """A list of strings (a single string is one item, not its characters)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, (list, tuple)):
+        problems.add(where, f"expected a list, got {type(value).__name__}")
+        return None
+    return tuple(str(v) for v in value)
+
+
+def _check_metric_options(problems: _Problems, where: str, name: str, options: dict[str, Any]) -> None:
+    """Build the metric once (cheap: no weights are loaded) so a bad option fails before anything runs."""
+    from radeval.errors import MissingDependencyError, MissingWeightsError
+    from radeval.metrics import get_metric
+
+    try:
+        get_metric(name, **options)
+    except (MissingWeightsError, MissingDependencyError):
+        pass  # reported as "not available offline" by the run, never dropped
+    except (TypeError, ValueError) as exc:  # InputError is a ValueError
+        problems.add(where, f"invalid options {options!r}: {exc}")
+
+
 def _mapping(problems: _Problems, where: str, value: Any) -> dict[str, Any]:
     if value is None:
         return {}
@@ -257,11 +306,16 @@ def parse_suite(data: Mapping[str, Any], *, base_dir: Path, source: str = "suite
         elif check_files and not root.is_dir():
             problems.add("dataset.root", f"folder not found: {root}")
     shape = ds.get("shape")
+    if shape is not None and not (isinstance(shape, (list, tuple)) and len(shape) == 3):
+        problems.add("dataset.shape", f"expected three integers [D, H, W], got {shape!r}")
+        shape = None
     dataset = DatasetSpec(
         kind=str(kind), references=refs, root=root, split=str(ds.get("split", "valid")),
-        train_split=str(ds.get("train_split", "train")), n=int(ds.get("n", 48)), seed=int(ds.get("seed", 0)),
-        shape=tuple(int(v) for v in shape) if shape else None, id_field=ds.get("id_field"),
-        text_field=ds.get("text_field"), limit=int(ds["limit"]) if ds.get("limit") else None,
+        train_split=str(ds.get("train_split", "train")), n=_number(problems, "dataset.n", ds.get("n"), 48, low=1),
+        seed=_number(problems, "dataset.seed", ds.get("seed"), 0),
+        shape=tuple(_number(problems, "dataset.shape", v, 1, low=1) for v in shape) if shape else None,
+        id_field=ds.get("id_field"), text_field=ds.get("text_field"),
+        limit=_number(problems, "dataset.limit", ds.get("limit"), None, low=1),
         label_set=str(ds.get("label_set", "ct-rate")),
     )
 
@@ -277,13 +331,14 @@ def parse_suite(data: Mapping[str, Any], *, base_dir: Path, source: str = "suite
         entry = _mapping(problems, where, raw)
         problems.keys(where, entry, _SYSTEM_KEYS)
         sname = entry.get("name")
-        if not sname:
+        if sname is None or str(sname).strip() == "":
             problems.add(where, "missing 'name'")
             continue
+        sname = str(sname)  # a YAML name such as 2024 is read as a number; the baseline etc. match it as text
         where = f"systems[{i}] ({sname})"
         if sname in seen:
             problems.add(where, "duplicate system name")
-        seen.add(str(sname))
+        seen.add(sname)
         preds = _path(base_dir, entry["predictions"]) if entry.get("predictions") else None
         model = entry.get("model")
         ckpt = _path(base_dir, entry["checkpoint"]) if entry.get("checkpoint") else None
@@ -321,6 +376,7 @@ def parse_suite(data: Mapping[str, Any], *, base_dir: Path, source: str = "suite
     if not isinstance(raw_metrics, list) or not raw_metrics:
         problems.add("metrics", "expected a non-empty list of metric names")
         raw_metrics = []
+    metric_seen: dict[str, int] = {}
     for i, raw in enumerate(raw_metrics):
         if isinstance(raw, str):
             mname, options = raw, {}
@@ -332,23 +388,35 @@ def parse_suite(data: Mapping[str, Any], *, base_dir: Path, source: str = "suite
         else:
             problems.add(f"metrics[{i}]", "expected a metric name or {name: ..., options: {...}}")
             continue
+        if mname in metric_seen:
+            problems.add(f"metrics[{i}]", f"duplicate metric {mname!r} (also metrics[{metric_seen[mname]}]); "
+                                          "each metric can be listed once")
+            continue
+        metric_seen[mname] = i
         if mname not in known_metrics:
             close = difflib.get_close_matches(mname, sorted(known_metrics), n=2)
             hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
             problems.add(f"metrics[{i}]", f"unknown metric {mname!r}{hint}")
+        else:
+            _check_metric_options(problems, f"metrics[{i}] ({mname})", mname, options)
         metrics.append(MetricSpec(mname, options))
 
     baseline = data.get("baseline")
+    baseline = None if baseline is None else str(baseline)
     if baseline is not None and baseline not in seen:
         problems.add("baseline", f"{baseline!r} is not one of the systems ({', '.join(sorted(seen))})")
 
     sig = _mapping(problems, "significance", data.get("significance"))
     problems.keys("significance", sig, _SIG_KEYS)
     significance = SignificanceSpec(
-        test=str(sig.get("test", "bootstrap")), resamples=int(sig["resamples"]) if sig.get("resamples") else None,
-        seed=int(sig.get("seed", 12345)), ci=str(sig.get("ci", "percentile")),
-        confidence=float(sig.get("confidence", 0.95)), correction=str(sig.get("correction", "holm")),
-        mode=str(sig.get("mode", "baseline")), alpha=float(sig.get("alpha", 0.05)),
+        test=str(sig.get("test", "bootstrap")),
+        resamples=_number(problems, "significance.resamples", sig.get("resamples"), None),
+        seed=_number(problems, "significance.seed", sig.get("seed"), 12345), ci=str(sig.get("ci", "percentile")),
+        confidence=_number(problems, "significance.confidence", sig.get("confidence"), 0.95, float,
+                           low=0, high=1, low_open=True, high_open=True),
+        correction=str(sig.get("correction", "holm")), mode=str(sig.get("mode", "baseline")),
+        alpha=_number(problems, "significance.alpha", sig.get("alpha"), 0.05, float,
+                      low=0, high=1, low_open=True, high_open=True),
     )
     problems.choice("significance.test", significance.test, TESTS)
     problems.choice("significance.ci", significance.ci, CI_METHODS)
@@ -363,19 +431,27 @@ def parse_suite(data: Mapping[str, Any], *, base_dir: Path, source: str = "suite
     if data.get("reader_study") is not None:
         rs = _mapping(problems, "reader_study", data.get("reader_study"))
         problems.keys("reader_study", rs, _READER_KEYS)
-        rs_systems = tuple(rs["systems"]) if rs.get("systems") else None
+        rs_systems = _names(problems, "reader_study.systems", rs.get("systems")) or None
         for s in rs_systems or ():
             if s not in seen:
                 problems.add("reader_study.systems", f"{s!r} is not one of the systems")
-        reader = ReaderStudySpec(n=int(rs.get("n", 100)), readers=int(rs.get("readers", 2)), seed=int(rs.get("seed", 0)),
+        formats = _names(problems, "reader_study.formats", rs.get("formats"))
+        for f in formats or ():
+            if f not in READER_FORMATS:
+                problems.add("reader_study.formats", f"{f!r} is not one of {', '.join(READER_FORMATS)}")
+        reader = ReaderStudySpec(n=_number(problems, "reader_study.n", rs.get("n"), 100, low=1),
+                                 readers=_number(problems, "reader_study.readers", rs.get("readers"), 2, low=1),
+                                 seed=_number(problems, "reader_study.seed", rs.get("seed"), 0),
                                  systems=rs_systems, show_reference=bool(rs.get("show_reference", True)),
-                                 formats=tuple(rs.get("formats", ("html", "xlsx", "redcap"))))
+                                 formats=formats or READER_FORMATS)
 
     em = _mapping(problems, "embed", data.get("embed"))
     problems.keys("embed", em, _EMBED_KEYS)
     embed = EmbedSpec(encoder=str(em.get("encoder", "small")),
                       checkpoint=_path(base_dir, em["checkpoint"]) if em.get("checkpoint") else None,
-                      label_head_epochs=int(em.get("label_head_epochs", 300)), batch_size=int(em.get("batch_size", 4)))
+                      label_head_epochs=_number(problems, "embed.label_head_epochs", em.get("label_head_epochs"), 300,
+                                                low=0),
+                      batch_size=_number(problems, "embed.batch_size", em.get("batch_size"), 4, low=1))
 
     scaling = None
     if data.get("scaling") is not None:

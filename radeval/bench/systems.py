@@ -33,5 +33,9 @@ def resolve_predictions(suite: Suite, dataset: BenchDataset, work: Path, manifes
     for system in suite.systems:
         if system.kind == "predictions":
             assert system.predictions is not None
-            out[system.name] = read_reports(system.predictions, name=system.name)
+            preds = read_reports(system.predictions, name=system.name)
+            if dataset.beyond_limit:  # cases cut by dataset.limit are not scored (any other id still must align)
+                preds = Predictions([(k, v) for k, v in preds.items() if k not in dataset.beyond_limit],
+                                    name=preds.name, source=preds.source)
+            out[system.name] = preds
     return {s.name: out[s.name] for s in suite.systems}

@@ -7,12 +7,16 @@ from radeval.leaderboard.table import BETTER, COLUMNS, WORSE, Leaderboard, forma
 
 
 def _md_escape(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Text for one table cell or line: a backslash, ``|`` or ``<`` (raw HTML) is shown as itself, and a
+    line break cannot end the row. The backslash goes first: ``a\\|b`` must not become ``a\\\\|b``,
+    whose ``|`` would split the cell."""
+    text = str(text).replace("\\", "\\\\").replace("|", "\\|").replace("<", "\\<")
+    return text.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
 
 
 def leaderboard_markdown(board: Leaderboard) -> str:
     """The leaderboard as a Markdown document: scores with 95% CIs and marks vs the baseline."""
-    lines = [f"# {board.title}", ""]
+    lines = [f"# {_md_escape(board.title)}", ""]
     header = ["system"] + list(board.metrics)
     lines.append("| " + " | ".join(_md_escape(h) for h in header) + " |")
     lines.append("|" + "|".join(["---"] + ["---:"] * len(board.metrics)) + "|")
@@ -79,11 +83,11 @@ def significance_markdown(board: Leaderboard, *, excluded: dict[str, list[str]] 
                   "A metric that could not score a case for some system is compared on the cases every system "
                   "has (paired); these were left out:", ""]
         for metric, ids in excluded.items():
-            lines.append(f"- {metric}: {', '.join(ids)}")
+            lines.append(f"- {_md_escape(metric)}: {', '.join(_md_escape(i) for i in ids)}")
         lines.append("")
     if board.unavailable:
         lines += ["## Metrics not computed", ""]
-        lines += [f"- **{m}**: {r}" for m, r in board.unavailable.items()]
+        lines += [f"- **{_md_escape(m)}**: {_md_escape(r)}" for m, r in board.unavailable.items()]
         lines.append("")
     return "\n".join(lines)
 
