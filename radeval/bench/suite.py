@@ -482,8 +482,8 @@ def parse_suite(data: Mapping[str, Any], *, base_dir: Path, source: str = "suite
 def load_suite(path: str | Path, *, check_files: bool = True, output_dir: str | Path | None = None) -> Suite:
     """Read and validate a suite YAML file.
 
-    Relative paths in the suite are resolved against the YAML file's folder, except ``output_dir``,
-    which is resolved against the current directory (so ``runs/…`` lands where the user runs).
+    Relative paths in the suite are resolved against the YAML file's folder, except ``output_dir`` (default
+    ``runs/<name>``), which is resolved against the current directory (so ``runs/…`` lands where the user runs).
 
     Raises:
         InputError: unreadable YAML (with line) or every validation problem at once.
@@ -500,10 +500,8 @@ def load_suite(path: str | Path, *, check_files: bool = True, output_dir: str | 
     if isinstance(data, Mapping) and output_dir is None and data.get("output_dir"):
         output_dir = data["output_dir"]
     suite = parse_suite(data, base_dir=p.parent.resolve(), source=str(p), check_files=check_files)
-    if output_dir is not None:
-        out = Path(output_dir).expanduser()
-        suite = _replace_output(suite, out if out.is_absolute() else Path.cwd() / out)
-    return suite
+    out = Path(output_dir).expanduser() if output_dir is not None else Path("runs") / suite.name
+    return _replace_output(suite, out if out.is_absolute() else Path.cwd() / out)
 
 
 def _replace_output(suite: Suite, out: Path) -> Suite:

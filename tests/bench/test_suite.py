@@ -73,3 +73,20 @@ def test_shipped_suites_validate():
     for name in ("demo.yaml", "ctrate.yaml", "inspect.yaml", "scaling.yaml"):
         suite = load_suite(root / name, check_files=False)
         assert suite.systems and suite.metrics
+
+
+def test_default_output_dir_is_runs_name_under_the_current_directory(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    suites = tmp_path / "suites"
+    suites.mkdir()
+    refs = suites / "refs.jsonl"
+    refs.write_text('{"id": "c1", "text": "No effusion."}\n{"id": "c2", "text": "Small nodule."}\n')
+    (suites / "a.jsonl").write_text(refs.read_text())
+    (suites / "b.jsonl").write_text(refs.read_text())
+    (suites / "s.yaml").write_text("name: mine\ndataset: {kind: jsonl, references: refs.jsonl}\n"
+                                   "systems: [{name: a, predictions: a.jsonl}, {name: b, predictions: b.jsonl}]\n"
+                                   "metrics: [bleu4]\nbaseline: a\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    assert load_suite(suites / "s.yaml").output_dir == work / "runs" / "mine"
