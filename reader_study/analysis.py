@@ -162,7 +162,7 @@ def analyze(data: IngestResult | pd.DataFrame, *, rubric: Rubric | None = None, 
                          "diff_pct_low": math.nan if is_base else pct_lo[i, j],
                          "diff_pct_high": math.nan if is_base else pct_hi[i, j]})
     summary = pd.DataFrame(rows)
-    comparisons = _comparisons(case_means, order, criteria, base, point)
+    comparisons = _comparisons(case_means, order, criteria, base)
     settings = {"resamples": resamples, "seed": seed, "confidence": confidence, "ci": "percentile",
                 "test": "wilcoxon signed-rank (zero_method=wilcox, two-sided)", "correction": "holm",
                 "unit": "case (mean over readers)",
@@ -184,8 +184,16 @@ def _wilcoxon(diff: np.ndarray) -> tuple[float, float]:
     return float(res.statistic), float(res.pvalue)
 
 
-def _comparisons(case_means: np.ndarray, order: Sequence[str], criteria: Sequence[str], base: str,
-                 point: np.ndarray) -> pd.DataFrame:
+def _paired_pct(diff: np.ndarray, baseline: np.ndarray) -> float:
+    """Mean paired difference as a percentage of the baseline's mean on the same cases (NaN if undefined)."""
+    if diff.size == 0 or baseline.mean() == 0:
+        return math.nan
+    return float(100.0 * diff.mean() / baseline.mean())
+
+
+def _comparisons(case_means: np.ndarray, order: Sequence[str], criteria: Sequence[str], base: str) -> pd.DataFrame:
+    """Paired comparisons vs the baseline on the cases both were rated on: mean difference, its percentage of the
+    baseline's mean on those cases, Wilcoxon signed-rank p and Holm-corrected p."""
     b = order.index(base)
     rows = []
     for i, s in enumerate(order):
@@ -198,7 +206,7 @@ def _comparisons(case_means: np.ndarray, order: Sequence[str], criteria: Sequenc
             stat, p = _wilcoxon(diff)
             rows.append({"system": s, "baseline": base, "criterion": c, "n_pairs": int(both.sum()),
                          "mean_diff": float(diff.mean()) if diff.size else math.nan,
-                         "diff_pct": 100.0 * (point[i, j] - point[b, j]) / point[b, j] if point[b, j] else math.nan,
+                         "diff_pct": _paired_pct(diff, y[both]),
                          "statistic": stat, "p_value": p})
     out = pd.DataFrame(rows, columns=["system", "baseline", "criterion", "n_pairs", "mean_diff", "diff_pct",
                                       "statistic", "p_value"])

@@ -52,6 +52,17 @@ def test_hand_computed_means_and_differences() -> None:
     assert a.baseline == "base" and a.systems == ("base", "new")
 
 
+def test_paired_comparison_uses_only_the_cases_both_systems_have() -> None:
+    # the baseline was rated on c1-c3 only, the new system on c2-c4: the comparison is on c2 and c3
+    df = _table()
+    df = df[~(((df["system"] == "base") & (df["case_id"] == "c4")) | ((df["system"] == "new") & (df["case_id"] == "c1")))]
+    c = analyze(df, rubric=RUBRIC, resamples=200).comparisons.set_index("criterion").loc["clinical_accuracy"]
+    # c2: new 3 vs base 2.5, c3: new 4.5 vs base 4 -> mean difference 0.5 on a baseline mean of 3.25
+    assert c["n_pairs"] == 2
+    assert c["mean_diff"] == pytest.approx(0.5)
+    assert c["diff_pct"] == pytest.approx(100 * 0.5 / 3.25)
+
+
 def test_bootstrap_ci_matches_an_independent_loop() -> None:
     df = _table()
     a = analyze(df, rubric=RUBRIC, resamples=500, seed=3)
