@@ -49,6 +49,27 @@ def detect_format(path: str | Path) -> str:
     raise InputError(f"{path}: cannot tell the format from the extension {suffix!r}; pass format= one of {FORMATS}")
 
 
+def _loads(text: str) -> tuple[Any, list[str], list[str]]:
+    """``json.loads`` that also reports keys given twice in one object (``json`` keeps the last silently).
+
+    Returns:
+        ``(obj, top_level_duplicates, nested_duplicates)``.
+    """
+    per_object: list[list[str]] = []
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        counts: dict[str, int] = {}
+        for key, _ in pairs:
+            counts[key] = counts.get(key, 0) + 1
+        per_object.append([k for k, c in counts.items() if c > 1])
+        return dict(pairs)
+
+    obj = json.loads(text, object_pairs_hook=hook)
+    # Objects are built innermost first: a top-level object is the last one the hook saw.
+    top = per_object.pop() if isinstance(obj, dict) and per_object else []
+    return obj, top, [k for dups in per_object for k in dups]
+
+
 def _records_jsonl(path: Path) -> list[tuple[str, dict[str, Any]]]:
     out = []
     # Split at "\n" only: str.splitlines() would also break inside a JSON string at U+2028/U+0085,
@@ -58,11 +79,13 @@ def _records_jsonl(path: Path) -> list[tuple[str, dict[str, Any]]]:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj, top_dups, nested_dups = _loads(line)
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}:{lineno}: invalid JSON ({exc.msg})") from None
         if not isinstance(obj, dict):
             raise InputError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
+        if top_dups or nested_dups:
+            raise InputError(f"{path}:{lineno}: field {(top_dups or nested_dups)[0]!r} is given twice in one object")
         out.append((f"{path}:{lineno}", obj))
     return out
 
@@ -70,31 +93,59 @@ def _records_jsonl(path: Path) -> list[tuple[str, dict[str, Any]]]:
 def _records_csv(path: Path) -> list[tuple[str, dict[str, Any]]]:
     text = _read_text(path)
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: an unterminated quote or text after a closing quote is an error, not a cell that silently
+    # swallows the following rows or loses its quote characters
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    # a report may be longer than the csv module's default cell limit (131,072 characters)
+    old_limit = csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+    try:
+        return _csv_rows(path, reader, delimiter)
+    except csv.Error as exc:
+        raise InputError(f"{path}:{reader.reader.line_num}: malformed CSV ({exc})") from None
+    finally:
+        csv.field_size_limit(old_limit)
+
+
+def _csv_rows(path: Path, reader: csv.DictReader, delimiter: str) -> list[tuple[str, dict[str, Any]]]:
     if reader.fieldnames is None:  # reads the header row
         raise InputError(f"{path}: empty CSV (no header row)")
+    header = list(reader.fieldnames)
+    dup_columns = sorted({c for c in header if header.count(c) > 1})
+    if dup_columns:
+        raise InputError(f"{path}:{reader.line_num}: header names column(s) {dup_columns} more than once")
     out = []
     end = reader.line_num  # the header's last line
     for row in reader:
         # DictReader's line_num is the *last* physical line of the record; a quoted multi-line cell
         # makes the record span several lines, which the location then shows as a range.
         start, end = end + 1, reader.line_num
-        out.append((f"{path}:{start}" if start >= end else f"{path}:{start}-{end}", dict(row)))
+        where = f"{path}:{start}" if start >= end else f"{path}:{start}-{end}"
+        extra = row.pop(None, None)  # cells beyond the header (DictReader's restkey)
+        if extra and any(cell != "" for cell in extra):
+            raise InputError(
+                f"{where}: {len(header) + len(extra)} cells but the header has {len(header)} columns "
+                f"(extra: {extra!r}); quote cells that contain the delimiter {delimiter!r}")
+        out.append((where, dict(row)))
     return out
 
 
 def _records_rexrank(path: Path) -> list[tuple[str, dict[str, Any]]]:
     try:
-        obj = json.loads(_read_text(path))
+        obj, top_dups, nested_dups = _loads(_read_text(path))
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from None
     if not isinstance(obj, dict):
         raise InputError(f"{path}: ReXrank JSON must be an object mapping study id -> record")
+    if top_dups:
+        raise AlignmentError(f"{path}: duplicate study id(s) {top_dups}", duplicates=top_dups)
+    if nested_dups:
+        raise InputError(f"{path}: field {nested_dups[0]!r} is given twice in one study record")
     out = []
     for study_id, record in obj.items():
         if not isinstance(record, dict):
             raise InputError(f"{path}: study {study_id!r}: expected an object, got {type(record).__name__}")
-        out.append((f"{path}: study {study_id!r}", {"__key__": study_id, **record}))
+        # the study key last: a record's own "__key__" field must not replace the study id
+        out.append((f"{path}: study {study_id!r}", {**record, "__key__": study_id}))
     return out
 
 
@@ -126,6 +177,9 @@ def _case_id(record: dict[str, Any], key: str, where: str) -> str:
     raw_id = _get(record, key, where)
     if raw_id is None or (isinstance(raw_id, float) and math.isnan(raw_id)) or str(raw_id).strip() == "":
         raise InputError(f"{where}: empty case id in field {key!r}")
+    if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int, float)):
+        raise InputError(f"{where}: case id in field {key!r} must be a string or a number, "
+                         f"got {type(raw_id).__name__} {raw_id!r}")
     return str(raw_id)
 
 

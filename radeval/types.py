@@ -75,7 +75,8 @@ class Predictions(Mapping[str, str]):
         self._data: dict[str, str] = {}
         for key, text in pairs:
             cid = str(key)
-            self._data[cid] = check_text(text, case_id=cid, field_name="text", source=source)
+            # without a file, the system's name is the only pointer to where the bad text came from
+            self._data[cid] = check_text(text, case_id=cid, field_name="text", source=source or name)
         self.name = name
         self.source = source
 
@@ -131,7 +132,8 @@ def as_mapping(texts: Mapping[str, str] | Sequence[str] | Iterable[Case], *, nam
     """Normalise the accepted text containers to an ordered ``{case_id: text}`` dict.
 
     A plain sequence of strings gets positional ids ``"0", "1", ...``; a sequence of :class:`Case`
-    uses each case's id and reference.
+    uses each case's id and reference; a mapping-like object with ``keys()``/``items()`` (a pandas
+    Series) uses its keys (the Series index) as case ids.
 
     Raises:
         AlignmentError: duplicate ids.
@@ -143,6 +145,10 @@ def as_mapping(texts: Mapping[str, str] | Sequence[str] | Iterable[Case], *, nam
         return dict(Predictions(texts, name=name).items())
     if isinstance(texts, str):
         raise InputError(f"{name}: expected a list or mapping of reports, got a single string")
+    if callable(getattr(texts, "keys", None)) and callable(getattr(texts, "items", None)):
+        # mapping-like but not a Mapping (a pandas Series indexed by case id): its keys are the ids;
+        # iterating it would yield the values only and align them by position
+        return dict(Predictions(list(texts.items()), name=name).items())
     seq = list(texts)
     if seq and all(isinstance(c, Case) for c in seq):
         return dict(Predictions([(c.id, c.reference) for c in seq], name=name).items())

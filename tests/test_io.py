@@ -146,3 +146,72 @@ def test_predictions_carry_name_and_source(tmp_path: Path) -> None:
     write_reports(path, {"a": "x"})
     p = read_reports(path)
     assert p.name == "sysA" and p.source == str(path)
+
+
+def test_csv_row_with_more_cells_than_the_header_is_an_error_not_truncated(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("id,text\na,ok\nb,No effusion, normal heart\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"x\.csv:3: 3 cells but the header has 2 columns.*' normal heart'"):
+        read_reports(path)
+    path.write_text("id,text,\na,ok,\n", encoding="utf-8")  # a trailing delimiter loses nothing
+    assert dict(read_reports(path)) == {"a": "ok"}
+
+
+def test_csv_duplicate_header_column_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("id,text,text\na,first,second\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"x\.csv:1: header names column\(s\) \['text'\] more than once"):
+        read_reports(path)
+
+
+def test_csv_bad_quoting_names_the_line_and_does_not_swallow_rows(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text('id,text\na,"unterminated\nb,ok\nc,ok\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"x\.csv:\d+: malformed CSV \(unexpected end of data\)"):
+        read_reports(path)
+    path.write_text('id,text\na,ok\nb,"5" nodule\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"x\.csv:3: malformed CSV"):
+        read_reports(path)
+
+
+def test_csv_reads_reports_longer_than_the_csv_module_cell_limit(tmp_path: Path) -> None:
+    import csv
+
+    long_report = " ".join(["effusion"] * 30_000)  # 269,999 characters
+    path = tmp_path / "x.csv"
+    write_reports(path, {"a": long_report, "b": "short"})
+    limit = csv.field_size_limit()
+    assert dict(read_reports(path)) == {"a": long_report, "b": "short"}
+    assert csv.field_size_limit() == limit  # the process-wide limit is restored
+
+
+def test_json_keys_given_twice_are_errors_not_last_wins(tmp_path: Path) -> None:
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"id": "a", "text": "x"}\n{"id": "b", "text": "first", "text": "second"}\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"x\.jsonl:2: field 'text' is given twice"):
+        read_reports(path)
+    rex = tmp_path / "x.json"
+    rex.write_text('{"s1": {"model_prediction": "a"}, "s2": {"model_prediction": "b"}, '
+                   '"s1": {"model_prediction": "c"}}', encoding="utf-8")
+    with pytest.raises(AlignmentError, match=r"x\.json: duplicate study id\(s\) \['s1'\]") as exc:
+        read_reports(rex)
+    assert exc.value.duplicates == ["s1"]
+    rex.write_text('{"s1": {"model_prediction": "a", "model_prediction": "b"}}', encoding="utf-8")
+    with pytest.raises(InputError, match="'model_prediction' is given twice"):
+        read_reports(rex)
+
+
+def test_rexrank_record_field_named_like_the_internal_key_does_not_replace_the_study_id(tmp_path: Path) -> None:
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps({"s1": {"__key__": "other", "model_prediction": "a"}}), encoding="utf-8")
+    assert dict(read_reports(path)) == {"s1": "a"}
+
+
+def test_non_scalar_case_ids_are_errors(tmp_path: Path) -> None:
+    path = tmp_path / "x.jsonl"
+    for raw in ('["c1"]', '{"k": 1}', "true"):
+        path.write_text(f'{{"id": {raw}, "text": "x"}}\n', encoding="utf-8")
+        with pytest.raises(InputError, match=r"x\.jsonl:1: case id in field 'id' must be a string or a number"):
+            read_reports(path)
+    path.write_text('{"id": 7, "text": "x"}\n', encoding="utf-8")
+    assert dict(read_reports(path)) == {"7": "x"}  # numbers are ids, as in CSV

@@ -73,3 +73,19 @@ def test_case_is_frozen() -> None:
     c = Case("c1", "No effusion.", {"split": "valid"})
     with pytest.raises(AttributeError):
         c.id = "c2"  # type: ignore[misc]
+
+
+def test_missing_text_in_an_in_memory_system_names_the_system() -> None:
+    with pytest.raises(InputError, match="case 'b' in sysB: field 'text' is missing"):
+        Predictions({"a": "x", "b": None}, name="sysB")  # type: ignore[dict-item]
+    with pytest.raises(InputError, match="case 'b' in f.jsonl:2"):  # a file location wins over the name
+        Predictions({"b": None}, name="sysB", source="f.jsonl:2")  # type: ignore[dict-item]
+
+
+def test_pandas_series_is_aligned_by_its_index_not_by_position() -> None:
+    pd = pytest.importorskip("pandas")
+    hyps = pd.Series({"b": "h2", "a": "h1"})
+    assert as_mapping(hyps, name="sys") == {"b": "h2", "a": "h1"}
+    assert align({"a": "r1", "b": "r2"}, as_mapping(hyps, name="sys")) == (["a", "b"], ["r1", "r2"], ["h1", "h2"])
+    with pytest.raises(InputError, match="case 'b' in sys: field 'text' is missing"):
+        as_mapping(pd.Series({"a": "x", "b": None}), name="sys")

@@ -72,6 +72,8 @@ def _system_files(items: list[str]) -> list[tuple[str, Path]]:
     out: list[tuple[str, Path]] = []
     for item in items:
         name, sep, file = item.partition("=")
+        if sep and ("/" in name or "\\" in name) and Path(item).is_file():
+            sep = ""  # a path with '=' in a directory name (runs/lr=1e-4/preds.jsonl), not NAME=FILE
         if not sep:
             name, file = Path(item).stem, item
         if not name or not file:

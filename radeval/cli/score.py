@@ -47,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
     for failure in result.failures:
         print(f"warning: {failure.metric}: case {failure.case_id!r}: {failure.reason}", file=sys.stderr)
     if args.json:
-        print(json.dumps(result.as_dict()))
+        # NaN (a metric that scored no sample) is not JSON: print null
+        print(json.dumps({k: (None if v != v else v) for k, v in result.as_dict().items()}))
     else:
         width = max(len(m) for m in result.corpus["metric"]) if len(result.corpus) else 6
         for row in result.corpus.itertuples():

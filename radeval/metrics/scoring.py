@@ -100,6 +100,17 @@ def _compute_one(metric: Metric, refs: Sequence[str], hyps: Sequence[str],
     return np.stack(rows) if rows else np.zeros((0, 1)), errors
 
 
+def _check_metric_names(metrics: Sequence[Metric]) -> None:
+    """Results are keyed by metric name: two metrics with one name but different settings would mix up."""
+    signatures: dict[str, str] = {}
+    for m in metrics:
+        if signatures.setdefault(m.name, m.signature) != m.signature:
+            from radeval.errors import InputError
+
+            raise InputError(f"two metrics are named {m.name!r} with different settings "
+                             f"({signatures[m.name]} and {m.signature}); give each a distinct name")
+
+
 def compute_statistics(metrics: Sequence[Metric], refs: Sequence[str], hyps: Sequence[str], *,
                        cache: StatisticsCache | None = None) -> tuple[dict[str, np.ndarray], dict[str, dict[int, str]]]:
     """Statistics of every metric on aligned ``refs``/``hyps``; shared families computed once.
@@ -108,6 +119,7 @@ def compute_statistics(metrics: Sequence[Metric], refs: Sequence[str], hyps: Seq
         ``(stats, errors)``: metric name -> ``(n, k)`` array; metric name -> {row index: reason}.
     """
     check_pairs(refs, hyps, metric="score")
+    _check_metric_names(metrics)
     by_key: dict[str, tuple[np.ndarray, dict[int, str]]] = {}
     stats: dict[str, np.ndarray] = {}
     errors: dict[str, dict[int, str]] = {}
@@ -151,6 +163,10 @@ def score(refs: Mapping[str, str] | Sequence[str], hyps: Mapping[str, str] | Seq
 
         raise InputError(f"{len(ref_map)} references but {len(hyp_map)} hypotheses; they must be paired")
     ids, ref_list, hyp_list = align(ref_map, hyp_map)
+    if not ids:
+        from radeval.errors import InputError
+
+        raise InputError("no cases to score: the references are empty")
     metric_objs = build_metrics(metrics, metric_options)
     stats, errors = compute_statistics(metric_objs, ref_list, hyp_list, cache=open_cache(cache))
     rows, per_sample, failures = [], {}, []

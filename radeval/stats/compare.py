@@ -407,6 +407,10 @@ def compare(refs: Mapping[str, str] | Sequence[str], systems: Mapping[str, Mappi
         raise InputError("systems must be a mapping {system name: hypotheses}")
     if len(systems) < 2:
         raise InputError(f"significance needs at least 2 systems, got {len(systems)}: {list(systems)}")
+    names = [str(s) for s in systems]
+    clashes = sorted({s for s in names if names.count(s) > 1})
+    if clashes:  # e.g. keys 1 and "1": one system would silently replace the other
+        raise InputError(f"duplicate system names: {clashes}")
     SignificanceSettings.build(**{k: v for k, v in options.items()
                                   if k in ("test", "resamples", "ci_resamples", "seed", "ci", "confidence",
                                            "correction", "alpha", "mode", "pvalue")})

@@ -141,3 +141,13 @@ def test_equals_sacrebleu_cli_paired_bs(tmp_path):
     assert ours["score"] == pytest.approx(theirs["score"], rel=1e-12)
     # sacreBLEU rounds resampled n-gram precisions to float32 under numpy >= 2: half-widths agree to ~1e-7
     assert 0.5 * (ours["ci_high"] - ours["ci_low"]) == pytest.approx(theirs["ci"], rel=1e-5)
+
+
+def test_hyps_path_with_equals_sign_in_a_directory_is_a_file_not_name_equals_file(files, tmp_path):
+    run_dir = tmp_path / "lr=1e-4"
+    run_dir.mkdir()
+    preds = _write(run_dir / "preds.jsonl", GOOD)
+    proc = _run(["--refs", str(files["refs"]), "--hyps", f"base={files['base']}", str(preds),
+                 "--metrics", "rougeL", "--resamples", "100", "--json", "--quiet"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert [r["system"] for r in json.loads(proc.stdout)] == ["base", "preds"]

@@ -134,3 +134,34 @@ def test_unknown_metric_is_exit_2_with_suggestion(files, tmp_path) -> None:
     proc = run_cli("--refs", str(refs), "--hyps", str(hyps), "--metrics", "bleu5", home=tmp_path)
     assert proc.returncode == 2
     assert "unknown metric 'bleu5'" in proc.stderr and "bleu4" in proc.stderr
+
+
+def test_empty_files_are_exit_2_not_nan(tmp_path) -> None:
+    refs, hyps = tmp_path / "refs.jsonl", tmp_path / "sysA.jsonl"
+    refs.write_text("", encoding="utf-8")
+    hyps.write_text("", encoding="utf-8")
+    proc = run_cli("--refs", str(refs), "--hyps", str(hyps), "--metrics", "rougeL", "--json", "--no-cache",
+                   home=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stdout == "" and "no cases to score" in proc.stderr
+
+
+def test_json_output_is_valid_json_when_a_metric_scored_no_sample(files, tmp_path, monkeypatch, capsys) -> None:
+    import radeval.metrics.scoring as scoring
+    from radeval.cli.main import main
+
+    real = scoring.score
+
+    def all_failed(*args, **kwargs):
+        result = real(*args, **kwargs)
+        result.corpus.loc[result.corpus["metric"] == "rougeL", "score"] = float("nan")
+        return result
+
+    monkeypatch.setattr(scoring, "score", all_failed)
+    monkeypatch.setenv("RADEVAL_HOME", str(tmp_path))
+    refs, hyps = files
+    code = main(["score", "--refs", str(refs), "--hyps", str(hyps), "--metrics", "bleu1", "rougeL", "--json",
+                 "--no-cache"])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(f"not JSON: {c}"))
+    assert out["rougeL"] is None and isinstance(out["bleu1"], float)

@@ -217,3 +217,10 @@ def test_meteor_corpus_metric(synthetic_corpus):
     row = res.table.iloc[1]
     assert row.score == pytest.approx(direct, rel=1e-12)
     assert row.ci_low < row.score < row.ci_high and row.delta > 0
+
+
+def test_system_names_that_clash_as_strings_are_refused(parsed_metric):
+    refs = _refs(3)
+    with pytest.raises(InputError, match=r"duplicate system names: \['1'\]"):
+        compare(refs, {1: ["0.1", "0.2", "0.3"], "1": ["0.4", "0.5", "0.6"], "x": ["0.1", "0.2", "0.3"]},
+                metrics=[parsed_metric])
