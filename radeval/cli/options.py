@@ -25,7 +25,8 @@ def add_format_arguments(parser: argparse.ArgumentParser) -> None:
                         help="file format (default: from the extension)")
     parser.add_argument("--id-field", help="id column/key (default: id; ReXrank: the study key)")
     parser.add_argument("--text-field", help="text column/key (default: text; ReXrank: model_prediction)")
-    parser.add_argument("--ref-text-field", help="text column/key of the references file (default: as --text-field)")
+    parser.add_argument("--ref-text-field", help="text column/key of the references file (default: as --text-field; "
+                                                 "ReXrank: section_findings, whatever --text-field says)")
 
 
 def _coerce(value: str) -> Any:
@@ -67,10 +68,12 @@ def read_args_reports(path: Path, args: argparse.Namespace, *, name: str = "", r
     """Read a report file with the format/field options of ``args``."""
     from radeval.io import read_reports
 
-    text_field = (getattr(args, "ref_text_field", None) if refs else None) or getattr(args, "text_field", None)
-    if refs and getattr(args, "format", None) == "rexrank" and not text_field:
-        text_field = "section_findings"
-    if refs and not getattr(args, "format", None) and str(path).endswith(".json") and not text_field:
-        text_field = "section_findings"
+    text_field = getattr(args, "text_field", None)
+    if refs:
+        fmt = getattr(args, "format", None)
+        rexrank = fmt == "rexrank" or (not fmt and str(path).endswith(".json"))
+        # ReXrank files hold the reference (section_findings) and the prediction (model_prediction) side by
+        # side: --text-field names the prediction's key and must not make the references read it too
+        text_field = getattr(args, "ref_text_field", None) or ("section_findings" if rexrank else text_field)
     return read_reports(path, format=getattr(args, "format", None), id_field=getattr(args, "id_field", None),
                         text_field=text_field, name=name)

@@ -165,3 +165,15 @@ def test_json_output_is_valid_json_when_a_metric_scored_no_sample(files, tmp_pat
     assert code == 0
     out = json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(f"not JSON: {c}"))
     assert out["rougeL"] is None and isinstance(out["bleu1"], float)
+
+
+def test_rexrank_text_field_names_the_prediction_key_only(tmp_path: Path) -> None:
+    # One ReXrank file with references and predictions side by side: --text-field model_prediction must not make
+    # the references read model_prediction too (that would score the predictions against themselves).
+    data = {cid: {"section_findings": REFS[cid], "model_prediction": HYPS[cid]} for cid in REFS}
+    path = tmp_path / "rexrank.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    proc = run_cli("--refs", str(path), "--hyps", str(path), "--format", "rexrank", "--text-field", "model_prediction",
+                   "--metrics", "bleu4", "--json", "--no-cache", home=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["bleu4"] == pytest.approx(score(REFS, HYPS, metrics=["bleu4"]).as_dict()["bleu4"])
