@@ -471,6 +471,13 @@ def parse_suite(data: Mapping[str, Any], *, base_dir: Path, source: str = "suite
     literature = data.get("literature")
     if literature is not None and literature not in {"ct-rate", "inspect"}:
         problems.add("literature", f"{literature!r} is not one of ct-rate, inspect")
+    if kind in {"jsonl", "csv", "rexrank"}:  # registry models embed volumes: a references file has none
+        model_systems = [s.name for s in systems if s.kind != "predictions"]
+        if model_systems:
+            problems.add("systems", f"{', '.join(model_systems)}: registry models need a CT dataset (dataset kind "
+                                    f"'ctrate' or 'phantom'), not a references file ({kind})")
+        if scaling is not None:
+            problems.add("scaling", f"the scaling study trains models: it needs a CT dataset, not kind {kind!r}")
     out = _path(base_dir, data.get("output_dir") or f"runs/{name}")
     problems.raise_if_any()
     return Suite(name=name, path=Path(source) if source else None, output_dir=out, dataset=dataset,

@@ -52,6 +52,15 @@ def test_all_problems_reported_together(make_suite, tmp_path):
     assert "'t-test' is not one of bootstrap, ar" in msg
 
 
+def test_registry_models_on_a_references_file_fail_validation(make_suite):
+    path = make_suite()
+    data = yaml.safe_load(path.read_text())
+    data["systems"].append({"name": "v3", "model": "rad3d-prefix-v3"})
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(InputError, match=r"v3: registry models need a CT dataset .*references file \(jsonl\)"):
+        load_suite(path)
+
+
 def test_invalid_yaml_names_the_line(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("name: x\nsystems: [a, b\nmetrics: []\n")
