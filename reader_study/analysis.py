@@ -168,7 +168,7 @@ def analyze(data: IngestResult | pd.DataFrame, *, rubric: Rubric | None = None, 
                 "unit": "case (mean over readers)",
                 "signature": f"reader-study|ci:percentile{confidence:g}|boot:{resamples}|seed:{seed}"
                              f"|test:wilcoxon-wilcox|corr:holm|v:{__version__}"}
-    return StudyAnalysis(summary=summary, comparisons=comparisons, agreement=_agreement(df, rubric, order),
+    return StudyAnalysis(summary=summary, comparisons=comparisons, agreement=_agreement(df, rubric, order, confidence),
                          per_reader=_per_reader(df, order, criteria), rubric=rubric, baseline=base, systems=order,
                          settings=settings, coverage=coverage)
 
@@ -214,7 +214,7 @@ def _comparisons(case_means: np.ndarray, order: Sequence[str], criteria: Sequenc
     return out
 
 
-def _agreement_row(sub: pd.DataFrame, rubric: Rubric, criterion: str, scope: str) -> dict[str, Any]:
+def _agreement_row(sub: pd.DataFrame, rubric: Rubric, criterion: str, scope: str, confidence: float) -> dict[str, Any]:
     wide = sub.pivot(index="item_id", columns="reader", values="score")
     readers = list(wide.columns)
     complete = wide.dropna()
@@ -225,22 +225,22 @@ def _agreement_row(sub: pd.DataFrame, rubric: Rubric, criterion: str, scope: str
     if len(readers) == 2 and len(complete):
         row["kappa_quadratic"] = weighted_kappa(complete.iloc[:, 0], complete.iloc[:, 1], categories=rubric.values)
     if len(readers) >= 2 and len(complete) >= 2:
-        icc = icc_2_1(complete.to_numpy())
+        icc = icc_2_1(complete.to_numpy(), confidence=confidence)
         row.update(icc_2_1=icc.value, icc_low=icc.ci_low, icc_high=icc.ci_high)
     if len(readers) >= 2:
         row["alpha_ordinal"] = krippendorff_alpha(wide.to_numpy().T, level="ordinal", values=rubric.values)
     return row
 
 
-def _agreement(df: pd.DataFrame, rubric: Rubric, order: Sequence[str]) -> pd.DataFrame:
+def _agreement(df: pd.DataFrame, rubric: Rubric, order: Sequence[str], confidence: float) -> pd.DataFrame:
     if "item_id" not in df.columns:
         df = df.assign(item_id=df["case_id"].astype(str) + "\x1f" + df["system"].astype(str))
     rows = []
     for c in rubric.criterion_ids:
         sub = df[df["criterion"] == c]
-        rows.append(_agreement_row(sub, rubric, c, "all"))
+        rows.append(_agreement_row(sub, rubric, c, "all", confidence))
         for s in order:
-            rows.append(_agreement_row(sub[sub["system"] == s], rubric, c, s))
+            rows.append(_agreement_row(sub[sub["system"] == s], rubric, c, s, confidence))
     return pd.DataFrame(rows)
 
 

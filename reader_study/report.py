@@ -70,7 +70,7 @@ def _tables(a: StudyAnalysis) -> list[tuple[str, list[str], list[list[str]], str
                      _num(r.kappa_quadratic, 3), icc, _num(r.alpha_ordinal, 3)])
     out.append(("Inter-rater agreement",
                 ["Criterion", "Systems", "Items", "Readers", "Complete items", "Cohen's κ (quadratic)",
-                 "ICC(2,1) [95% CI]", "Krippendorff's α (ordinal)"], rows,
+                 f"ICC(2,1) [{conf}% CI]", "Krippendorff's α (ordinal)"], rows,
                 "κ needs exactly two readers and ICC items rated by every reader (complete items); α uses every "
                 "rating."))
     rows = [[r.reader, r.system, crit_names[r.criterion], str(r.n), _num(r.mean)] for r in a.per_reader.itertuples()]

@@ -63,6 +63,21 @@ def test_paired_comparison_uses_only_the_cases_both_systems_have() -> None:
     assert c["diff_pct"] == pytest.approx(100 * 0.5 / 3.25)
 
 
+def test_icc_interval_follows_the_confidence_level() -> None:
+    from reader_study.agreement import icc_2_1
+    from reader_study.report import to_markdown
+
+    a80 = analyze(_table(), rubric=RUBRIC, resamples=100, confidence=0.8)
+    a95 = analyze(_table(), rubric=RUBRIC, resamples=100, confidence=0.95)
+    row80 = a80.agreement.set_index(["criterion", "scope"]).loc[("clinical_accuracy", "all")]
+    row95 = a95.agreement.set_index(["criterion", "scope"]).loc[("clinical_accuracy", "all")]
+    wide = _table().query("criterion == 'clinical_accuracy'").pivot(index="item_id", columns="reader", values="score")
+    expected = icc_2_1(wide.to_numpy(), confidence=0.8)
+    assert (row80["icc_low"], row80["icc_high"]) == pytest.approx((expected.ci_low, expected.ci_high))
+    assert row95["icc_low"] < row80["icc_low"] and row80["icc_high"] < row95["icc_high"]
+    assert "ICC(2,1) [80% CI]" in to_markdown(a80)
+
+
 def test_bootstrap_ci_matches_an_independent_loop() -> None:
     df = _table()
     a = analyze(df, rubric=RUBRIC, resamples=500, seed=3)
