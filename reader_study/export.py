@@ -26,6 +26,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -38,7 +39,7 @@ from radeval.types import Case, align
 from reader_study.blinding import new_blinding_seed
 from reader_study.html_form import render_form
 from reader_study.key import StudyKey, write_key
-from reader_study.packet import MANIFEST_FORMAT, build_packet
+from reader_study.packet import MANIFEST_FORMAT, Packet, build_packet
 from reader_study.redcap import write_redcap
 from reader_study.rubric import Rubric, default_rubric
 from reader_study.sampling import sample_cases
@@ -147,7 +148,9 @@ def _check_key_free(key_path: Path, overwrite: bool) -> None:
                          "another key path, or pass overwrite=True / --force to replace it")
 
 
-def _prepare_dir(out_dir: Path, overwrite: bool) -> None:
+def _check_replaceable(out_dir: Path, overwrite: bool) -> None:
+    """Refuse a non-empty ``out_dir`` unless ``overwrite`` and it is an earlier packet (deleted only once the new
+    packet is complete, so a failed export leaves the earlier one as it was)."""
     if out_dir.exists() and any(out_dir.iterdir()):
         manifest = out_dir / "manifest.json"
         if not overwrite:
@@ -156,7 +159,6 @@ def _prepare_dir(out_dir: Path, overwrite: bool) -> None:
         if not manifest.exists() or MANIFEST_FORMAT not in manifest.read_text(encoding="utf-8", errors="replace"):
             raise InputError(f"{out_dir}: not an earlier reader-study packet (no manifest.json); refusing to "
                              "delete it")
-        shutil.rmtree(out_dir)
 
 
 _README = """Reader study packet
@@ -233,15 +235,42 @@ def export_packet(references: Mapping[str, str] | Iterable[Case], systems: Mappi
     strata = _strata(ids, stratify_by, meta) if stratify_by is not None else {}
     case_ids = sample_cases(ids, n=n, seed=seed, strata=strata or None)
     _check_key_free(key_file, overwrite)
-    _prepare_dir(out, overwrite)
+    _check_replaceable(out, overwrite)
     bseed = new_blinding_seed() if blinding_seed is None else int(blinding_seed)
     packet = build_packet(refs, systems, case_ids=case_ids, readers=reader_ids, rubric=rubric,
                           show_reference=show_reference, blinding_seed=bseed)
     sha = packet.sha256
-    written: list[Path] = []
+    # Build beside the target and swap it in at the end: a failure part-way keeps any earlier packet intact.
+    build = out.parent / f".{out.name}.building-{os.getpid()}"
+    shutil.rmtree(build, ignore_errors=True)
+    try:
+        built = _write_packet_files(build, packet, rubric=rubric, formats=formats, show_reference=show_reference)
+        hashes = {p.relative_to(build).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in built}
+        if out.exists():
+            shutil.rmtree(out)
+        build.rename(out)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    written = [out / p.relative_to(build) for p in built]
+    key = StudyKey(packet_sha256=sha, items=dict(packet.origins), readers=tuple(reader_ids),
+                   systems=tuple(systems), case_ids=tuple(case_ids), rubric=rubric, seed=seed, blinding_seed=bseed,
+                   orders={rp.reader: tuple(rp.item_ids) for rp in packet.readers}, files=hashes,
+                   strata={i: strata[i] for i in case_ids} if strata else {},
+                   baseline=baseline or next(iter(systems)))
+    write_key(key_file, key)
+    return ExportResult(packet_dir=out, key_path=key_file, packet_sha256=sha, files=tuple(written),
+                        readers=tuple(reader_ids), case_ids=tuple(case_ids),
+                        n_items=len(case_ids) * len(systems), blinding_seed=bseed)
+
+
+def _write_packet_files(out: Path, packet: Packet, *, rubric: Rubric, formats: Sequence[str],
+                        show_reference: bool) -> list[Path]:
+    """Write the manifest, README, each reader's form/workbook and the REDCap files; returns the files."""
+    sha = packet.sha256
+    written = [out / "manifest.json", out / "README.txt"]
     atomic_write_bytes(out / "manifest.json", packet.manifest_bytes())
     atomic_write_text(out / "README.txt", _README.format(sha=sha))
-    written += [out / "manifest.json", out / "README.txt"]
     for rp in packet.readers:
         if "html" in formats:
             form = out / rp.reader / "rating-form.html"
@@ -254,16 +283,7 @@ def export_packet(references: Mapping[str, str] | Iterable[Case], systems: Mappi
     if "redcap" in formats:
         written += write_redcap(out / "redcap", list(packet.readers), rubric=rubric, packet_sha256=sha,
                                 show_reference=show_reference)
-    hashes = {p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in written}
-    key = StudyKey(packet_sha256=sha, items=dict(packet.origins), readers=tuple(reader_ids),
-                   systems=tuple(systems), case_ids=tuple(case_ids), rubric=rubric, seed=seed, blinding_seed=bseed,
-                   orders={rp.reader: tuple(rp.item_ids) for rp in packet.readers}, files=hashes,
-                   strata={i: strata[i] for i in case_ids} if strata else {},
-                   baseline=baseline or next(iter(systems)))
-    write_key(key_file, key)
-    return ExportResult(packet_dir=out, key_path=key_file, packet_sha256=sha, files=tuple(written),
-                        readers=tuple(reader_ids), case_ids=tuple(case_ids),
-                        n_items=len(case_ids) * len(systems), blinding_seed=bseed)
+    return written
 
 
 def verify_packet(packet_dir: str | Path, key: StudyKey) -> list[str]:

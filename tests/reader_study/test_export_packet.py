@@ -124,6 +124,25 @@ def test_existing_key_is_not_overwritten(tmp_path: Path, study_inputs) -> None:
     assert read_key(again.key_path).packet_sha256 == again.packet_sha256
 
 
+def test_failed_replacement_keeps_the_earlier_packet(tmp_path: Path, study_inputs,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from reader_study import export
+
+    kw = dict(n=3, readers=1, seed=0, key_path=tmp_path / "k.json", out_dir=tmp_path / "p")
+    first = export_packet(study_inputs.cases, study_inputs.systems, **kw)
+    files = {f: f.read_bytes() for f in first.files}
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(export, "write_redcap", broken)  # the last step of the new packet fails
+    with pytest.raises(OSError, match="disk full"):
+        export_packet(study_inputs.cases, study_inputs.systems, overwrite=True, **kw)
+    assert {f: f.read_bytes() for f in first.files} == files  # the earlier packet is untouched
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k.json", "p"]  # no half-built folder left behind
+    assert verify_packet(first.packet_dir, read_key(first.key_path)) == []
+
+
 def test_tampering_is_detected(exported) -> None:
     key = read_key(exported.key_path)
     form = exported.packet_dir / "reader2" / "rating-form.html"
