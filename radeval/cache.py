@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from radeval.errors import InputError
 from radeval.paths import radeval_home
 
 _SCHEMA = """
@@ -56,8 +57,13 @@ class PairStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        with self._connection() as con:
-            con.execute(self.SCHEMA)
+        try:
+            with self._connection() as con:
+                con.execute(self.SCHEMA)
+        except sqlite3.Error as exc:
+            self.close()
+            raise InputError(f"cannot use {self.path} as a radeval SQLite store ({type(exc).__name__}: {exc}); "
+                             f"delete or move the file, or point to another one") from None
 
     def _connection(self) -> sqlite3.Connection:
         con = getattr(self._local, "con", None)

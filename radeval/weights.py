@@ -338,6 +338,18 @@ def fetch_spec(spec: WeightsSpec, *, force: bool = False) -> Path:
             f"cannot download model {spec.model_id!r}: HF_HUB_OFFLINE is set; unset it (with network access) "
             f"or copy the model folder to {target}"
         )
+    # snapshot_download falls back to returning an existing (possibly half-filled) local_dir when it
+    # cannot reach the hub, so reachability is checked first: an offline fetch must fail, never mark
+    # an interrupted download complete.
+    from huggingface_hub import HfApi
+
+    try:
+        HfApi().repo_info(spec.model_id, revision=spec.revision)
+    except Exception as exc:
+        raise MissingWeightsError(
+            f"could not download model {spec.model_id!r} into {target}: the hub cannot be reached or does not "
+            f"serve it ({type(exc).__name__}: {exc})"
+        ) from exc
     target.mkdir(parents=True, exist_ok=True)
     (target / IN_PROGRESS_MARKER).write_text(str(os.getpid()), encoding="utf-8")
     try:

@@ -205,3 +205,14 @@ def test_single_input_and_empty_corpus(tmp_path: Path) -> None:
     refs, hyps = _corpus(0)
     with pytest.raises(InputError, match="no cases to score"):  # not a NaN corpus score
         score(refs, hyps, metrics=[bertscore_minilm()], cache=cache)
+
+
+def test_corrupted_file_gives_a_clear_error_naming_it(tmp_path: Path) -> None:
+    from radeval.errors import InputError
+    from radeval.metrics.green_store import JudgeOutputStore
+
+    bad = tmp_path / "cache.sqlite"
+    bad.write_bytes(b"this is not a SQLite database " * 10)
+    for store in (StatisticsCache, JudgeOutputStore):
+        with pytest.raises(InputError, match="cache.sqlite"):
+            store(bad)

@@ -198,6 +198,9 @@ class BertScore(MeanMetric):
         if not todo:
             return out
         scorer = self._load()
+        todo = self._drop_tokenless(scorer, refs, hyps, todo, out)
+        if not todo:
+            return out
         if self.idf:
             scorer.compute_idf([refs[i] for i in todo])
         self._note_truncation(scorer, refs, hyps, todo)
@@ -206,6 +209,27 @@ class BertScore(MeanMetric):
             p, r, f = prf[local]
             out[i] = (f, 1.0, p, r) if np.isfinite(f) else np.nan
         return out
+
+    def _drop_tokenless(self, scorer: Any, refs: Sequence[str], hyps: Sequence[str], rows: list[int],
+                        out: np.ndarray) -> list[int]:
+        """Treat texts with no word pieces (only BOM, zero-width or control characters) as empty ones.
+
+        bert-score would set such a pair to raw 0 and only say so on stderr; here a reference without
+        word pieces is an error (NaN row) and a hypothesis without word pieces is an empty hypothesis.
+        """
+        tokenizer = scorer._tokenizer
+        kept = []
+        for i in rows:
+            if not tokenizer(refs[i].strip(), add_special_tokens=False, verbose=False)["input_ids"]:
+                self.last_errors[i] = "reference report has no word pieces (only invisible or control characters)"
+            elif not tokenizer(hyps[i].strip(), add_special_tokens=False, verbose=False)["input_ids"]:
+                self.last_warnings[i] = ("empty hypothesis (no word pieces): scored as bert-score does "
+                                         "(raw P = R = F = 0)")
+                p, r, f = self._rescaled(np.zeros(3))
+                out[i] = (f, 1.0, p, r)
+            else:
+                kept.append(i)
+        return kept
 
     def _note_truncation(self, scorer: Any, refs: Sequence[str], hyps: Sequence[str], rows: list[int]) -> None:
         """Record in ``last_warnings`` every pair whose reference or hypothesis exceeds ``max_tokens``."""

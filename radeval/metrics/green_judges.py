@@ -16,6 +16,7 @@ prompt, as in GREEN.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import threading
@@ -357,7 +358,7 @@ class OpenAICompletionsJudge:
             snippet = exc.read()[:200].decode("utf-8", "replace")
             retryable = exc.code == 429 or exc.code >= 500
             raise EndpointError(f"HTTP {exc.code} from {self.base + path}: {snippet}", retryable=retryable) from None
-        except (TimeoutError, urllib.error.URLError, ConnectionError, OSError) as exc:
+        except (TimeoutError, urllib.error.URLError, ConnectionError, OSError, http.client.HTTPException) as exc:
             reason = getattr(exc, "reason", exc)
             kind = "timed out" if isinstance(reason, TimeoutError) or "timed out" in str(reason) else "failed"
             raise EndpointError(f"request to {self.base + path} {kind} ({reason})", retryable=True) from None

@@ -48,10 +48,12 @@ PARSERS = ("upstream", "radeval")
 _LETTER_LINE = re.compile(r"\([a-f]\) .*")
 _DIGIT_LINE = re.compile(r"\([1-6]\) .*")
 _COUNT = re.compile(r"(?<=: )\b\d+\b(?=\.)")
+#: Counts the parser cannot read and would otherwise lose without a trace: negative or spelled out.
+_ODD_COUNT = r"(?:-\s*\d+|(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b)"
 _MATCHED_START = re.compile(r"^\b\d+\b(?=\.)")
 _MATCHED_ANY_LINE = re.compile(r"^\b\d+\b(?=\.)", re.MULTILINE)
 _BOLD_HEADER = re.compile(r"\*\*\s*(\[(?:Explanation|Clinically Significant Errors|Clinically Insignificant Errors|"
-                          r"Matched Findings)\]:?)\s*\*\*")
+                          r"Matched Findings)\]:?)\s*\*\*:?")
 
 
 @dataclass(frozen=True)
@@ -150,10 +152,15 @@ def _problems(text: str, sig_body: str | None, matched_body: str | None, matched
         elif re.search(r"^\s*\d+", matched_body, re.MULTILINE):
             notes.append("matched-findings count not read: it is not at the start of its section or lacks its "
                          "period")
+        elif re.search(rf"^\s*{_ODD_COUNT}", matched_body, re.MULTILINE | re.IGNORECASE):
+            notes.append("matched-findings count not read: it is negative or written as a word")
+    if sig_body is None and matched_body is not None:
+        notes.append("no [Clinically Significant Errors] section: significant errors count as 0")
     if sig_body is not None and not sig_body.startswith("No"):
         lines = _LETTER_LINE.findall(sig_body) or _DIGIT_LINE.findall(sig_body)
         for line in lines:
-            if not _COUNT.search(line) and re.search(r":\s*\d+", line):
+            if not _COUNT.search(line) and (re.search(r":\s*\d+", line)
+                                            or re.search(rf":\s*{_ODD_COUNT}", line, re.IGNORECASE)):
                 notes.append(f"error count not read (no ': N.' form): {line.strip()[:80]!r}")
         whole = text.split(f"[{SIGNIFICANT}]:", 1)[1]
         whole = whole.split(f"[{INSIGNIFICANT}]", 1)[0].split(f"[{MATCHED}]", 1)[0]

@@ -77,6 +77,12 @@ def checkpoint_dir(model_type: str, checkpoint: str | Path | None = None, *, met
                 f"{source}). {how} checkpoint=<extracted folder or tarball>.")
         raise InputError(f"{source} holds neither a RadGraph checkpoint nor {model_type}.tar.gz")
     target = radeval_home() / "radgraph" / model_type
+    if checkpoint is not None:  # a user's tarball gets its own folder: never the published one's, nor another's
+        import hashlib
+
+        info = tarball.resolve().stat()
+        digest = hashlib.sha256(f"{tarball.resolve()}|{info.st_size}|{info.st_mtime_ns}".encode()).hexdigest()
+        target = target.with_name(f"{model_type}-{digest[:16]}")
     if (target / "config.json").exists():
         return target
     tmp = target.with_name(f".{model_type}.partial")

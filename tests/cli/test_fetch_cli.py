@@ -167,3 +167,24 @@ def test_two_file_sets_of_one_repository_are_both_fetched(hub_endpoint: str, tmp
                          timeout=120, cwd=Path(__file__).resolve().parents[2])
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_fetch_with_the_hub_unreachable_never_marks_a_half_filled_folder_complete(tmp_path: Path) -> None:
+    """huggingface_hub returns an existing local_dir when the hub is unreachable; that is no download."""
+    import socket
+
+    with socket.socket() as s:  # a loopback port nobody listens on: connections are refused at once
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    home = tmp_path / "home"
+    folder = home / "models" / "testorg" / "tiny-encoder"
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_bytes(REPO_FILES["config.json"])  # left by an interrupted fetch
+    (folder / ".radeval-fetch-in-progress").write_text("1", encoding="utf-8")
+    env = {"RADEVAL_HOME": str(home), "HF_ENDPOINT": f"http://127.0.0.1:{port}", "HF_HUB_OFFLINE": "0",
+           "HF_HOME": str(tmp_path / "hf"), "HF_HUB_ETAG_TIMEOUT": "5", "HF_HUB_DOWNLOAD_TIMEOUT": "5"}
+    done = _run_cli(["fetch", "testorg/tiny-encoder"], env)
+    assert done.returncode == 1
+    assert "testorg/tiny-encoder" in done.stderr
+    assert not (folder / ".radeval-fetched.json").exists()
+    assert (folder / ".radeval-fetch-in-progress").exists()

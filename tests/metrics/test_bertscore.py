@@ -199,3 +199,13 @@ def test_details_frame(minilm: BertScore) -> None:
     assert list(frame.columns) == ["P", "R", "F", "error"]
     np.testing.assert_allclose(frame["F"][:2], MINILM_F, rtol=1e-6)
     assert frame["error"].tolist() == ["", "", "empty reference report"]
+
+
+def test_texts_without_word_pieces_are_treated_as_empty(minilm: BertScore) -> None:
+    refs = ["\ufeff", "Normal heart size.", "Normal heart size."]
+    hyps = ["Normal heart size.", "\u200b\x00", "Normal heart size."]
+    stats = minilm.statistics(refs, hyps)
+    assert np.isnan(stats[0]).all() and "reference" in minilm.last_errors[0]
+    assert list(minilm.last_errors) == [0]
+    assert stats[1, 0] == 0.0 and "empty hypothesis" in minilm.last_warnings[1]
+    assert stats[2, 0] == pytest.approx(1.0, abs=1e-6)

@@ -302,3 +302,69 @@ def test_whitespace_variants_are_read_as_upstream_reads_them() -> None:
     got = parse_green_output(double_space)
     assert got.score == 1.0  # the count after ":  " is lost, as upstream loses it ...
     assert any("error count not read" in p for p in got.problems)  # ... and the loss is reported
+
+
+# -- regressions -----------------------------------------------------------------------------------
+def test_bold_header_with_colon_outside_the_stars_is_unwrapped() -> None:
+    text = ("**[Clinically Significant Errors]**:\n(b) Missing a finding present in the reference: 1. Nodule.\n\n"
+            "**[Matched Findings]**:\n3. a; b; c.\n")
+    got = parse_green_output(text, strip_markdown=True)
+    assert (got.score, got.matched, got.significant[1], got.problems) == (0.75, 3, 1, ())
+
+
+@pytest.mark.parametrize("count", ["one", "-1", "Two"])
+def test_counts_written_as_words_or_negative_are_reported(count: str) -> None:
+    text = (f"[Clinically Significant Errors]:\n(b) Missing a finding present in the reference: {count}. Nodule.\n\n"
+            f"[Matched Findings]:\n{count}. a; b; c.\n")
+    got = parse_green_output(text)
+    assert got.ok and got.score == 0 and got.matched == 0  # upstream reads nothing here ...
+    assert any("error count not read" in p for p in got.problems)  # ... and the losses are reported
+    assert any("matched-findings count not read" in p for p in got.problems)
+
+
+def test_missing_significant_section_is_reported() -> None:
+    got = parse_green_output("[Matched Findings]:\n3. a; b; c.\n")
+    assert got.score == 1.0
+    assert any("no [Clinically Significant Errors] section" in p for p in got.problems)
+
+
+def test_truncated_http_body_fails_only_its_sample() -> None:
+    import socket
+
+    good = next(c for c in CASES)["output"]
+
+    class Truncating(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            body = json.dumps({"data": [{"id": "m"}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self) -> None:  # noqa: N802
+            prompt = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["prompt"]
+            body = json.dumps({"choices": [{"text": good}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if "TRUNCATE-ME" in prompt:
+                self.wfile.write(body[:20])
+                self.wfile.flush()
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Truncating)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        g = Green(judge=f"http://127.0.0.1:{server.server_address[1]}/v1", model="m", store=False, retries=1,
+                  backoff=0.01, progress=False)
+        values = g.sample_values(["Ref one.", "Ref two."], ["Hyp one.", "TRUNCATE-ME"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert np.isfinite(values[0]) and np.isnan(values[1])
+    assert list(g.last_errors) == [1] and "IncompleteRead" in g.last_errors[1]

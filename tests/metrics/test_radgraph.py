@@ -242,3 +242,21 @@ def test_compare_cli_with_the_family(tiny: dict[str, Path], tmp_path: Path) -> N
                       "radgraph_partial", *options[:6], "--json", home=tmp_path / "home")
     assert score_proc.returncode == 0, score_proc.stderr
     assert json.loads(score_proc.stdout) == {"radgraph_partial": 1.0}
+
+
+def test_a_user_tarball_never_reuses_another_extraction(tiny: dict[str, Path], tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RADEVAL_HOME", str(tmp_path / "home"))
+    targets = []
+    for name in ("a", "b"):
+        tarball = tmp_path / name / "radgraph.tar.gz"
+        tarball.parent.mkdir()
+        with tarfile.open(tarball, "w:gz") as tar:
+            for item in tiny["radgraph"].iterdir():
+                tar.add(item, arcname=item.name)
+            marker = tmp_path / f"{name}.txt"
+            marker.write_text(name, encoding="utf-8")
+            tar.add(marker, arcname="which.txt")
+        targets.append(checkpoint_dir("radgraph", tarball))
+    assert [(t / "which.txt").read_text(encoding="utf-8") for t in targets] == ["a", "b"]
+    assert not (tmp_path / "home" / "radgraph" / "radgraph").exists()  # the published checkpoint's folder
