@@ -221,7 +221,31 @@ class GenerationSummary:
     out_path: Path
 
 
-def _read_partial(path: Path) -> dict[str, str]:
+PARTIAL_HEADER = "radeval_partial"
+
+
+def _model_identity(model: Any, load_kwargs: Mapping[str, Any]) -> str:
+    """A fingerprint of what produces the texts: the saved generator's files (or the object's class) and overrides."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    if isinstance(model, (str, Path)):
+        folder = Path(model)
+        for name in ("config.json", "model.safetensors", "pytorch_model.bin"):
+            path = folder / name
+            if path.is_file():
+                digest.update(name.encode())
+                with open(path, "rb") as fh:
+                    for chunk in iter(lambda: fh.read(1 << 20), b""):
+                        digest.update(chunk)
+    else:
+        digest.update(f"{type(model).__module__}.{type(model).__qualname__}".encode())
+    digest.update(json.dumps({k: str(v) for k, v in sorted(load_kwargs.items())}).encode())
+    return digest.hexdigest()[:16]
+
+
+def _read_partial(path: Path, identity: str | None = None) -> dict[str, str]:
+    """The finished cases of a partial file; one written for another model (or other overrides) is refused."""
     done: dict[str, str] = {}
     if not path.is_file():
         return done
@@ -230,9 +254,52 @@ def _read_partial(path: Path) -> dict[str, str]:
             obj = json.loads(line)
         except json.JSONDecodeError:  # a line cut by a kill: that batch is simply decoded again
             continue
+        if isinstance(obj, dict) and PARTIAL_HEADER in obj:
+            found = obj[PARTIAL_HEADER].get("model") if isinstance(obj[PARTIAL_HEADER], dict) else None
+            if identity is not None and found != identity:
+                raise InputError(f"{path}: partial results of another model or other settings (fingerprint {found!r}, "
+                                 f"this run {identity!r}); delete it or pass --no-resume (resume=False)")
+            continue
         if isinstance(obj, dict) and isinstance(obj.get("id"), str) and isinstance(obj.get("text"), str):
             done[obj["id"]] = obj["text"]
     return done
+
+
+def _start_partial(path: Path, identity: str) -> None:
+    """Create the partial file with its header, or end a line cut by a kill so appended records stay parseable."""
+    if not path.is_file() or path.stat().st_size == 0:
+        path.write_text(json.dumps({PARTIAL_HEADER: {"model": identity}}) + "\n", encoding="utf-8")
+        return
+    with open(path, "rb+") as fh:
+        fh.seek(-1, os.SEEK_END)
+        if fh.read(1) != b"\n":
+            fh.write(b"\n")
+
+
+def _generate_batch(generator: Any, batch: GenerationBatch, failures: dict[str, str]) -> dict[str, str]:
+    """The texts of a batch; if the generator raises, each case is retried alone so one bad case spares the rest."""
+    try:
+        texts = generator.generate(batch)
+    except Exception as exc:  # noqa: BLE001 - a plug-in may raise anything; the case ids are reported at the end
+        if len(batch) == 1:
+            failures[batch.case_ids[0]] = f"{type(exc).__name__}: {exc}"
+            return {}
+    else:  # a broken contract (not one string per case) is not retried: it would pair texts with the wrong cases
+        return dict(zip(batch.case_ids, _checked_texts(texts, batch)))
+    out: dict[str, str] = {}
+    for i, cid in enumerate(batch.case_ids):
+        one = GenerationBatch([cid], batch.embeddings[i:i + 1],
+                              None if batch.logits is None else batch.logits[i:i + 1], extra=batch.extra)
+        out.update(_generate_batch(generator, one, failures))
+    return out
+
+
+def _checked_texts(texts: Any, batch: GenerationBatch) -> list[str]:
+    texts = list(texts)
+    if len(texts) != len(batch) or not all(isinstance(t, str) for t in texts):
+        raise InputError(f"the generator returned {len(texts)} value(s) for {len(batch)} case(s) "
+                         f"({list(batch.case_ids[:5])}); expected one string per case")
+    return texts
 
 
 def generate_reports(model: Any, embeddings: EmbeddingSet | str | Path, out_path: str | Path, *,
@@ -267,19 +334,22 @@ def generate_reports(model: Any, embeddings: EmbeddingSet | str | Path, out_path
     state = _distributed_state()
     out = Path(out_path)
     partial = out.with_name(out.name + ".partial.jsonl")
-    done = _read_partial(partial) if resume else {}
+    identity = _model_identity(model, load_kwargs)
+    done = _read_partial(partial, identity) if resume else {}
     if state.is_main and not resume and partial.exists():
         partial.unlink()
+    if state.world == 1:
+        _start_partial(partial, identity)
     todo = [i for i, cid in enumerate(data.case_ids) if cid not in done]
     batches = [todo[i:i + batch_size] for i in range(0, len(todo), batch_size)]
     mine = batches[state.rank::state.world]
     results: dict[str, str] = {}
+    failures: dict[str, str] = {}
     bar = tqdm(total=sum(len(b) for b in mine), disable=quiet or not state.is_main, desc="generate", unit="case")
     for rows in mine:
         batch = GenerationBatch([data.case_ids[i] for i in rows], data.embeddings[rows],
                                 None if data.logits is None else data.logits[rows], extra={"source": source})
-        texts = generator.generate(batch)
-        new = dict(zip(batch.case_ids, texts))
+        new = _generate_batch(generator, batch, failures)
         results.update(new)
         if state.world == 1:
             with open(partial, "a", encoding="utf-8") as fh:
@@ -288,6 +358,15 @@ def generate_reports(model: Any, embeddings: EmbeddingSet | str | Path, out_path
     bar.close()
     if state.world > 1:
         results = state.gather(results)
+        failures = state.gather(failures)
+    if failures:
+        from radeval.errors import RadevalError
+
+        state.barrier()
+        shown = "; ".join(f"{cid}: {msg}" for cid, msg in list(failures.items())[:5])
+        raise RadevalError(f"{source}: generation failed for {len(failures)} case(s) ({shown}); the "
+                           f"{len(results) + len(done)} finished report(s) are kept in {partial} and a re-run "
+                           f"resumes from there; {out} was not written")
     if state.is_main:
         merged = {**done, **results}
         write_reports(out, [(cid, merged[cid]) for cid in data.case_ids])

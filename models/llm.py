@@ -400,10 +400,14 @@ def load_llm_config(spec_or_file: str | Path) -> Any:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from None
-        if "model_type" not in raw:
+        if not isinstance(raw, dict) or "model_type" not in raw:
             raise InputError(f"{path}: not an HF model config (no 'model_type' field)")
         model_type = raw.pop("model_type")
-        return AutoConfig.for_model(model_type, **raw)
+        try:
+            return AutoConfig.for_model(model_type, **raw)
+        except Exception as exc:  # unknown model_type (ValueError), ill-typed fields (strict dataclass errors)
+            raise InputError(f"{path}: not a valid HF model config for model_type {model_type!r} "
+                             f"({' '.join(str(exc).split())[:300]})") from None
     spec = str(spec_or_file)
     kind = describe_spec(spec)
     if kind == "embedded":

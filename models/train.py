@@ -94,6 +94,18 @@ def _mixed_precision(mode: str) -> str:
     return mode
 
 
+def _check_train_config(cfg: TrainConfig) -> None:
+    """Refuse settings the loop cannot honour (instead of a ZeroDivisionError or a silent no-op deep inside)."""
+    for field, low in (("batch_size", 1), ("grad_accum", 1), ("epochs", 0), ("keep_checkpoints", 1)):
+        value = getattr(cfg, field)
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            raise InputError(f"{field} must be an integer >= {low}, got {value!r}")
+    if cfg.max_steps is not None and (not isinstance(cfg.max_steps, int) or cfg.max_steps < 0):
+        raise InputError(f"max_steps must be an integer >= 0, got {cfg.max_steps!r}")
+    if not (isinstance(cfg.lr, (int, float)) and math.isfinite(cfg.lr) and cfg.lr >= 0):
+        raise InputError(f"lr must be a finite number >= 0, got {cfg.lr!r}")
+
+
 def _epoch_batches(n: int, batch_size: int, seed: int, epoch: int) -> list[list[int]]:
     """Shuffled global batches of one epoch; the last one is filled up from the start of the order."""
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch)).tolist()
@@ -187,6 +199,7 @@ def train_generator(name: str, model_config: Any, embeddings: EmbeddingSet | str
     from tqdm.auto import tqdm
 
     cfg = train_config if isinstance(train_config, TrainConfig) else TrainConfig(**dict(train_config or {}))
+    _check_train_config(cfg)
     cls = get_generator(name)
     data, texts, source = load_training_pairs(embeddings, reports)
     if hasattr(cls, "fit") and not (isinstance(cls, type) and issubclass(cls, GeneratorModel)):
@@ -215,10 +228,16 @@ def train_generator(name: str, model_config: Any, embeddings: EmbeddingSet | str
         if saved.get("model_type") != name:
             raise InputError(f"{resume_dir / STATE_JSON}: run of {saved.get('model_type')!r}, not {name!r}; "
                              f"use another --out")
-        epoch0, step = int(saved["epoch"]), int(saved["step"])
+        step = int(saved["step"])
+        wanted, found = dataclasses.asdict(settings), dataclasses.asdict(model.config)
+        changed = sorted(k for k in wanted if wanted[k] != found.get(k))
+        if changed:
+            raise InputError(f"{resume_dir}: the run in {out} was started with other settings "
+                             f"({', '.join(f'{k}={found.get(k)!r}, now {wanted[k]!r}' for k in changed)}); "
+                             f"use the same settings to resume it, or another --out")
     else:
         model = cls.from_config(settings)
-        saved, epoch0, step = {}, 0, 0
+        saved, step = {}, 0
     params = [p for p in model.parameters() if p.requires_grad]
     opt_cls = {"adamw": torch.optim.AdamW, "adam": torch.optim.Adam}.get(cfg.optimizer)
     if opt_cls is None:
@@ -237,6 +256,8 @@ def train_generator(name: str, model_config: Any, embeddings: EmbeddingSet | str
     conditioning = core.conditioning(data.case_ids, data.embeddings, data.logits, source=source)
 
     steps_per_epoch = math.ceil(len(data) / cfg.batch_size)
+    # Where to continue: a checkpoint written when max_steps stopped a run mid-epoch resumes inside that epoch.
+    epoch0, skip = divmod(step, steps_per_epoch)
     total_steps = steps_per_epoch * cfg.epochs if cfg.max_steps is None else min(cfg.max_steps,
                                                                                   steps_per_epoch * cfg.epochs)
     bar = tqdm(total=total_steps, initial=min(step, total_steps), disable=cfg.quiet or not accelerator.is_main_process,
@@ -246,7 +267,9 @@ def train_generator(name: str, model_config: Any, embeddings: EmbeddingSet | str
     model.train()
     while epoch < cfg.epochs and step < total_steps:
         epoch_loss, epoch_tokens = 0.0, 0
-        for batch_rows in _epoch_batches(len(data), cfg.batch_size, cfg.seed, epoch):
+        if skip:  # the part of this epoch done before the resume
+            epoch_loss, epoch_tokens = float(saved.get("epoch_loss", 0.0)), int(saved.get("epoch_tokens", 0))
+        for batch_rows in _epoch_batches(len(data), cfg.batch_size, cfg.seed, epoch)[skip:]:
             if step >= total_steps:
                 break
             t0 = time.perf_counter()
@@ -283,13 +306,15 @@ def train_generator(name: str, model_config: Any, embeddings: EmbeddingSet | str
                                              "seconds": round(time.perf_counter() - t0, 4)})
             bar.update(1)
             bar.set_postfix(loss=f"{last_loss:.4f}", epoch=epoch + 1)
+        skip = 0
         epoch += 1
-        finished_epoch = step % steps_per_epoch == 0 or step >= total_steps
-        if accelerator.is_main_process:
+        finished_epoch = step % steps_per_epoch == 0
+        if accelerator.is_main_process and finished_epoch:  # a part-epoch (max_steps) is logged when it completes
             _append_jsonl(metrics_path, {"event": "epoch", "epoch": epoch, "step": step,
                                          "loss": epoch_loss / max(epoch_tokens, 1)})
-        if finished_epoch:
-            _save_epoch(accelerator, core, optimizer, out, name, epoch, step, cfg)
+        if finished_epoch or step >= total_steps:
+            _save_epoch(accelerator, core, optimizer, out, name, epoch, step, cfg,
+                        partial={} if finished_epoch else {"epoch_loss": epoch_loss, "epoch_tokens": epoch_tokens})
     bar.close()
     if accelerator.is_main_process:
         core.save_pretrained(out, extra={"training": {"epochs": epoch, "steps": step,
@@ -305,7 +330,7 @@ def _append_jsonl(path: Path, record: Mapping[str, Any]) -> None:
 
 
 def _save_epoch(accelerator: Any, core: GeneratorModel, optimizer: Any, out: Path, name: str, epoch: int, step: int,
-                cfg: TrainConfig) -> None:
+                cfg: TrainConfig, partial: Mapping[str, Any] | None = None) -> None:
     """Write ``checkpoints/epoch-NNN`` atomically (temporary dir + rename) and prune old ones."""
     if accelerator.is_main_process:
         root = out / CHECKPOINT_DIR
@@ -315,7 +340,7 @@ def _save_epoch(accelerator: Any, core: GeneratorModel, optimizer: Any, out: Pat
         core.save_pretrained(tmp)
         opt_state = _save_optimizer(tmp, optimizer)
         atomic_write_text(tmp / STATE_JSON, json.dumps({"model_type": name, "epoch": epoch, "step": step,
-                                                        "optimizer": opt_state,
+                                                        "optimizer": opt_state, **dict(partial or {}),
                                                         "train_config": dataclasses.asdict(cfg)}, indent=1))
         if target.exists():
             shutil.rmtree(target)

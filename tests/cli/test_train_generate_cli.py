@@ -78,3 +78,86 @@ def test_cli_errors_exit_2(data: Path, capsys: pytest.CaptureFixture[str]) -> No
                  "--out", str(data / "p.jsonl")]) == 2
     assert "generator directory not found" in capsys.readouterr().err
     assert main(["train", "--model", "dummy", "--data", str(data / "nowhere"), "--out", str(data / "x")]) == 2
+
+
+
+def test_generate_refuses_partial_file_of_another_model(data: Path, capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from models.dummy import NearestNeighbourGenerator
+    from models.generation import generate_reports
+
+    other = data / "other.jsonl"
+    other.write_text("".join(json.dumps({"id": f"c{i}", "text": f"other {i}"}) + "\n" for i in range(4)))
+    for name, reports in (("nn", data / "train.jsonl"), ("nn2", other)):
+        assert main(["train", "--model", "dummy", "--embeddings", str(data / "train.safetensors"),
+                     "--reports", str(reports), "--out", str(data / name), "--quiet"]) == 0
+    out, partial = data / "p.jsonl", data / "p.jsonl.partial.jsonl"
+    real, calls = NearestNeighbourGenerator.generate, []
+
+    def killed_on_second_batch(self, batch):  # noqa: ANN001, ANN202
+        calls.append(batch)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(self, batch)
+
+    with monkeypatch.context() as m:  # a run of nn2 killed after its first batch
+        m.setattr(NearestNeighbourGenerator, "generate", killed_on_second_batch)
+        with pytest.raises(KeyboardInterrupt):
+            generate_reports(data / "nn2", data / "train.safetensors", out, batch_size=2, quiet=True)
+    assert "other 0" in partial.read_text()
+    capsys.readouterr()
+    assert main(["generate", "--model", str(data / "nn"), "--embeddings", str(data / "train.safetensors"),
+                 "--out", str(out), "--quiet"]) == 2
+    assert "another model" in capsys.readouterr().err and not out.exists()
+    assert main(["generate", "--model", str(data / "nn"), "--embeddings", str(data / "train.safetensors"),
+                 "--out", str(out), "--no-resume", "--quiet"]) == 0
+    assert [json.loads(x)["text"] for x in out.read_text().splitlines()] == REPORTS
+
+
+def test_generator_failing_on_one_case_spares_the_others(data: Path) -> None:
+    from models.generation import generate_reports
+    from radeval.errors import RadevalError
+
+    class Flaky:
+        name = "flaky"
+
+        def __init__(self) -> None:
+            self.fail = True
+
+        def generate(self, batch):  # noqa: ANN001, ANN202
+            if self.fail and "c2" in batch.case_ids:
+                raise RuntimeError("decoder blew up")
+            return [f"report {c}" for c in batch.case_ids]
+
+    flaky, out = Flaky(), data / "f.jsonl"
+    with pytest.raises(RadevalError, match=r"1 case\(s\) \(c2: RuntimeError: decoder blew up\)"):
+        generate_reports(flaky, data / "train.safetensors", out, batch_size=4, quiet=True)
+    assert not out.exists()
+    flaky.fail = False
+    summary = generate_reports(flaky, data / "train.safetensors", out, batch_size=4, quiet=True)
+    assert summary.n_generated == 1  # only the failed case is decoded again
+    assert [json.loads(x)["text"] for x in out.read_text().splitlines()] == [f"report c{i}" for i in range(4)]
+
+
+def test_generator_returning_too_few_texts_is_an_error(data: Path) -> None:
+    from models.generation import generate_reports
+    from radeval.errors import RadevalError
+
+    class Short:
+        name = "short"
+
+        def generate(self, batch):  # noqa: ANN001, ANN202
+            return ["only one"]
+
+    with pytest.raises(RadevalError, match="c1"):
+        generate_reports(Short(), data / "train.safetensors", data / "s.jsonl", batch_size=4, quiet=True)
+    assert not (data / "s.jsonl").exists()
+
+
+def test_models_params_with_malformed_llm_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for name, body in (("unknown.json", '{"model_type": "no-such-llm"}'),
+                       ("typed.json", '{"model_type": "llama", "hidden_size": "wide"}'),
+                       ("scalar.json", '"model_type"')):
+        (tmp_path / name).write_text(body)
+        assert main(["models", "params", "rad3d-prefix-v2", "--llm-config", str(tmp_path / name)]) == 2
+        assert name in capsys.readouterr().err

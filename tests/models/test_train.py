@@ -95,3 +95,40 @@ def test_killed_run_resumes_from_last_checkpoint(tmp_path: Path, tiny_llama: Pat
                              phantom_files["reports"], run, {"epochs": epoch + 1, "lr": 1e-3, "batch_size": 4,
                                                               "quiet": True})
     assert result.resumed_from_epoch == epoch and result.epochs_done == epoch + 1
+
+
+def test_resume_after_max_steps_mid_epoch_does_not_skip_batches(tmp_path: Path, tiny_llama: Path,
+                                                                 phantom_files: dict[str, Path],
+                                                                 tiny_mapper: dict[str, int]) -> None:
+    settings = {"llm": str(tiny_llama), **tiny_mapper}
+    args = (phantom_files["embeddings"], phantom_files["reports"])
+    cfg = {"lr": 1e-2, "batch_size": 2, "epochs": 2, "quiet": True}  # 8 cases: 4 steps per epoch
+    full = train_generator("rad3d-prefix-v2", settings, *args, tmp_path / "full", {**cfg, "max_steps": 6})
+    train_generator("rad3d-prefix-v2", settings, *args, tmp_path / "split", {**cfg, "max_steps": 1})
+    second = train_generator("rad3d-prefix-v2", settings, *args, tmp_path / "split", {**cfg, "max_steps": 6})
+    assert second.steps == full.steps == 6
+    a, b = _weights(tmp_path / "full"), _weights(tmp_path / "split")
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+    logs = [json.loads(x) for x in (tmp_path / "split" / "metrics.jsonl").read_text().splitlines()]
+    assert [(r["event"], r["epoch"], r["step"]) for r in logs] == [
+        (r["event"], r["epoch"], r["step"])
+        for r in map(json.loads, (tmp_path / "full" / "metrics.jsonl").read_text().splitlines())]
+
+
+@pytest.mark.parametrize("bad", [{"batch_size": 0}, {"grad_accum": 0}, {"epochs": -1}, {"lr": -1.0},
+                                 {"max_steps": -2}])
+def test_impossible_train_settings_are_input_errors(tmp_path: Path, phantom_files: dict[str, Path],
+                                                    bad: dict[str, object]) -> None:
+    with pytest.raises(InputError, match=next(iter(bad))):
+        train_generator("rad3d-prefix-v2", {"llm": "unused"}, phantom_files["embeddings"], phantom_files["reports"],
+                        tmp_path / "r", {"quiet": True, **bad})
+
+
+def test_resume_with_other_model_settings_is_refused(tmp_path: Path, tiny_llama: Path, phantom_files: dict[str, Path],
+                                                     tiny_mapper: dict[str, int]) -> None:
+    args = (phantom_files["embeddings"], phantom_files["reports"])
+    run = tmp_path / "run"
+    train_generator("rad3d-prefix-v2", {"llm": str(tiny_llama), **tiny_mapper}, *args, run, {**TRAIN, "epochs": 1})
+    with pytest.raises(InputError, match="num_layers=1, now 2"):
+        train_generator("rad3d-prefix-v2", {"llm": str(tiny_llama), **tiny_mapper, "num_layers": 2}, *args, run,
+                        {**TRAIN, "epochs": 2})
