@@ -24,7 +24,6 @@ chat models on ``<end_of_turn>``).
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
@@ -34,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from radeval.errors import InputError, MissingDependencyError, MissingWeightsError
-from radeval.paths import radeval_home
+from radeval.paths import file_sha256, radeval_home
 
 #: Extra end-of-turn tokens treated as EOS when present in the vocabulary.
 END_OF_TURN_TOKENS = ("<|eot_id|>", "<|im_end|>", "<|end_of_text|>", "<end_of_turn>")
@@ -174,14 +173,6 @@ def chunk_paths(entry: EmbeddedLLM) -> list[Path]:
     return paths
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def embedded_gguf_path(spec: str, *, cache_dir: str | Path | None = None, verify: bool = True) -> Path:
     """The whole GGUF file of an embedded LLM: the packaged file itself, or the chunks concatenated once.
 
@@ -202,7 +193,7 @@ def embedded_gguf_path(spec: str, *, cache_dir: str | Path | None = None, verify
     pieces = chunk_paths(entry)
     path = pieces[0] if len(pieces) == 1 else _llm_root(cache_dir) / entry.gguf_name
     if len(pieces) > 1:
-        if path.is_file() and path.stat().st_size == entry.size and (not verify or _sha256(path) == entry.sha256):
+        if path.is_file() and path.stat().st_size == entry.size and (not verify or file_sha256(path) == entry.sha256):
             return path
         path.parent.mkdir(parents=True, exist_ok=True)  # missing or damaged: (re)assemble
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -222,7 +213,7 @@ def embedded_gguf_path(spec: str, *, cache_dir: str | Path | None = None, verify
 
 
 def _check_gguf(path: Path, entry: EmbeddedLLM, *, shown: Path) -> None:
-    got = _sha256(path)
+    got = file_sha256(path)
     if got != entry.sha256:
         if path != shown:
             path.unlink(missing_ok=True)

@@ -30,7 +30,7 @@ from radeval.data.labels import CTRATE_LABELS
 from radeval.data.preprocess import PreprocessConfig, preprocess_array
 from radeval.data.volume_io import read_volume
 from radeval.errors import InputError
-from radeval.paths import atomic_write_text
+from radeval.paths import atomic_write_text, file_sha256
 
 ENCODER_PRESETS = ("ctclip", "small")
 
@@ -136,16 +136,6 @@ def build_encoder(config: EmbedConfig) -> tuple[CTClipImageEncoder, str]:
     return encoder.eval(), weights
 
 
-def _file_sha256(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _check_same_run(out_dir: Path, identity: dict[str, str]) -> None:
     """Refuse to resume into a folder embedded with another encoder, weights or preprocessing."""
     marker = out_dir / "embed_run.json"
@@ -246,7 +236,7 @@ def embed_dataset(root: str | Path, out: str | Path, config: EmbedConfig | None 
     encoder, weights = build_encoder(cfg)
     identity = {"encoder": cfg.encoder, "weights": weights, "preprocess": cfg.preprocess.signature}
     if cfg.checkpoint is not None:  # two checkpoints may share a file name: tell them apart by content
-        identity["weights_sha256"] = _file_sha256(Path(cfg.checkpoint))
+        identity["weights_sha256"] = file_sha256(cfg.checkpoint)
     _check_same_run(out_dir, identity)
 
     latents: dict[str, dict[str, np.ndarray]] = {}

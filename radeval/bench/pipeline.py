@@ -13,7 +13,6 @@ A step whose marker file exists is skipped, so an unchanged re-run trains and ge
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from radeval.bench.suite import Suite, SystemSpec
 from radeval.data.embeddings import load_embeddings
 from radeval.errors import InputError
 from radeval.io import read_reports, write_reports
+from radeval.paths import file_sha256
 from radeval.types import Predictions
 
 DONE = ".complete"
@@ -33,11 +33,7 @@ DONE = ".complete"
 
 def file_digest(path: Path) -> str:
     """SHA-256 of a file's bytes (short)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()[:16]
+    return file_sha256(path)[:16]
 
 
 def ensure_embeddings(suite: Suite, dataset: BenchDataset, work: Path, manifest: Manifest, *,
