@@ -24,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import importlib.util
 import json
 import os
@@ -162,6 +163,28 @@ def model_dir(model_id: str) -> Path:
     """
     _check_model_id(model_id)
     return models_root().joinpath(*model_id.split("/"))
+
+
+def local_weights_tag(path: str | os.PathLike[str]) -> str:
+    """How a signature names local weights: ``local:<name>#<fingerprint>``.
+
+    The fingerprint covers every file's relative name and size and its first and last 64 KiB (hidden marker files
+    excluded), so two different checkpoints in same-named folders never share cached scores, while a multi-GB
+    checkpoint is not read whole.
+    """
+    p = Path(path).expanduser()
+    files = sorted(f for f in (p.rglob("*") if p.is_dir() else [p]) if f.is_file() and not f.name.startswith("."))
+    digest = hashlib.sha256()
+    block = 1 << 16
+    for f in files:
+        size = f.stat().st_size
+        digest.update(f"{f.relative_to(p).as_posix() if p.is_dir() else f.name}\0{size}\0".encode())
+        with open(f, "rb") as fh:
+            digest.update(fh.read(block))
+            if size > 2 * block:
+                fh.seek(-block, os.SEEK_END)
+                digest.update(fh.read(block))
+    return f"local:{p.name}#{digest.hexdigest()[:12]}"
 
 
 def _check_model_id(model_id: str) -> None:

@@ -163,3 +163,21 @@ def test_nothing_downloads_or_connects_at_import(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().endswith("ok")
+
+
+def test_local_weights_tag_tells_same_named_folders_apart(tmp_path: Path) -> None:
+    import shutil
+
+    from radeval.weights import local_weights_tag
+
+    a, b = tmp_path / "a" / "judge", tmp_path / "b" / "judge"
+    for folder, value in ((a, 1), (b, 2)):
+        folder.mkdir(parents=True)
+        (folder / "config.json").write_text(f'{{"hidden_size": {value}}}')
+        (folder / "model.safetensors").write_bytes(bytes([value]) * 300_000)
+    (a / ".fetched").write_text("marker files do not count")
+    assert local_weights_tag(a).startswith("local:judge#") and local_weights_tag(a) != local_weights_tag(b)
+    copy = tmp_path / "c" / "judge"
+    shutil.copytree(b, copy)
+    assert local_weights_tag(copy) == local_weights_tag(b)  # same weights elsewhere: same tag, cache reused
+    assert local_weights_tag(a / "model.safetensors") != local_weights_tag(b / "model.safetensors")

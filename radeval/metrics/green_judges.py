@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from radeval.errors import InputError, MissingDependencyError
+from radeval.weights import local_weights_tag
 
 DEFAULT_JUDGE = "StanfordAIMI/GREEN-radllama2-7b"
 
@@ -141,7 +142,7 @@ class LocalJudge:
         if self.checkpoint:
             return self.checkpoint
         path = Path(self.model).expanduser()
-        return f"local:{path.name}" if path.exists() else self.model
+        return local_weights_tag(path) if path.exists() else self.model
 
     def identity(self) -> dict[str, str]:
         return {"judge": self.model_id, "backend": "hf", "dtype": self.dtype, "maxlen": str(self.max_length),

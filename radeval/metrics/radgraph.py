@@ -36,6 +36,7 @@ from radeval.errors import InputError
 from radeval.metrics.base import Metric, check_pairs
 from radeval.metrics.radgraph_model import MODEL_TYPES, TARBALL_REPO, RadGraphModel
 from radeval.metrics.radgraph_rewards import CASE_MODES, entity_relation_f1, graph_rewards
+from radeval.weights import local_weights_tag
 
 #: Column of each member in the shared statistics row (the last column is the count).
 LEVELS: dict[str, int] = {"simple": 0, "partial": 1, "complete": 2, "er": 3}
@@ -141,7 +142,7 @@ class RadGraphF1(Metric):
 
     # -- identity ------------------------------------------------------------------------------
     def _shared_settings(self) -> dict[str, str]:
-        ckpt = self.model_type if self.checkpoint is None else f"{self.model_type}@{Path(str(self.checkpoint)).name}"
+        ckpt = self.model_type if self.checkpoint is None else f"{self.model_type}@{local_weights_tag(self.checkpoint)}"
         return {"model": ckpt, "case": self.case, "tok": "radgraph-0.1.18", "long": "fold", "empty": "0"}
 
     def settings(self) -> dict[str, str]:

@@ -34,6 +34,7 @@ from radeval.metrics.base import MeanMetric, check_pairs, mean_statistics
 from radeval.metrics.ratescore_ner import (EMBED_MODEL, ENTITY_MAX_LENGTH, NER_MAX_LENGTH, NER_MODEL,
                                            RateModels, ReportEntities)
 from radeval.metrics.sentence_split import SPLITTER
+from radeval.weights import local_weights_tag
 
 TYPES = ("ABNORMALITY", "NON-ABNORMALITY", "DISEASE", "NON-DISEASE", "ANATOMY")
 
@@ -192,7 +193,7 @@ class RaTEScore(MeanMetric):
     def settings(self) -> dict[str, str]:
         def short(m: str | Path) -> str:
             text = str(m)
-            return text if text in (NER_MODEL, EMBED_MODEL) else f"local:{Path(text).name}"
+            return text if text in (NER_MODEL, EMBED_MODEL) else local_weights_tag(text)
 
         return {"ner": short(self.ner_model), "emb": short(self.embed_model), "affinity": self.affinity.name,
                 "split": SPLITTER, "trunc": f"{NER_MAX_LENGTH}/{ENTITY_MAX_LENGTH}", "empty": "0.5"}

@@ -25,6 +25,7 @@ import pytest
 from radeval.metrics.green import Green, make_prompt, prompt_template
 from radeval.metrics.green_judges import LocalJudge, encode_wrapped, left_pad, wrap_chat
 from radeval.metrics.green_parse import clean_judge_output, parse_green_output
+from radeval.weights import local_weights_tag
 
 ANALYSIS = ["[Explanation]:\nThe nodule is missed.\n\n",
             "[Clinically Significant Errors]:\n(b) Missing a finding present in the reference: 1. Nodule.\n\n",
@@ -163,7 +164,8 @@ def served(judge_dir: Path) -> Iterator[str]:
 # -- local judge -------------------------------------------------------------------------------------
 def test_local_judge_scores_end_to_end(judge_dir: Path) -> None:
     metric = Green(judge=str(judge_dir), batch_size=3, store=False)
-    assert metric.label == f"GREEN-style (judge = local:{judge_dir.name})"
+    assert metric.label == f"GREEN-style (judge = {local_weights_tag(judge_dir)})"
+    assert local_weights_tag(judge_dir).startswith(f"local:{judge_dir.name}#")
     assert "backend:hf|dtype:float32|maxlen:2048|decode:greedy" in metric.signature
     stats = metric.statistics(REFS, HYPS)
     np.testing.assert_array_equal(stats, [[0.75, 1.0]] * 4)
