@@ -228,16 +228,13 @@ def _model_identity(model: Any, load_kwargs: Mapping[str, Any]) -> str:
     """A fingerprint of what produces the texts: the saved generator's files (or the object's class) and overrides."""
     import hashlib
 
+    from radeval.weights import local_weights_tag
+
     digest = hashlib.sha256()
-    if isinstance(model, (str, Path)):
-        folder = Path(model)
-        for name in ("config.json", "model.safetensors", "pytorch_model.bin"):
-            path = folder / name
-            if path.is_file():
-                digest.update(name.encode())
-                with open(path, "rb") as fh:
-                    for chunk in iter(lambda: fh.read(1 << 20), b""):
-                        digest.update(chunk)
+    if isinstance(model, (str, Path)) and Path(model).exists():
+        digest.update(local_weights_tag(model).encode())  # sampled content: a multi-GB V-1 folder is not read whole
+    elif isinstance(model, (str, Path)):
+        digest.update(str(model).encode())
     else:
         digest.update(f"{type(model).__module__}.{type(model).__qualname__}".encode())
     digest.update(json.dumps({k: str(v) for k, v in sorted(load_kwargs.items())}).encode())
