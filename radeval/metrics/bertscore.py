@@ -29,7 +29,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar
@@ -198,31 +198,40 @@ class BertScore(MeanMetric):
         if not todo:
             return out
         scorer = self._load()
-        todo = self._drop_tokenless(scorer, refs, hyps, todo, out)
+        pieces = self._piece_counts(scorer, refs, hyps, todo)
+        todo = self._drop_tokenless(pieces, todo, out)
         if not todo:
             return out
         if self.idf:
             scorer.compute_idf([refs[i] for i in todo])
-        self._note_truncation(scorer, refs, hyps, todo)
+        self._note_truncation(scorer, pieces, todo)
         prf = self._score_isolating_failures(scorer, [refs[i] for i in todo], [hyps[i] for i in todo], todo)
         for local, i in enumerate(todo):
             p, r, f = prf[local]
             out[i] = (f, 1.0, p, r) if np.isfinite(f) else np.nan
         return out
 
-    def _drop_tokenless(self, scorer: Any, refs: Sequence[str], hyps: Sequence[str], rows: list[int],
-                        out: np.ndarray) -> list[int]:
+    @staticmethod
+    def _piece_counts(scorer: Any, refs: Sequence[str], hyps: Sequence[str],
+                      rows: list[int]) -> dict[int, tuple[int, int]]:
+        """Word pieces (no special tokens) of each row's reference and hypothesis, one tokenizer pass per side."""
+        tokenizer = scorer._tokenizer
+        counts = [[len(ids) for ids in tokenizer([texts[i].strip() for i in rows], add_special_tokens=False,
+                                                 verbose=False)["input_ids"]] for texts in (refs, hyps)]
+        return dict(zip(rows, zip(*counts, strict=True), strict=True))
+
+    def _drop_tokenless(self, pieces: Mapping[int, tuple[int, int]], rows: list[int], out: np.ndarray) -> list[int]:
         """Treat texts with no word pieces (only BOM, zero-width or control characters) as empty ones.
 
         bert-score would set such a pair to raw 0 and only say so on stderr; here a reference without
         word pieces is an error (NaN row) and a hypothesis without word pieces is an empty hypothesis.
         """
-        tokenizer = scorer._tokenizer
         kept = []
         for i in rows:
-            if not tokenizer(refs[i].strip(), add_special_tokens=False, verbose=False)["input_ids"]:
+            n_ref, n_hyp = pieces[i]
+            if not n_ref:
                 self.last_errors[i] = "reference report has no word pieces (only invisible or control characters)"
-            elif not tokenizer(hyps[i].strip(), add_special_tokens=False, verbose=False)["input_ids"]:
+            elif not n_hyp:
                 self.last_warnings[i] = ("empty hypothesis (no word pieces): scored as bert-score does "
                                          "(raw P = R = F = 0)")
                 p, r, f = self._rescaled(np.zeros(3))
@@ -231,13 +240,12 @@ class BertScore(MeanMetric):
                 kept.append(i)
         return kept
 
-    def _note_truncation(self, scorer: Any, refs: Sequence[str], hyps: Sequence[str], rows: list[int]) -> None:
+    def _note_truncation(self, scorer: Any, pieces: Mapping[int, tuple[int, int]], rows: list[int]) -> None:
         """Record in ``last_warnings`` every pair whose reference or hypothesis exceeds ``max_tokens``."""
-        tokenizer = scorer._tokenizer
+        special = scorer._tokenizer.num_special_tokens_to_add(pair=False)
         for i in rows:
-            long_sides = [side for side, text in (("reference", refs[i]), ("hypothesis", hyps[i]))
-                          if len(tokenizer(text.strip(), add_special_tokens=True, verbose=False)["input_ids"])
-                          > self.max_tokens]
+            long_sides = [side for side, n in zip(("reference", "hypothesis"), pieces[i], strict=True)
+                          if n + special > self.max_tokens]
             if long_sides:
                 self.last_warnings[i] = (f"{' and '.join(long_sides)} cut to {self.max_tokens} word pieces "
                                          f"(bert-score truncates on the right)")
