@@ -114,7 +114,9 @@ def run(args: argparse.Namespace) -> int:
         }
         atomic_write_text(args.out_json, json.dumps(payload, indent=1, ensure_ascii=False) + "\n")
     if args.plot:
-        result.forest_plot(args.plot)
+        from radeval.leaderboard.forest_plot import draw_forest_plot
+
+        draw_forest_plot(result.pairs, args.plot, title=result.signature)
     if args.json:
         print(json.dumps(result.to_json_records()))
         print(f"signature: {result.signature}", file=sys.stderr)

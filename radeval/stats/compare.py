@@ -30,7 +30,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -45,7 +44,7 @@ from radeval.stats.intervals import confidence_interval
 from radeval.stats.pvalues import koehn_bootstrap_pvalue, randomization_pvalue, sacrebleu_bootstrap_pvalue
 from radeval.stats.randomization import randomization_null
 from radeval.stats.resample import make_rng
-from radeval.stats.signature import DEFAULT_SEED, SignificanceSettings
+from radeval.stats.signature import SignificanceSettings
 
 #: Columns of :attr:`ComparisonResult.table`.
 TABLE_COLUMNS: tuple[str, ...] = (
@@ -57,6 +56,19 @@ TABLE_COLUMNS: tuple[str, ...] = (
 PAIR_COLUMNS: tuple[str, ...] = (
     "system_a", "system_b", "metric", "delta", "delta_ci_low", "delta_ci_high", "p", "p_corrected",
     "significant",
+)
+
+#: Keyword options of :func:`compare_statistics` that make up its :class:`SignificanceSettings`.
+SETTINGS_OPTIONS: tuple[str, ...] = ("test", "resamples", "ci_resamples", "seed", "ci", "confidence", "correction",
+                                     "alpha", "mode", "pvalue")
+
+#: The one rule for cases a metric cannot score (a judge timeout, an unparsable answer), shared by
+#: ``radeval score``, ``radeval compare`` and ``radeval bench``.
+FAILED_CASE_POLICY = (
+    "A case that a metric could not score (non-finite statistics or an error reported by the metric) for any "
+    "system is left out of that metric for every system, so the comparison stays paired; the other metrics keep "
+    "it. The metric's corpus score, intervals and tests use the remaining cases, and every left-out case is "
+    "reported by metric and case id. Nothing is imputed, and one failed case never stops the run."
 )
 
 #: Keys of each object of ``radeval compare --json`` (:meth:`ComparisonResult.to_json_records`).
@@ -95,6 +107,8 @@ class ComparisonResult:
         resamples: metric -> ``(B, K)`` bootstrap corpus scores (columns in ``systems`` order); empty
             when no intervals were computed.
         null_distribution: for ``test="ar"``, metric -> ``(R, n_pairs)`` randomization statistics.
+        excluded: metric -> ids (or ``#index``) of the cases left out of that metric because a system could not
+            score them (:data:`FAILED_CASE_POLICY`); metrics without such cases are absent.
     """
 
     table: pd.DataFrame
@@ -105,6 +119,7 @@ class ComparisonResult:
     baseline: str | None
     resamples: dict[str, np.ndarray] = field(default_factory=dict)
     null_distribution: dict[str, np.ndarray] = field(default_factory=dict)
+    excluded: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def to_json_records(self) -> list[dict[str, Any]]:
         """The rows of :attr:`table` as ``radeval compare --json`` prints them (NaN -> ``None``).
@@ -145,20 +160,6 @@ class ComparisonResult:
     def __str__(self) -> str:
         return self.format_table()
 
-    def forest_plot(self, path: str | Path, *, title: str | None = None) -> Path:
-        """Write a forest plot (PNG) of the paired deltas and their CIs, one panel per metric.
-
-        Args:
-            path: output file.
-            title: figure title (default: the signature's test and resample count).
-
-        Returns:
-            the path written.
-        """
-        from radeval.stats.forest_plot import draw_forest_plot
-
-        return draw_forest_plot(self.pairs, path, title=title or self.signature)
-
 
 def _columns(header: list[str], rows: list[list[str]]) -> list[str]:
     """Left-aligned fixed-width lines: the header, then one line per row."""
@@ -188,7 +189,8 @@ def _fmt_p(p: float) -> str:
 
 # -- input checks --------------------------------------------------------------------------------
 def _check_inputs(statistics: Mapping[str, np.ndarray], metrics: Mapping[str, Metric], systems: Sequence[str],
-                  case_ids: Sequence[str] | None) -> dict[str, np.ndarray]:
+                  case_ids: Sequence[str] | None,
+                  failed: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     names = [str(s) for s in systems]
     if len(names) < 2:
         raise InputError(f"significance needs at least 2 systems, got {len(names)}: {names}")
@@ -200,6 +202,9 @@ def _check_inputs(statistics: Mapping[str, np.ndarray], metrics: Mapping[str, Me
     missing = [m for m in statistics if m not in metrics]
     if missing:
         raise InputError(f"statistics given for metric(s) {missing} without a Metric object")
+    unknown = [m for m in failed if m not in statistics]
+    if unknown:
+        raise InputError(f"failed-case masks given for metric(s) {unknown} without statistics")
     out: dict[str, np.ndarray] = {}
     n_cases: int | None = None
     for name, block in statistics.items():
@@ -215,14 +220,20 @@ def _check_inputs(statistics: Mapping[str, np.ndarray], metrics: Mapping[str, Me
             raise InputError(f"metric {name!r}: {arr.shape[1]} cases, but other metrics have {n_cases}")
         if case_ids is not None and len(case_ids) != arr.shape[1]:
             raise InputError(f"metric {name!r}: {arr.shape[1]} cases but {len(case_ids)} case ids")
+        mask = failed.get(name)
+        if mask is not None and np.shape(mask) != (arr.shape[1],):
+            raise InputError(f"metric {name!r}: the failed-case mask has shape {np.shape(mask)}, "
+                             f"expected ({arr.shape[1]},)")
         finite = np.isfinite(arr).all(axis=2)
+        if mask is not None:
+            finite[:, np.asarray(mask, dtype=bool)] = True  # declared failures are left out, not tested
         if not finite.all():
             k, i = (int(v[0]) for v in np.nonzero(~finite))
             where = f"case {case_ids[i]!r}" if case_ids is not None else f"case #{i}"
             raise InputError(
                 f"metric {name!r}, system {names[k]!r}: {int((~finite).sum())} non-finite statistics row(s), "
-                f"first at {where}; every case must be scored by every system before testing "
-                f"(re-score the failed cases, or drop them from every system)")
+                f"first at {where}, not declared as failed; pass the cases a metric could not score as "
+                f"failed={{metric: mask}} (they are then left out of that metric for every system)")
         out[name] = arr
     if not n_cases:
         raise InputError("no cases to compare")
@@ -239,58 +250,57 @@ def _pairs(k: int, base: int | None, mode: str) -> list[tuple[int, int]]:
     return out
 
 
-# -- the engine ----------------------------------------------------------------------------------
-def compare_statistics(statistics: Mapping[str, np.ndarray], metrics: Mapping[str, Metric],
-                       systems: Sequence[str], *, baseline: str | None = None, mode: str = "baseline",
-                       test: str = "bootstrap", resamples: int | None = None, seed: int | None = DEFAULT_SEED,
-                       ci: str = "percentile", confidence: float = 0.95, correction: str = "holm",
-                       alpha: float = 0.05, pvalue: str | None = None, ci_resamples: int | None = None,
-                       case_ids: Sequence[str] | None = None, progress: bool = False) -> ComparisonResult:
-    """Paired significance of K systems from their per-sample statistics.
+def failed_case_mask(statistics: np.ndarray, errors: Mapping[int, str] | None = None) -> np.ndarray:
+    """The cases a metric could not score for at least one system: the mask :func:`compare_statistics` takes.
+
+    A case counts as failed when its statistics row is not finite, or when the score engine reported an
+    error for it (:func:`radeval.metrics.scoring.compute_statistics`), for any system.
 
     Args:
-        statistics: metric name -> ``(K, N, k)`` statistics, systems in the order of ``systems``, the
-            same N cases (in the same order) for every system.
-        metrics: metric name -> :class:`~radeval.metrics.base.Metric` (for ``aggregate``,
-            ``higher_is_better`` and the signature).
-        systems: the K system names.
-        baseline: the reference system; in baseline mode defaults to the first system.
-        mode: ``"baseline"`` (every system against the baseline) or ``"all-pairs"``.
-        test: ``"bootstrap"`` (paired bootstrap) or ``"ar"`` (approximate randomization).
-        resamples: B (default 5,000) or R (default 10,000); at least 100.
-        seed: generator seed (default 12345, as sacreBLEU); ``None`` = OS entropy.
-        ci: ``"percentile"``, ``"sacrebleu"`` (index rule) or ``"bca"``.
-        confidence: interval level.
-        correction: ``"holm"``, ``"bh"``, ``"by"``, ``"bonferroni"`` or ``"none"``, over all
-            pairs × metrics.
-        alpha: level for the ``significant`` column (on corrected p).
-        pvalue: p-value convention; bootstrap ``"sacrebleu-bs"`` (default) or ``"koehn"``; AR
-            ``"ar-ge"`` (default) or ``"ar-sacrebleu"`` (:mod:`radeval.stats.pvalues`).
-        ci_resamples: for ``test="ar"``, bootstrap resamples behind the intervals (default 5,000,
-            drawn from the same generator after the masks; 0 = none).
-        case_ids: case ids, only for error messages.
-        progress: show tqdm bars.
+        statistics: ``(K, N, k)`` (or ``(N, k)`` for one system) statistics of one metric.
+        errors: row index -> reason, merged over the systems (optional).
 
     Returns:
-        :class:`ComparisonResult`.
+        a boolean ``(N,)`` array, ``True`` for a failed case.
 
-    Raises:
-        InputError: fewer than 2 systems, an unknown baseline, mismatched shapes, non-finite
-            statistics (naming metric, system and case), too few resamples, unknown option values.
+    Example:
+        >>> failed_case_mask(np.array([[[1.0], [np.nan]], [[1.0], [2.0]]]), {0: "judge timeout"}).tolist()
+        [True, True]
     """
-    settings = SignificanceSettings.build(test=test, resamples=resamples, ci_resamples=ci_resamples, seed=seed,
-                                          ci=ci, confidence=confidence, correction=correction, alpha=alpha,
-                                          mode=mode, pvalue=pvalue)
-    names = [str(s) for s in systems]
-    stats = _check_inputs(statistics, metrics, names, case_ids)
-    if baseline is None and settings.mode == "baseline":
-        baseline = names[0]
-    if baseline is not None and baseline not in names:
-        raise InputError(f"baseline {baseline!r} is not one of the systems: {names}")
-    base = names.index(baseline) if baseline is not None else None
-    pairs = _pairs(len(names), base, settings.mode)
-    metric_names = list(stats)
+    arr = np.asarray(statistics, dtype=np.float64)
+    if arr.ndim == 2:
+        arr = arr[None]
+    mask = ~np.isfinite(arr.reshape(arr.shape[0], arr.shape[1], -1)).all(axis=(0, 2))
+    for i in errors or {}:
+        mask[int(i)] = True
+    return mask
 
+
+def _case_groups(metric_names: list[str], failed: Mapping[str, np.ndarray],
+                 n_cases: int) -> list[tuple[np.ndarray, list[str]]]:
+    """Metrics grouped by the cases they keep, in the order of their first metric."""
+    groups: dict[tuple[int, ...], list[str]] = {}
+    for m in metric_names:
+        mask = np.asarray(failed[m], dtype=bool) if m in failed else np.zeros(n_cases, dtype=bool)
+        groups.setdefault(tuple(int(i) for i in np.flatnonzero(~mask)), []).append(m)
+    return [(np.asarray(rows, dtype=np.intp), names) for rows, names in groups.items()]
+
+
+@dataclass(frozen=True)
+class _GroupResult:
+    """The engine's numbers for metrics that share one set of cases (before the family-wide correction)."""
+
+    pair_rows: list[dict[str, Any]]
+    scores: dict[str, np.ndarray]
+    system_ci: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
+    resamples: dict[str, np.ndarray]
+    null: dict[str, np.ndarray]
+
+
+def _test_group(stats: dict[str, np.ndarray], metrics: Mapping[str, Metric], names: list[str],
+                pairs: list[tuple[int, int]], settings: SignificanceSettings, *, progress: bool) -> _GroupResult:
+    """Scores, intervals, deltas and raw p-values of metrics on one set of cases, from one resample matrix."""
+    metric_names = list(stats)
     scores = {m: corpus_scores(stats[m], metrics[m]) for m in metric_names}
     rng = make_rng(settings.seed)
     null: dict[str, np.ndarray] = {}
@@ -305,18 +315,16 @@ def compare_statistics(statistics: Mapping[str, np.ndarray], metrics: Mapping[st
         return confidence_interval(samples, method=settings.ci, confidence=settings.confidence,
                                    estimate=estimate, jackknife=jk)
 
-    # per-system intervals
-    sys_ci: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    system_ci: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for m in metric_names:
         if boot:
             lo, hi = interval(boot[m], scores[m], jack.get(m))
             # mean over the *sorted* values: sacreBLEU's summation order, so its mean is reproduced bit for bit
-            sys_ci[m] = (np.sort(boot[m], axis=0).mean(axis=0), np.asarray(lo), np.asarray(hi))
+            system_ci[m] = (np.sort(boot[m], axis=0).mean(axis=0), np.asarray(lo), np.asarray(hi))
         else:
             nan = np.full(len(names), np.nan)
-            sys_ci[m] = (nan, nan, nan)
+            system_ci[m] = (nan, nan, nan)
 
-    # per-pair deltas, intervals, p-values
     pair_rows: list[dict[str, Any]] = []
     for m in metric_names:
         metric = metrics[m]
@@ -335,21 +343,29 @@ def compare_statistics(statistics: Mapping[str, np.ndarray], metrics: Mapping[st
                 p = sacrebleu_bootstrap_pvalue(boot[m][:, a], boot[m][:, b], scores[m][a], scores[m][b])
             pair_rows.append({"system_a": names[a], "system_b": names[b], "metric": m, "delta": delta,
                               "delta_ci_low": d_lo, "delta_ci_high": d_hi, "p": float(p)})
+    return _GroupResult(pair_rows, scores, system_ci, boot, null)
+
+
+def _correct(pair_rows: list[dict[str, Any]], settings: SignificanceSettings) -> None:
+    """Add ``p_corrected`` and ``significant`` to every row: one correction over the whole family."""
     raw = np.array([r["p"] for r in pair_rows], dtype=np.float64)
     adjusted = adjust_pvalues(raw, settings.correction)
     for r, pc in zip(pair_rows, adjusted):
         r["p_corrected"] = float(pc)
         r["significant"] = bool(pc < settings.alpha)
-    pairs_df = pd.DataFrame(pair_rows, columns=list(PAIR_COLUMNS))
 
-    # the per-system table, deltas against the baseline
+
+def _system_table(names: list[str], metric_names: list[str], metrics: Mapping[str, Metric],
+                  groups: dict[str, _GroupResult], pair_rows: list[dict[str, Any]],
+                  baseline: str | None) -> pd.DataFrame:
+    """One row per (system, metric), deltas against the baseline."""
     by_pair = {(r["system_a"], r["system_b"], r["metric"]): r for r in pair_rows}
     rows = []
     for k, s in enumerate(names):
         for m in metric_names:
-            mean, lo, hi = sys_ci[m]
+            mean, lo, hi = groups[m].system_ci[m]
             row: dict[str, Any] = {
-                "system": s, "metric": m, "score": float(scores[m][k]), "bootstrap_mean": float(mean[k]),
+                "system": s, "metric": m, "score": float(groups[m].scores[m][k]), "bootstrap_mean": float(mean[k]),
                 "ci_low": float(lo[k]), "ci_high": float(hi[k]),
                 "delta": float("nan"), "delta_ci_low": float("nan"), "delta_ci_high": float("nan"),
                 "p": float("nan"), "p_corrected": float("nan"), "significant": False,
@@ -362,9 +378,109 @@ def compare_statistics(statistics: Mapping[str, np.ndarray], metrics: Mapping[st
                 row.update({key: pr[key] for key in ("delta", "delta_ci_low", "delta_ci_high", "p",
                                                      "p_corrected", "significant")})
             rows.append(row)
-    table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
-    return ComparisonResult(table=table, pairs=pairs_df, signature=settings.signature, settings=settings,
-                            systems=tuple(names), baseline=baseline, resamples=boot, null_distribution=null)
+    return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+
+
+def _settings_from(settings: SignificanceSettings | None, options: Mapping[str, Any]) -> SignificanceSettings:
+    unknown = sorted(set(options) - set(SETTINGS_OPTIONS))
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s) {unknown}; significance options are "
+                        f"{', '.join(SETTINGS_OPTIONS)}")
+    if settings is not None:
+        if options:
+            raise InputError(f"pass either settings= or the options {sorted(options)}, not both")
+        return settings
+    return SignificanceSettings.build(**options)
+
+
+# -- the engine ----------------------------------------------------------------------------------
+def compare_statistics(statistics: Mapping[str, np.ndarray], metrics: Mapping[str, Metric],
+                       systems: Sequence[str], *, settings: SignificanceSettings | None = None,
+                       baseline: str | None = None, failed: Mapping[str, np.ndarray] | None = None,
+                       case_ids: Sequence[str] | None = None, progress: bool = False,
+                       **options: Any) -> ComparisonResult:
+    """Paired significance of K systems from their per-sample statistics.
+
+    Failed cases (:data:`FAILED_CASE_POLICY`): a case a metric could not score for some system is given in
+    ``failed[metric]``; it is left out of that metric, for every system, and kept by the other metrics.
+    Metrics that keep the same cases share one resample matrix (drawn from ``settings.seed``), and the
+    multiple-comparison correction runs once over every pair × metric of the family.
+
+    Args:
+        statistics: metric name -> ``(K, N, k)`` statistics, systems in the order of ``systems``, the
+            same N cases (in the same order) for every system.
+        metrics: metric name -> :class:`~radeval.metrics.base.Metric` (for ``aggregate``,
+            ``higher_is_better`` and the signature).
+        systems: the K system names.
+        settings: the validated :class:`~radeval.stats.signature.SignificanceSettings`; or give its options
+            as keywords instead (``mode``, ``test``, ``resamples``, ``ci_resamples``, ``seed``, ``ci``,
+            ``confidence``, ``correction``, ``alpha``, ``pvalue``; see
+            :meth:`SignificanceSettings.build <radeval.stats.signature.SignificanceSettings.build>`).
+        baseline: the reference system; in baseline mode defaults to the first system.
+        failed: metric -> boolean ``(N,)`` mask of the cases that metric could not score
+            (:func:`failed_case_mask`). Non-finite statistics outside the mask are an error.
+        case_ids: case ids, for :attr:`ComparisonResult.excluded` and error messages.
+        progress: show tqdm bars.
+        **options: the settings' options, when ``settings`` is not given.
+
+    Returns:
+        :class:`ComparisonResult`; ``pairs`` rows come metric by metric, metrics that keep the same cases
+        together.
+
+    Raises:
+        InputError: fewer than 2 systems, an unknown baseline, mismatched shapes, undeclared non-finite
+            statistics (naming metric, system and case), a metric whose every case failed, too few
+            resamples, unknown option values.
+
+    Example:
+        >>> from radeval.metrics import get_metric
+        >>> rouge = get_metric("rougeL")
+        >>> refs = ["no effusion .", "small nodule .", "normal heart ."]
+        >>> stats = np.stack([rouge.statistics(refs, ["no effusion .", "nodule .", "heart ."]),
+        ...                   rouge.statistics(refs, refs)])
+        >>> stats[0, 2] = np.nan  # the metric could not score case c3 for system a
+        >>> res = compare_statistics({"m": stats}, {"m": rouge}, ["a", "b"],
+        ...                          settings=SignificanceSettings.build(resamples=200),
+        ...                          failed={"m": failed_case_mask(stats)}, case_ids=["c1", "c2", "c3"])
+        >>> res.excluded
+        {'m': ('c3',)}
+    """
+    settings = _settings_from(settings, options)
+    names = [str(s) for s in systems]
+    failed = dict(failed or {})
+    stats = _check_inputs(statistics, metrics, names, case_ids, failed)
+    if baseline is None and settings.mode == "baseline":
+        baseline = names[0]
+    if baseline is not None and baseline not in names:
+        raise InputError(f"baseline {baseline!r} is not one of the systems: {names}")
+    base = names.index(baseline) if baseline is not None else None
+    pairs = _pairs(len(names), base, settings.mode)
+    metric_names = list(stats)
+    n_cases = next(iter(stats.values())).shape[1]
+    excluded: dict[str, tuple[str, ...]] = {}
+    for m in metric_names:
+        rows = np.flatnonzero(np.asarray(failed.get(m, np.zeros(n_cases)), dtype=bool))
+        if len(rows) == n_cases:
+            raise InputError(f"metric {m!r}: every one of the {n_cases} cases failed for some system; "
+                             "nothing is left to compare")
+        if len(rows):
+            excluded[m] = tuple(case_ids[i] if case_ids is not None else f"#{i}" for i in rows)
+
+    by_metric: dict[str, _GroupResult] = {}
+    pair_rows: list[dict[str, Any]] = []
+    for rows, group in _case_groups(metric_names, failed, n_cases):
+        sub = {m: stats[m] if len(rows) == n_cases else stats[m][:, rows, :] for m in group}
+        result = _test_group(sub, metrics, names, pairs, settings, progress=progress)
+        pair_rows += result.pair_rows
+        by_metric.update({m: result for m in group})
+    _correct(pair_rows, settings)
+    table = _system_table(names, metric_names, metrics, by_metric, pair_rows, baseline)
+    return ComparisonResult(
+        table=table, pairs=pd.DataFrame(pair_rows, columns=list(PAIR_COLUMNS)), signature=settings.signature,
+        settings=settings, systems=tuple(names), baseline=baseline,
+        resamples={m: by_metric[m].resamples[m] for m in metric_names if m in by_metric[m].resamples},
+        null_distribution={m: by_metric[m].null[m] for m in metric_names if m in by_metric[m].null},
+        excluded=excluded)
 
 
 # -- from reports --------------------------------------------------------------------------------
@@ -397,8 +513,10 @@ def compare(refs: Mapping[str, str] | Sequence[str], systems: Mapping[str, Mappi
     Raises:
         AlignmentError: a system misses cases of the references or has extra ones (naming the system
             and the ids); nothing is scored then.
-        InputError: fewer than 2 systems, a failed sample (naming metric, system, case and reason), or
-            a bad option.
+        InputError: fewer than 2 systems, a metric that failed on every case, or a bad option.
+
+    A case a metric cannot score for some system is left out of that metric for every system and listed in
+    :attr:`ComparisonResult.excluded` (:data:`FAILED_CASE_POLICY`).
     """
     from radeval.metrics.scoring import build_metrics, compute_statistics
     from radeval.types import align, as_mapping
@@ -411,9 +529,7 @@ def compare(refs: Mapping[str, str] | Sequence[str], systems: Mapping[str, Mappi
     clashes = sorted({s for s in names if names.count(s) > 1})
     if clashes:  # e.g. keys 1 and "1": one system would silently replace the other
         raise InputError(f"duplicate system names: {clashes}")
-    SignificanceSettings.build(**{k: v for k, v in options.items()
-                                  if k in ("test", "resamples", "ci_resamples", "seed", "ci", "confidence",
-                                           "correction", "alpha", "mode", "pvalue")})
+    _settings_from(options.get("settings"), {k: v for k, v in options.items() if k in SETTINGS_OPTIONS})
     baseline = options.get("baseline")
     if baseline is not None and baseline not in systems:
         raise InputError(f"baseline {baseline!r} is not one of the systems: {[str(s) for s in systems]}")
@@ -438,19 +554,14 @@ def compare(refs: Mapping[str, str] | Sequence[str], systems: Mapping[str, Mappi
     metric_objs = build_metrics(metrics, metric_options)
     store = open_cache(cache)
     per_system: dict[str, dict[str, np.ndarray]] = {}
+    errors: dict[str, dict[int, str]] = {m.name: {} for m in metric_objs}
     for name, hyp_list in aligned.items():
-        stats, errors = compute_statistics(metric_objs, ref_list, hyp_list, cache=store)
+        stats, errs = compute_statistics(metric_objs, ref_list, hyp_list, cache=store)
         for m in metric_objs:
-            arr = np.asarray(stats[m.name], dtype=np.float64)
-            bad = np.flatnonzero(~np.isfinite(arr.reshape(len(ids), -1)).all(axis=1)) if arr.size else []
-            if len(bad) or errors.get(m.name):
-                rows = sorted(set(int(i) for i in bad) | set(errors.get(m.name, {})))
-                first = rows[0]
-                reason = errors.get(m.name, {}).get(first, "statistics are not finite")
-                raise InputError(
-                    f"metric {m.name!r}, system {name!r}: {len(rows)} case(s) could not be scored, first "
-                    f"{ids[first]!r} ({reason}); fix or drop them from every system before testing")
+            errors[m.name].update(errs.get(m.name, {}))
         per_system[name] = stats
     names = list(aligned)
     statistics = {m.name: np.stack([per_system[s][m.name] for s in names]) for m in metric_objs}
-    return compare_statistics(statistics, {m.name: m for m in metric_objs}, names, case_ids=ids, **options)
+    failed = {m: failed_case_mask(arr, errors[m]) for m, arr in statistics.items()}
+    return compare_statistics(statistics, {m.name: m for m in metric_objs}, names, case_ids=ids,
+                              failed={m: mask for m, mask in failed.items() if mask.any()}, **options)

@@ -9,10 +9,13 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 from dataclasses import dataclass
+from typing import Any
 
 from radeval.errors import InputError
+from radeval.schema import Problems, section_mapping, typed_number
 from radeval.stats.bootstrap import DEFAULT_RESAMPLES, MIN_RESAMPLES
 from radeval.stats.correction import CORRECTIONS
 from radeval.stats.intervals import CI_METHODS
@@ -30,9 +33,9 @@ MODES: tuple[str, ...] = ("baseline", "all-pairs")
 DEFAULT_SEED = 12345
 
 
-def _choice(value: str, options: tuple[str, ...], parameter: str) -> str:
+def _choice(problems: list[tuple[str, str]], value: str, options: tuple[str, ...], parameter: str) -> str:
     if value not in options:
-        raise InputError(f"{parameter}={value!r} is not supported; expected one of {', '.join(options)}")
+        problems.append((parameter, f"{parameter}={value!r} is not supported; expected one of {', '.join(options)}"))
     return value
 
 
@@ -73,32 +76,94 @@ class SignificanceSettings:
         """Validate the options and fill in the test-dependent defaults.
 
         Raises:
-            InputError: naming the parameter and the accepted values (e.g. ``resamples`` below 100).
+            InputError: naming the parameter and the accepted values (e.g. ``resamples`` below 100); every
+                problem found, joined by ``"; "``.
         """
-        _choice(test, TESTS, "test")
-        _choice(ci, CI_METHODS, "ci")
-        _choice(correction, CORRECTIONS, "correction")
-        _choice(mode, MODES, "mode")
+        problems: list[tuple[str, str]] = []
+        settings = cls._checked(problems, test=test, resamples=resamples, ci_resamples=ci_resamples, seed=seed,
+                                ci=ci, confidence=confidence, correction=correction, alpha=alpha, mode=mode,
+                                pvalue=pvalue)
+        if settings is None:
+            raise InputError("; ".join(message for _, message in problems))
+        return settings
+
+    @classmethod
+    def from_section(cls, raw: Any, problems: Problems, where: str = "significance") -> SignificanceSettings:
+        """The ``significance`` section of a suite: every key is a field of this class.
+
+        Unknown keys, wrong types and invalid values are added to ``problems`` (each with its YAML path,
+        e.g. ``significance.resamples``); the defaults of :meth:`build` are returned when there are any.
+
+        Args:
+            raw: the section as the YAML holds it (a mapping, or ``None`` for all defaults).
+            problems: the collector of the whole suite.
+            where: the section's YAML path.
+
+        Returns:
+            the validated settings.
+
+        Example:
+            >>> p = Problems("s.yaml")
+            >>> SignificanceSettings.from_section({"test": "ar", "ci_resamples": 0}, p).signature.split("|")[:3]
+            ['test:ar', 'R:10000', 'ciB:0']
+            >>> _ = SignificanceSettings.from_section({"resamples": 10, "pvalue": "x"}, p); print(p.items[0])
+            significance.resamples: resamples=10: at least 100 bootstrap resamples are needed
+        """
+        values = section_mapping(problems, where, raw)
+        problems.unknown_keys(where, values, [f.name for f in dataclasses.fields(cls)])
+        kinds = {"resamples": int, "ci_resamples": int, "seed": int, "confidence": float, "alpha": float}
+        kwargs: dict[str, Any] = {}
+        for key, value in values.items():
+            if key not in {f.name for f in dataclasses.fields(cls)} or value is None:
+                continue
+            if key in kinds:
+                value = typed_number(problems, f"{where}.{key}", value, kinds[key])
+                if value is None:
+                    continue
+            elif not isinstance(value, str):
+                problems.add(f"{where}.{key}", f"expected text, got {value!r}")
+                continue
+            kwargs[key] = value
+        found: list[tuple[str, str]] = []
+        settings = cls._checked(found, **kwargs)
+        for parameter, message in found:
+            problems.add(f"{where}.{parameter}", message)
+        return settings if settings is not None else cls.build()
+
+    @classmethod
+    def _checked(cls, problems: list[tuple[str, str]], *, test: str = "bootstrap", resamples: int | None = None,
+                 ci_resamples: int | None = None, seed: int | None = DEFAULT_SEED, ci: str = "percentile",
+                 confidence: float = 0.95, correction: str = "holm", alpha: float = 0.05, mode: str = "baseline",
+                 pvalue: str | None = None) -> SignificanceSettings | None:
+        """The settings, or ``None`` after appending ``(parameter, message)`` for every problem."""
+        start = len(problems)
+        for value, options, parameter in ((test, TESTS, "test"), (ci, CI_METHODS, "ci"),
+                                          (correction, CORRECTIONS, "correction"), (mode, MODES, "mode")):
+            _choice(problems, value, options, parameter)
         n = int(resamples) if resamples is not None else (DEFAULT_RESAMPLES if test == "bootstrap" else DEFAULT_TRIALS)
         if n < MIN_RESAMPLES:
             label = "bootstrap resamples" if test == "bootstrap" else "randomization trials"
-            raise InputError(f"resamples={n}: at least {MIN_RESAMPLES} {label} are needed")
+            problems.append(("resamples", f"resamples={n}: at least {MIN_RESAMPLES} {label} are needed"))
         if test == "bootstrap":
             if ci_resamples is not None and int(ci_resamples) != n:
-                raise InputError("ci_resamples applies to test='ar' only; the bootstrap's intervals use its own resamples")
+                problems.append(("ci_resamples", "ci_resamples applies to test='ar' only; the bootstrap's intervals "
+                                                 "use its own resamples"))
             ci_n = n
-            pv = _choice(pvalue or BOOTSTRAP_PVALUES[0], BOOTSTRAP_PVALUES, "pvalue")
+            pv = _choice(problems, pvalue or BOOTSTRAP_PVALUES[0], BOOTSTRAP_PVALUES, "pvalue")
         else:
             ci_n = DEFAULT_RESAMPLES if ci_resamples is None else int(ci_resamples)
             if ci_n != 0 and ci_n < MIN_RESAMPLES:
-                raise InputError(f"ci_resamples={ci_n}: use 0 (no intervals) or at least {MIN_RESAMPLES}")
-            pv = _choice(pvalue or AR_PVALUES[0], AR_PVALUES, "pvalue")
+                problems.append(("ci_resamples", f"ci_resamples={ci_n}: use 0 (no intervals) or at least "
+                                                 f"{MIN_RESAMPLES}"))
+            pv = _choice(problems, pvalue or AR_PVALUES[0], AR_PVALUES, "pvalue")
         if not 0.0 < float(confidence) < 1.0:
-            raise InputError(f"confidence={confidence!r} must lie strictly between 0 and 1")
+            problems.append(("confidence", f"confidence={confidence!r} must lie strictly between 0 and 1"))
         if not 0.0 < float(alpha) < 1.0:
-            raise InputError(f"alpha={alpha!r} must lie strictly between 0 and 1")
+            problems.append(("alpha", f"alpha={alpha!r} must lie strictly between 0 and 1"))
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
-            raise InputError(f"seed={seed!r} must be a non-negative integer or None")
+            problems.append(("seed", f"seed={seed!r} must be a non-negative integer or None"))
+        if len(problems) > start:
+            return None
         seed = None if seed is None else int(seed)
         return cls(test=test, resamples=n, ci_resamples=ci_n, seed=seed, ci=ci, confidence=float(confidence),
                    correction=correction, alpha=float(alpha), mode=mode, pvalue=pv)

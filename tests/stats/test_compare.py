@@ -11,7 +11,9 @@ import pytest
 import radeval
 from radeval.errors import AlignmentError, InputError
 from radeval.metrics.base import mean_statistics
-from radeval.stats.compare import JSON_KEYS, PAIR_COLUMNS, TABLE_COLUMNS, compare, compare_statistics
+from radeval.stats.compare import (JSON_KEYS, PAIR_COLUMNS, TABLE_COLUMNS, compare, compare_statistics,
+                                   failed_case_mask)
+from radeval.stats.signature import SignificanceSettings
 from radeval.stats.correction import adjust_pvalues
 
 
@@ -84,8 +86,28 @@ def test_nan_statistics_name_metric_system_and_case(parsed_metric):
     ids = [f"id{i}" for i in range(20)]
     with pytest.raises(InputError, match=r"metric 'm', system 'y'.*case 'id7'"):
         compare_statistics({"m": stats}, {"m": parsed_metric}, ["x", "y"], case_ids=ids)
-    with pytest.raises(InputError, match=r"metric 'parsed', system 'y'.*'case7'"):
-        compare(_refs(20), {"x": _texts(a), "y": {**_texts(a), "case7": "nan"}}, metrics=[parsed_metric])
+
+
+def test_failed_cases_are_left_out_of_that_metric_for_every_system(parsed_metric):
+    """The failed-case policy (FAILED_CASE_POLICY): compare leaves a case out for all systems, and says so."""
+    a = np.linspace(0, 1, 20)
+    b = a[::-1].copy()
+    res = compare(_refs(20), {"x": _texts(a), "y": {**_texts(b), "case7": "nan"}}, metrics=[parsed_metric],
+                  resamples=300)
+    assert res.excluded == {"parsed": ("case7",)}
+    keep = [i for i in range(20) if i != 7]
+    without = compare({f"case{i}": _refs(20)[f"case{i}"] for i in keep},
+                      {"x": {f"case{i}": _texts(a)[f"case{i}"] for i in keep},
+                       "y": {f"case{i}": _texts(b)[f"case{i}"] for i in keep}}, metrics=[parsed_metric],
+                      resamples=300)
+    pd.testing.assert_frame_equal(res.table, without.table)
+    pd.testing.assert_frame_equal(res.pairs, without.pairs)
+    stats = np.stack([mean_statistics(a), mean_statistics(b)])
+    stats[1, 7] = np.nan
+    masked = compare_statistics({"m": stats}, {"m": parsed_metric}, ["x", "y"], resamples=300,
+                                failed={"m": failed_case_mask(stats)}, case_ids=[f"case{i}" for i in range(20)])
+    assert masked.excluded == {"m": ("case7",)}
+    assert masked.table["score"].tolist() == pytest.approx(without.table["score"].tolist(), rel=1e-12)
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
@@ -198,15 +220,6 @@ def test_mean_and_corpus_metrics_together(synthetic_corpus):
     assert (res.table[res.table.system == "sys"].p < 0.01).all()
 
 
-def test_forest_plot_writes_png(three_systems, parsed_metric, tmp_path):
-    stats = np.stack([mean_statistics(v) for v in three_systems.values()])
-    res = compare_statistics({"m": stats, "m2": stats[:, ::-1]}, {"m": parsed_metric, "m2": parsed_metric},
-                             list(three_systems), resamples=300)
-    out = res.forest_plot(tmp_path / "plots" / "forest.png")
-    data = out.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
-
-
 @pytest.mark.java
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("java") is None, reason="needs a Java runtime (METEOR 1.5 jar)")
@@ -224,3 +237,29 @@ def test_system_names_that_clash_as_strings_are_refused(parsed_metric):
     with pytest.raises(InputError, match=r"duplicate system names: \['1'\]"):
         compare(refs, {1: ["0.1", "0.2", "0.3"], "1": ["0.4", "0.5", "0.6"], "x": ["0.1", "0.2", "0.3"]},
                 metrics=[parsed_metric])
+
+
+def test_settings_object_and_family_wide_correction_over_case_groups(three_systems, parsed_metric):
+    """Metrics with different failed cases are tested on their own cases, then corrected as one family."""
+    stats = np.stack([mean_statistics(v) for v in three_systems.values()])
+    holed = stats.copy()
+    holed[2, 3] = np.nan
+    settings = SignificanceSettings.build(resamples=400, correction="holm")
+    res = compare_statistics({"m": stats, "m2": holed}, {"m": parsed_metric, "m2": parsed_metric},
+                             list(three_systems), settings=settings, failed={"m2": failed_case_mask(holed)})
+    assert res.signature == settings.signature and res.excluded == {"m2": ("#3",)}
+    # each group alone, uncorrected, from a fresh generator with the same seed
+    alone_m = compare_statistics({"m": stats}, {"m": parsed_metric}, list(three_systems), resamples=400,
+                                 correction="none")
+    keep = [i for i in range(80) if i != 3]
+    alone_m2 = compare_statistics({"m2": holed[:, keep]}, {"m2": parsed_metric}, list(three_systems),
+                                  resamples=400, correction="none")
+    raw = pd.concat([alone_m.pairs, alone_m2.pairs], ignore_index=True)
+    assert res.pairs["p"].tolist() == raw["p"].tolist()
+    assert res.pairs["delta_ci_low"].tolist() == raw["delta_ci_low"].tolist()
+    np.testing.assert_allclose(res.pairs["p_corrected"], adjust_pvalues(raw["p"].to_numpy(), "holm"))
+    with pytest.raises(InputError, match="either settings= or the options"):
+        compare_statistics({"m": stats}, {"m": parsed_metric}, list(three_systems), settings=settings, resamples=500)
+    with pytest.raises(InputError, match="every one of the 80 cases failed"):
+        compare_statistics({"m": stats}, {"m": parsed_metric}, list(three_systems), settings=settings,
+                           failed={"m": np.ones(80, dtype=bool)})

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
-from radeval.stats.forest_plot import draw_forest_plot
+from radeval.leaderboard.forest_plot import draw_forest_plot
+from radeval.metrics import get_metric
+from radeval.stats.compare import compare_statistics
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -29,3 +32,14 @@ def test_writes_png_in_new_folder(tmp_path):
 def test_missing_intervals_still_plot(tmp_path):
     out = draw_forest_plot(_pairs(with_ci=False), tmp_path / "forest.png")
     assert out.read_bytes()[:8] == PNG and out.stat().st_size > 2000
+
+
+def test_plots_the_pairs_of_a_comparison(tmp_path):
+    metric = get_metric("rougeL")
+    refs = [f"no effusion . nodule of {i} mm ." for i in range(30)]
+    hyps = {"a": ["no effusion ."] * 30, "b": [f"nodule of {i} mm ." for i in range(30)], "c": refs}
+    stats = np.stack([metric.statistics(refs, h) for h in hyps.values()])
+    res = compare_statistics({"rougeL": stats}, {"rougeL": metric}, list(hyps), resamples=300)
+    out = draw_forest_plot(res.pairs, tmp_path / "plots" / "forest.png", title=res.signature)
+    data = out.read_bytes()
+    assert data[:8] == PNG and len(data) > 5000
