@@ -1,14 +1,99 @@
-"""Stage 1 of a benchmark: the evaluation references (and the CT dataset behind model systems)."""
+"""Stage 1 of a benchmark: the evaluation references (and the CT dataset behind model systems).
+
+This module owns the suite's ``dataset`` section (:class:`DatasetSpec`): which keys exist, which dataset kinds
+they apply to, and what a valid value is.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from radeval.bench.manifest import content_hash
-from radeval.bench.suite import Suite
+from radeval.data.labels import LABEL_SETS
 from radeval.errors import InputError
 from radeval.io import read_reports
+from radeval.schema import (Choice, Context, FilePath, Integer, IntTriple, Problems, Text, key, parse_section,
+                            section_mapping)
+
+if TYPE_CHECKING:
+    from radeval.bench.suite import Suite
+
+#: Dataset kinds: a references file (``jsonl``, ``csv``, ``rexrank``), a CT-RATE-layout folder (``ctrate``) or
+#: a synthetic CT-RATE dataset generated into the run's work dir (``phantom``).
+DATASET_KINDS: tuple[str, ...] = ("jsonl", "csv", "rexrank", "ctrate", "phantom")
+
+#: Kinds that read a references file (no volumes: registry models cannot run on them).
+REFERENCE_KINDS: tuple[str, ...] = ("jsonl", "csv", "rexrank")
+
+_ANY = DATASET_KINDS
+_CT = ("ctrate", "phantom")
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """The ``dataset`` section: where the evaluation cases (and, for model systems, training data) come from.
+
+    Each key applies to some kinds only (``kinds`` in its metadata); giving it for another kind is a
+    validation error, never silently ignored.
+
+    Attributes:
+        kind: one of :data:`DATASET_KINDS`.
+        references: the references file (``jsonl``/``csv``/``rexrank``).
+        root: the CT-RATE-layout folder (``ctrate``).
+        split / train_split: evaluation and training split inside the folder (``ctrate``/``phantom``).
+        n / seed / shape: size, seed and volume shape ``[D, H, W]`` of a ``phantom`` dataset.
+        id_field / text_field: columns of the references file.
+        limit: evaluate the first ``limit`` cases only.
+        label_set: the abnormality label set of the reports (``ct-rate`` or ``inspect``), passed to the
+            label head and label F1 stages.
+    """
+
+    kind: str = key("", Choice(DATASET_KINDS))
+    references: Path | None = key(None, FilePath("file"))
+    root: Path | None = key(None, FilePath("dir"))
+    split: str = key("valid", Text())
+    train_split: str = key("train", Text())
+    n: int = key(48, Integer(low=1))
+    seed: int = key(0, Integer())
+    shape: tuple[int, int, int] | None = key(None, IntTriple())
+    id_field: str | None = key(None, Text())
+    text_field: str | None = key(None, Text())
+    limit: int | None = key(None, Integer(low=1))
+    label_set: str = key("ct-rate", Choice(tuple(LABEL_SETS)))
+
+    #: Which kinds each key applies to (``kind`` and the rest of the keys not listed apply to all).
+    KINDS_OF_KEY = {"references": REFERENCE_KINDS, "id_field": REFERENCE_KINDS, "text_field": REFERENCE_KINDS,
+                    "root": ("ctrate",), "split": _CT, "train_split": _CT, "n": ("phantom",),
+                    "seed": ("phantom",), "shape": ("phantom",)}
+
+    @classmethod
+    def from_section(cls, raw: Any, problems: Problems, context: Context, where: str = "dataset") -> DatasetSpec:
+        """Parse and check the ``dataset`` section; every problem goes to ``problems`` with its YAML path.
+
+        Example:
+            >>> p = Problems("s.yaml")
+            >>> spec = DatasetSpec.from_section({"kind": "jsonl", "references": "r.jsonl", "n": 3}, p,
+            ...                                 Context(Path("/data"), check_files=False))
+            >>> spec.references, p.items
+            (PosixPath('/data/r.jsonl'), ["dataset.n: applies to kind phantom, not 'jsonl'"])
+        """
+        values = parse_section(cls, raw, problems, where, context)
+        kind = values.get("kind")
+        given = section_mapping(Problems(""), where, raw)
+        if "kind" not in given:
+            problems.add(where, "missing 'kind'")
+        if kind is not None:
+            for name, kinds in cls.KINDS_OF_KEY.items():
+                if given.get(name) is not None and kind not in kinds:
+                    problems.add(f"{where}.{name}", f"applies to kind {', '.join(kinds)}, not {kind!r}")
+                    values.pop(name, None)
+            if kind in REFERENCE_KINDS and "references" not in given:
+                problems.add(where, f"kind {kind!r} needs 'references' (a file)")
+            if kind == "ctrate" and "root" not in given:
+                problems.add(where, "kind 'ctrate' needs 'root' (the CT-RATE folder)")
+        return cls(**{"kind": str(given.get("kind")), **values})
 
 
 @dataclass
@@ -20,6 +105,7 @@ class BenchDataset:
         root: a CT-RATE-layout folder (phantom or real) when the suite has one, else ``None``.
         eval_split / train_split: split names inside ``root``.
         labels: case id -> {label: 0/1} of the evaluation split, when known (for stratified reader studies).
+        label_set: the suite's ``dataset.label_set`` (``ct-rate`` or ``inspect``), for the label stages.
         notes: lines shown under the leaderboard (e.g. "phantom data: synthetic volumes").
         beyond_limit: ids of the split left out by ``dataset.limit``; a predictions file may cover them
             (they are not scored), which is not a misalignment.
@@ -32,6 +118,7 @@ class BenchDataset:
     labels: dict[str, dict[str, int]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     beyond_limit: frozenset[str] = frozenset()
+    label_set: str = "ct-rate"
 
 
 def _ctrate(root: Path, suite: Suite, notes: list[str]) -> BenchDataset:
@@ -50,7 +137,7 @@ def _ctrate(root: Path, suite: Suite, notes: list[str]) -> BenchDataset:
         raise InputError(f"{root}: split {split!r} has no cases")
     labels = {c.id: dict(c.metadata.get("labels", {})) for c in cases}
     return BenchDataset({c.id: c.reference for c in cases}, root, split, suite.dataset.train_split, labels, notes,
-                        beyond)
+                        beyond, label_set=suite.dataset.label_set)
 
 
 def resolve_dataset(suite: Suite, work: Path, *, quiet: bool = False) -> BenchDataset:
@@ -65,8 +152,8 @@ def resolve_dataset(suite: Suite, work: Path, *, quiet: bool = False) -> BenchDa
         if spec.limit and len(items) > spec.limit:
             note = f"dataset.limit: the first {spec.limit} of {len(items)} cases are evaluated."
             return BenchDataset(dict(items[: spec.limit]), notes=[note],
-                                beyond_limit=frozenset(k for k, _ in items[spec.limit:]))
-        return BenchDataset(dict(items))
+                                beyond_limit=frozenset(k for k, _ in items[spec.limit:]), label_set=spec.label_set)
+        return BenchDataset(dict(items), label_set=spec.label_set)
     if spec.kind == "ctrate":
         assert spec.root is not None
         return _ctrate(spec.root, suite, [])

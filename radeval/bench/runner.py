@@ -36,7 +36,7 @@ from radeval.paths import atomic_write_text
 from radeval.types import align
 
 
-@dataclass
+@dataclass(frozen=True)
 class BenchResult:
     """What :func:`run_suite` returns."""
 
@@ -48,15 +48,66 @@ class BenchResult:
     files: list[Path] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Scores:
+    """Stage 3: per-sample statistics of every available metric for every system.
+
+    Attributes:
+        case_ids: the evaluation cases, in order.
+        metrics: metric name -> Metric, in suite order (unavailable ones left out).
+        statistics: metric name -> ``(K systems, N cases, k)`` statistics (systems in suite order).
+        errors: metric name -> system -> {case index: reason} for samples a metric could not score.
+        unavailable: metric name -> why it could not run (e.g. weights not available offline).
+    """
+
+    case_ids: list[str]
+    metrics: dict[str, Metric]
+    statistics: dict[str, np.ndarray]
+    errors: dict[str, dict[str, dict[int, str]]]
+    unavailable: dict[str, str]
+
+    def failed(self) -> dict[str, np.ndarray]:
+        """Metric -> mask of the cases it could not score for some system (the failed-case policy)."""
+        from radeval.stats.compare import failed_case_mask
+
+        out = {}
+        for name, arr in self.statistics.items():
+            merged = {i: r for per_system in self.errors.get(name, {}).values() for i, r in per_system.items()}
+            mask = failed_case_mask(arr, merged)
+            if mask.any():
+                out[name] = mask
+        return out
+
+    def failure_lines(self) -> list[str]:
+        """One line per (metric, system, case) that could not be scored, for ``failures.txt``."""
+        return [f"{m}: system {s!r}: case {self.case_ids[i]!r}: {reason}"
+                for m, per in self.errors.items() for s, errs in per.items() for i, reason in sorted(errs.items())]
+
+
+@dataclass(frozen=True)
+class Significance:
+    """Stage 4: the paired tests of every system × metric.
+
+    Attributes:
+        table: one row per (metric, system), metric-major in suite order (leaderboard columns).
+        pairs: one row per (pair, metric), with family-wide corrected p-values.
+        signature: the significance signature.
+        excluded: metric -> case ids left out of that metric (failed for some system).
+    """
+
+    table: pd.DataFrame
+    pairs: pd.DataFrame
+    signature: str
+    excluded: dict[str, list[str]]
+
+
 def _work_dir(suite: Suite) -> Path:
     path = suite.output_dir / ".work"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
-def _score_systems(suite: Suite, references: Mapping[str, str], predictions: Mapping[str, Mapping[str, str]],
-                   cache: StatisticsCache, manifest: Manifest, *, quiet: bool):
-    """Statistics for every (metric, system); metrics that cannot run are reported, not dropped."""
+def _build_metrics(suite: Suite) -> tuple[dict[str, Metric], dict[str, str]]:
     metrics: dict[str, Metric] = {}
     unavailable: dict[str, str] = {}
     for spec in suite.metrics:
@@ -64,9 +115,12 @@ def _score_systems(suite: Suite, references: Mapping[str, str], predictions: Map
             metrics[spec.name] = build_metrics([spec.name], {spec.name: spec.options})[0]
         except (MissingWeightsError, MissingDependencyError) as exc:
             unavailable[spec.name] = f"not available offline: {exc}"
-    ids = list(references)
-    refs = [references[i] for i in ids]
-    # Align every system first: a misaligned file is reported (all of them at once) before any scoring.
+    return metrics, unavailable
+
+
+def _align_systems(suite: Suite, references: Mapping[str, str],
+                   predictions: Mapping[str, Mapping[str, str]]) -> dict[str, list[str]]:
+    """Every system's hypotheses in reference order; all misaligned systems are reported at once."""
     aligned: dict[str, list[str]] = {}
     problems: list[str] = []
     for system in suite.systems:
@@ -80,6 +134,16 @@ def _score_systems(suite: Suite, references: Mapping[str, str], predictions: Map
         raise AlignmentError("; ".join(problems) if len(problems) == 1 else
                              f"{len(problems)} systems do not cover the references' case ids:\n  - "
                              + "\n  - ".join(problems))
+    return aligned
+
+
+def _score_systems(suite: Suite, references: Mapping[str, str], predictions: Mapping[str, Mapping[str, str]],
+                   cache: StatisticsCache, manifest: Manifest, *, quiet: bool) -> Scores:
+    """Statistics for every (metric, system); metrics that cannot run are reported, not dropped."""
+    metrics, unavailable = _build_metrics(suite)
+    ids = list(references)
+    refs = [references[i] for i in ids]
+    aligned = _align_systems(suite, references, predictions)  # before any scoring
     stats: dict[str, list[np.ndarray]] = {name: [] for name in metrics}
     errors: dict[str, dict[str, dict[int, str]]] = {name: {} for name in metrics}
     groups: dict[str, list[str]] = {}
@@ -108,58 +172,25 @@ def _score_systems(suite: Suite, references: Mapping[str, str], predictions: Map
     for name in unavailable:
         metrics.pop(name, None)
         stats.pop(name, None)
+        errors.pop(name, None)
     for name, metric in metrics.items():
         manifest.signatures[name] = metric.signature
-    return ids, metrics, {name: np.stack(arrs) for name, arrs in stats.items()}, errors, unavailable
+    return Scores(ids, metrics, {name: np.stack(arrs) for name, arrs in stats.items()}, errors, unavailable)
 
 
-def _significance(suite: Suite, metrics: dict[str, Metric], stats: dict[str, np.ndarray], ids: list[str],
-                  system_names: list[str]):
-    """One paired test over all systems × metrics; failing cases are excluded per metric (reported).
-
-    Metrics are grouped by the set of cases every system could score; each group is tested on its own
-    cases, and the multiple-comparison correction is applied once over all pairs × metrics.
-    """
+def _significance(suite: Suite, scores: Scores, system_names: list[str]) -> Significance:
+    """One paired test over all systems × metrics, with the failed-case policy of :mod:`radeval.stats.compare`."""
     from radeval.stats.compare import compare_statistics
-    from radeval.stats.correction import adjust_pvalues
 
-    sig = suite.significance
-    excluded: dict[str, list[str]] = {}
-    groups: dict[tuple[int, ...], list[str]] = {}
-    for name, arr in stats.items():
-        ok = np.all(np.isfinite(arr), axis=(0, 2))
-        if not ok.all():
-            excluded[name] = [ids[i] for i in np.where(~ok)[0]]
-        groups.setdefault(tuple(np.where(ok)[0]), []).append(name)
-    tables, pairs, signature = [], [], ""
-    for rows, names in groups.items():
-        idx = list(rows)
-        result = compare_statistics(
-            {n: stats[n][:, idx, :] for n in names}, {n: metrics[n] for n in names}, system_names,
-            baseline=suite.baseline, mode=sig.mode, test=sig.test, resamples=sig.resamples, seed=sig.seed,
-            ci=sig.ci, confidence=sig.confidence, correction="none", alpha=sig.alpha,
-            case_ids=[ids[i] for i in idx])
-        tables.append(result.table)
-        pairs.append(result.pairs)
-        signature = result.signature
-    table = pd.concat(tables, ignore_index=True)
-    pair_table = pd.concat(pairs, ignore_index=True)
-    mask = pair_table["p"].notna()
-    pair_table["p_corrected"] = np.nan
-    if mask.any():
-        pair_table.loc[mask, "p_corrected"] = adjust_pvalues(pair_table.loc[mask, "p"].to_numpy(),
-                                                             method=sig.correction)
-    pair_table["significant"] = pair_table["p_corrected"].fillna(1.0) < sig.alpha
-    corrected = {(r.system_b, r.metric): r.p_corrected for r in pair_table.itertuples()
-                 if r.system_a == suite.baseline}
-    table["p_corrected"] = [corrected.get((r.system, r.metric), np.nan) for r in table.itertuples()]
-    table["significant"] = table["p_corrected"].fillna(1.0) < sig.alpha
-    signature = signature.replace("correction:none", f"correction:{sig.correction}")
-    metric_order = {m: i for i, m in enumerate(stats)}
+    result = compare_statistics(scores.statistics, scores.metrics, system_names, settings=suite.significance,
+                                baseline=suite.baseline, failed=scores.failed(), case_ids=scores.case_ids)
+    metric_order = {m: i for i, m in enumerate(scores.statistics)}
     system_order = {s: i for i, s in enumerate(system_names)}
-    table = table.assign(_m=table["metric"].map(metric_order), _s=table["system"].map(system_order))
+    table = result.table.assign(_m=result.table["metric"].map(metric_order),
+                                _s=result.table["system"].map(system_order))
     table = table.sort_values(["_m", "_s"]).drop(columns=["_m", "_s"]).reset_index(drop=True)
-    return table, pair_table, signature, excluded
+    excluded = {m: list(ids) for m, ids in result.excluded.items()}
+    return Significance(table, result.pairs, result.signature, excluded)
 
 
 def _per_sample(ids: list[str], system_names: list[str], metrics: dict[str, Metric],
@@ -178,30 +209,31 @@ def _per_sample(ids: list[str], system_names: list[str], metrics: dict[str, Metr
     return pd.concat(frames, ignore_index=True)
 
 
-def _metric_bars(board: Leaderboard, path: Path) -> None:
-    import matplotlib
+def _write_outputs(out: Path, board: Leaderboard, significance: Significance, per_sample: pd.DataFrame,
+                   failures: list[str]) -> list[Path]:
+    """The leaderboard files, the significance report, the per-sample table, the plots and ``failures.txt``."""
+    from radeval.leaderboard.forest_plot import draw_forest_plot
+    from radeval.leaderboard.metric_bars import draw_metric_bars
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    metrics = list(board.metrics)
-    cols = min(4, max(1, len(metrics)))
-    rows = (len(metrics) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False)
-    for ax, metric in zip(axes.flat, metrics):
-        sub = board.table[board.table["metric"] == metric].set_index("system").reindex(list(board.systems))
-        y = sub["score"].to_numpy(dtype=float)
-        err = np.vstack([y - sub["ci_low"].to_numpy(dtype=float), sub["ci_high"].to_numpy(dtype=float) - y])
-        ax.bar(range(len(y)), y, yerr=np.nan_to_num(err), capsize=3, color="#4c72b0")
-        ax.set_xticks(range(len(y)), list(board.systems), rotation=30, ha="right", fontsize=7)
-        ax.set_title(metric, fontsize=9)
-    for ax in list(axes.flat)[len(metrics):]:
-        ax.axis("off")
-    fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
+    files: list[Path] = []
+    for name, text in (("leaderboard.md", leaderboard_markdown(board)), ("leaderboard.csv", leaderboard_csv(board)),
+                       ("leaderboard.html", leaderboard_html(board)),
+                       ("significance.md", significance_markdown(board, excluded=significance.excluded)),
+                       ("per_sample.csv", per_sample.to_csv(index=False)),
+                       ("pairs.csv", significance.pairs.to_csv(index=False))):
+        atomic_write_text(out / name, text)
+        files.append(out / name)
+    tmp_png = out / ".forest.png.tmp.png"
+    draw_forest_plot(significance.pairs, tmp_png, title=significance.signature)
+    tmp_png.replace(out / "forest.png")
+    draw_metric_bars(board, out / "metrics.png")
+    files += [out / "forest.png", out / "metrics.png"]
+    if failures:
+        atomic_write_text(out / "failures.txt", "\n".join(failures) + "\n")
+        files.append(out / "failures.txt")
+    else:  # an earlier run's list would contradict this run's outputs
+        (out / "failures.txt").unlink(missing_ok=True)
+    return files
 
 
 def run_suite(suite: Suite, *, quiet: bool = False, cache: StatisticsCache | None = None) -> BenchResult:
@@ -232,43 +264,24 @@ def run_suite(suite: Suite, *, quiet: bool = False, cache: StatisticsCache | Non
         predictions = resolve_predictions(suite, dataset, work, manifest, quiet=quiet)
     system_names = [s.name for s in suite.systems]
     with manifest.stage("scoring"):
-        ids, metrics, stats, errors, unavailable = _score_systems(
-            suite, dataset.references, predictions, cache, manifest, quiet=quiet)
-    if not metrics:
-        raise InputError(f"{suite.name}: no metric could be computed: " + "; ".join(f"{k}: {v}" for k, v in unavailable.items()))
+        scores = _score_systems(suite, dataset.references, predictions, cache, manifest, quiet=quiet)
+    if not scores.metrics:
+        raise InputError(f"{suite.name}: no metric could be computed: "
+                         + "; ".join(f"{k}: {v}" for k, v in scores.unavailable.items()))
     with manifest.stage("significance"):
-        table, pair_table, signature, excluded = _significance(suite, metrics, stats, ids, system_names)
-    failures = [f"{m}: system {s!r}: case {ids[i]!r}: {reason}"
-                for m, per in errors.items() for s, errs in per.items() for i, reason in sorted(errs.items())]
+        significance = _significance(suite, scores, system_names)
+    failures = scores.failure_lines()
+    ids = scores.case_ids
     board = Leaderboard(
-        title=f"{suite.name} — {len(ids)} cases", table=table.loc[:, list(COLUMNS)],
-        systems=tuple(system_names), metrics=tuple(metrics), baseline=suite.baseline,
-        significance_signature=signature, unavailable=unavailable,
+        title=f"{suite.name} — {len(ids)} cases", table=significance.table.loc[:, list(COLUMNS)],
+        systems=tuple(system_names), metrics=tuple(scores.metrics), baseline=suite.baseline,
+        significance_signature=significance.signature, unavailable=scores.unavailable,
         literature=literature_for(suite.literature or ""),
         notes=tuple(dataset.notes),
     )
-    per_sample = _per_sample(ids, system_names, metrics, stats)
-    files: list[Path] = []
+    per_sample = _per_sample(ids, system_names, scores.metrics, scores.statistics)
     with manifest.stage("outputs"):
-        for name, text in (("leaderboard.md", leaderboard_markdown(board)), ("leaderboard.csv", leaderboard_csv(board)),
-                           ("leaderboard.html", leaderboard_html(board)),
-                           ("significance.md", significance_markdown(board, excluded=excluded)),
-                           ("per_sample.csv", per_sample.to_csv(index=False)),
-                           ("pairs.csv", pair_table.to_csv(index=False))):
-            atomic_write_text(out / name, text)
-            files.append(out / name)
-        from radeval.stats.forest_plot import draw_forest_plot
-
-        tmp_png = out / ".forest.png.tmp.png"
-        draw_forest_plot(pair_table, tmp_png, title=signature)
-        tmp_png.replace(out / "forest.png")
-        _metric_bars(board, out / "metrics.png")
-        files += [out / "forest.png", out / "metrics.png"]
-        if failures:
-            atomic_write_text(out / "failures.txt", "\n".join(failures) + "\n")
-            files.append(out / "failures.txt")
-        else:  # an earlier run's list would contradict this run's outputs
-            (out / "failures.txt").unlink(missing_ok=True)
+        files = _write_outputs(out, board, significance, per_sample, failures)
     if suite.reader_study is not None:
         with manifest.stage("reader_study"):
             from radeval.bench.reader import write_reader_packet
@@ -279,13 +292,13 @@ def run_suite(suite: Suite, *, quiet: bool = False, cache: StatisticsCache | Non
             from radeval.bench.scaling import run_scaling
 
             files += run_scaling(suite, dataset, work, manifest, cache, out, quiet=quiet)
-    manifest.extra.update({"n_cases": len(ids), "systems": system_names, "baseline": suite.baseline,
-                           "significance": asdict(suite.significance), "significance_signature": signature,
-                           "unavailable_metrics": unavailable, "n_failures": len(failures),
-                           "excluded_cases": excluded})
+    manifest.extra.update({"description": suite.description, "n_cases": len(ids), "systems": system_names,
+                           "baseline": suite.baseline, "significance": asdict(suite.significance),
+                           "significance_signature": significance.signature, "unavailable_metrics": scores.unavailable,
+                           "n_failures": len(failures), "excluded_cases": significance.excluded})
     atomic_write_text(out / "manifest.json", manifest.to_json())
     files.append(out / "manifest.json")
-    return BenchResult(out, board, per_sample, unavailable, failures, files)
+    return BenchResult(out, board, per_sample, scores.unavailable, failures, files)
 
 
 def result_summary(result: BenchResult) -> str:

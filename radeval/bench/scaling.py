@@ -7,17 +7,65 @@ cache, and gets a bootstrap CI from the shared-index engine. Outputs: ``scaling.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from radeval.bench.dataset import BenchDataset
 from radeval.bench.manifest import Manifest
-from radeval.bench.suite import Suite, SystemSpec
+from radeval.bench.system_spec import SystemSpec, check_model_settings, train_keys
 from radeval.cache import StatisticsCache
 from radeval.metrics.scoring import build_metrics, compute_statistics
 from radeval.paths import atomic_write_text
+from radeval.schema import Context, Names, Problems, Table, Text, key, parse_section, section_mapping
+
+if TYPE_CHECKING:
+    from radeval.bench.suite import Suite
+
+
+@dataclass(frozen=True)
+class ScalingSpec:
+    """The suite's ``scaling`` section: variants × LLMs, plotted as metric vs LLM parameters.
+
+    Attributes:
+        variants: registry generator names.
+        llms: LLM specs (embedded name, local folder, hub id or ``.gguf``), set as each model's ``config.llm``.
+        metric: the metric plotted (a registered metric name).
+        train / config: training settings and generator settings shared by every (variant, LLM) model.
+    """
+
+    variants: tuple[str, ...] = key((), Names())
+    llms: tuple[str, ...] = key((), Names())
+    metric: str = key("", Text())
+    train: dict[str, Any] = key(None, Table(), default_factory=dict)
+    config: dict[str, Any] = key(None, Table(), default_factory=dict)
+
+    @classmethod
+    def from_section(cls, raw: Any, problems: Problems, context: Context, where: str = "scaling") -> ScalingSpec:
+        """Parse the ``scaling`` section: required keys, model names, their ``config``/``train`` keys, the metric."""
+        from radeval.metrics import available_metrics
+        from radeval.registry import generators
+
+        values = parse_section(cls, raw, problems, where, context)
+        given = section_mapping(Problems(""), where, raw)
+        for name in ("variants", "llms", "metric"):
+            if not given.get(name):
+                problems.add(where, f"missing {name!r}")
+        known = set(generators.names())
+        for variant in values.get("variants", ()):
+            if variant not in known:
+                problems.add(f"{where}.variants", f"unknown model {variant!r}")
+            else:
+                check_model_settings(problems, where, variant, config=values.get("config", {}), train=None)
+        if "train" in values:
+            problems.unknown_keys(f"{where}.train", values["train"], train_keys())
+        metric = values.get("metric")
+        if metric and metric not in available_metrics():
+            problems.add(f"{where}.metric", f"unknown metric {metric!r}")
+        return cls(**values)
 
 
 def llm_parameters(spec: str) -> int:
@@ -110,9 +158,10 @@ def run_scaling(suite: Suite, dataset: BenchDataset, work: Path, manifest: Manif
             arrays.append(stats[metric.name])
             names.append(system.name)
             rows.append({"variant": variant, "llm": llm, "llm_parameters": params, "system": system.name})
+    sig = suite.significance  # the intervals only: a bootstrap with the suite's resamples (AR: its CI resamples)
+    resamples = sig.resamples if sig.test == "bootstrap" else (sig.ci_resamples or None)
     result = compare_statistics({metric.name: np.stack(arrays)}, {metric.name: metric}, names, baseline=names[0],
-                                resamples=suite.significance.resamples, seed=suite.significance.seed,
-                                ci=suite.significance.ci, correction="none", case_ids=ids)
+                                resamples=resamples, seed=sig.seed, ci=sig.ci, correction="none", case_ids=ids)
     scores = result.table.set_index("system")
     table = pd.DataFrame(rows)
     for col in ("score", "ci_low", "ci_high"):

@@ -140,17 +140,17 @@ class SignificanceSettings:
         for value, options, parameter in ((test, TESTS, "test"), (ci, CI_METHODS, "ci"),
                                           (correction, CORRECTIONS, "correction"), (mode, MODES, "mode")):
             _choice(problems, value, options, parameter)
-        n = int(resamples) if resamples is not None else (DEFAULT_RESAMPLES if test == "bootstrap" else DEFAULT_TRIALS)
+        n = int(resamples) if resamples is not None else (DEFAULT_TRIALS if test == "ar" else DEFAULT_RESAMPLES)
         if n < MIN_RESAMPLES:
-            label = "bootstrap resamples" if test == "bootstrap" else "randomization trials"
+            label = "randomization trials" if test == "ar" else "bootstrap resamples"
             problems.append(("resamples", f"resamples={n}: at least {MIN_RESAMPLES} {label} are needed"))
+        ci_n, pv = n, pvalue or ""
         if test == "bootstrap":
             if ci_resamples is not None and int(ci_resamples) != n:
                 problems.append(("ci_resamples", "ci_resamples applies to test='ar' only; the bootstrap's intervals "
                                                  "use its own resamples"))
-            ci_n = n
             pv = _choice(problems, pvalue or BOOTSTRAP_PVALUES[0], BOOTSTRAP_PVALUES, "pvalue")
-        else:
+        elif test == "ar":
             ci_n = DEFAULT_RESAMPLES if ci_resamples is None else int(ci_resamples)
             if ci_n != 0 and ci_n < MIN_RESAMPLES:
                 problems.append(("ci_resamples", f"ci_resamples={ci_n}: use 0 (no intervals) or at least "

@@ -32,7 +32,8 @@ def test_bad_typed_values_are_listed_not_a_traceback(make_suite):
     msg = str(err.value)
     assert "dataset.limit: expected an integer, got 'abc'" in msg
     assert "significance.resamples: expected an integer, got 'many'" in msg
-    assert "significance.confidence: 95 must be < 1" in msg and "significance.alpha: 2 must be < 1" in msg
+    assert "significance.confidence: confidence=95.0 must lie strictly between 0 and 1" in msg
+    assert "significance.alpha: alpha=2.0 must lie strictly between 0 and 1" in msg
     assert "reader_study.n: expected an integer" in msg
 
 

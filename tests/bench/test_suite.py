@@ -45,11 +45,11 @@ def test_all_problems_reported_together(make_suite, tmp_path):
     msg = str(err.value)
     assert "unknown key 'metrcs' (did you mean 'metrics'?)" in msg
     assert "unknown metric 'rogueL'" in msg and "rougeL" in msg
-    assert "missing.jsonl" in msg and "ghost" in msg
+    assert "systems[3].predictions: file not found" in msg and "missing.jsonl" in msg
     assert "unknown model 'rad3d-prefix-v9'" in msg
     assert "'nobody' is not one of the systems" in msg
-    assert "10 is too few" in msg
-    assert "'t-test' is not one of bootstrap, ar" in msg
+    assert "significance.resamples: resamples=10: at least 100" in msg
+    assert "significance.test: test='t-test' is not supported; expected one of bootstrap, ar" in msg
 
 
 def test_registry_models_on_a_references_file_fail_validation(make_suite):
@@ -99,3 +99,44 @@ def test_default_output_dir_is_runs_name_under_the_current_directory(tmp_path: P
     work.mkdir()
     monkeypatch.chdir(work)
     assert load_suite(suites / "s.yaml").output_dir == work / "runs" / "mine"
+
+
+def test_model_settings_and_section_keys_are_checked_before_anything_runs(make_suite, tmp_path):
+    """train keys come from the training config, config keys from the generator's config class."""
+    path = make_suite()
+    data = yaml.safe_load(path.read_text())
+    data["dataset"] = {"kind": "phantom", "n": 4, "references": "x.jsonl", "split": "valid"}
+    data["systems"] = [{"name": "v2", "model": "rad3d-prefix-v2", "config": {"llm": "smollm2", "num_layer": 2},
+                        "train": {"lr": 1e-3, "epoch": 3}, "generate": {"batch": 4}},
+                       {"name": "ckpt", "model": "baseline", "checkpoint": str(tmp_path), "config": {"llm": "x"}},
+                       {"name": "file", "predictions": str(tmp_path / "data" / "refs.jsonl"), "generate": {}}]
+    data["baseline"] = "v2"
+    data["embed"] = {"batch_sise": 2}
+    data["reader_study"] = {"n": 0, "formats": ["pdf"], "out": "packet"}
+    data["significance"] = {"resamples": 1000, "pvalue": "koehn", "ci": "bca", "alpha": 2}
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(InputError) as err:
+        load_suite(path)
+    msg = str(err.value)
+    for expected in ("systems[0].config: unknown key 'num_layer' (did you mean 'num_layers'?)",
+                     "systems[0].train: unknown key 'epoch' (did you mean 'epochs'?)",
+                     "systems[0].generate: unknown key 'batch' (did you mean 'batch_size'?)",
+                     "systems[1].config: applies to a model trained here",
+                     "systems[2] (file): 'predictions' cannot be combined with 'generate'",
+                     "dataset.references: applies to kind jsonl, csv, rexrank, not 'phantom'",
+                     "embed: unknown key 'batch_sise' (did you mean 'batch_size'?)",
+                     "reader_study.n: 0 must be >= 1", "reader_study.formats: 'pdf' is not one of html, xlsx, redcap",
+                     "reader_study.out: applies to `radeval reader-study export`",
+                     "significance.alpha: alpha=2.0 must lie strictly between 0 and 1"):
+        assert expected in msg, expected
+    assert "significance.pvalue" not in msg  # koehn is a bootstrap p-value convention
+
+
+def test_significance_section_is_the_stats_settings(make_suite):
+    from radeval.stats.signature import SignificanceSettings
+
+    path = make_suite(extra={"significance": {"test": "ar", "resamples": 2000, "ci_resamples": 0,
+                                              "pvalue": "ar-sacrebleu", "correction": "bh"}})
+    suite = load_suite(path)
+    assert suite.significance == SignificanceSettings.build(test="ar", resamples=2000, ci_resamples=0,
+                                                            pvalue="ar-sacrebleu", correction="bh")

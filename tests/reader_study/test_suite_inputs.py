@@ -22,6 +22,7 @@ def _files(tmp_path: Path) -> None:
 
 def test_mapping_and_list_forms(tmp_path: Path) -> None:
     _files(tmp_path)
+    (tmp_path / "r.yaml").write_text("criteria: []\n", encoding="utf-8")  # the rubric file must exist
     (tmp_path / "a.yaml").write_text(
         "dataset:\n  references: data/refs.jsonl\nsystems:\n  base: data/base.jsonl\n"
         "  new: {predictions: data/new.jsonl}\nbaseline: base\n"
@@ -40,7 +41,7 @@ def test_mapping_and_list_forms(tmp_path: Path) -> None:
     ("references: data/refs.jsonl\nsystems: {a: {model: rad3d-prefix-v3}}\n", "system 'a' has no prediction file"),
     ("references: data/refs.jsonl\nsystems: 3\n", "'systems' must be"),
     ("references: data/refs.jsonl\nsystems: [{predictions: x}]\n", "systems[0] needs a 'name'"),
-    ("references: data/refs.jsonl\nsystems: {a: data/base.jsonl}\nreader_study: {nn: 3}\n", "unknown key(s) nn"),
+    ("references: data/refs.jsonl\nsystems: {a: data/base.jsonl}\nreader_study: {nn: 3}\n", "reader_study: unknown key 'nn'"),
     ("references: data/missing.jsonl\nsystems: {a: data/base.jsonl}\n", "file not found"),
 ])
 def test_bad_suites(tmp_path: Path, text: str, message: str) -> None:

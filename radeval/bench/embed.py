@@ -1,0 +1,39 @@
+"""The suite's ``embed`` section: how volumes become embeddings and label logits for registry-model systems.
+
+:func:`radeval.bench.pipeline.ensure_embeddings` reads these settings (the embedding stage of a run).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from radeval.schema import Context, FilePath, Integer, Problems, Text, key, parse_section
+
+
+@dataclass(frozen=True)
+class EmbedSpec:
+    """The ``embed`` section.
+
+    Attributes:
+        encoder: the CT-ViT configuration (``small`` for the offline demo, ``ctclip`` for the released one).
+        checkpoint: CT-CLIP weights (``None``: the seeded random encoder).
+        label_head_epochs: epochs of the 18/21-label head trained on the training split's embeddings.
+        batch_size: volumes per encoder forward pass.
+    """
+
+    encoder: str = key("small", Text())
+    checkpoint: Path | None = key(None, FilePath("file"))
+    label_head_epochs: int = key(300, Integer(low=0))
+    batch_size: int = key(4, Integer(low=1))
+
+    @classmethod
+    def from_section(cls, raw: Any, problems: Problems, context: Context, where: str = "embed") -> EmbedSpec:
+        """Parse the ``embed`` section (every problem goes to ``problems``).
+
+        Example:
+            >>> EmbedSpec.from_section({"batch_size": 2}, Problems("s"), Context(Path("."))).batch_size
+            2
+        """
+        return cls(**parse_section(cls, raw, problems, where, context))
