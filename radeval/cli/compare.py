@@ -122,7 +122,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"signature: {result.signature}", file=sys.stderr)
     else:
         print(result.format_table())
-    return 0
+    for metric, cases in result.excluded.items():  # the failed-case policy: left out for every system, reported
+        print(f"warning: {metric}: {len(cases)} case(s) left out (a system could not score them): "
+              f"{', '.join(map(repr, cases[:10]))}{' ...' if len(cases) > 10 else ''}", file=sys.stderr)
+    return 1 if result.excluded else 0
 
 
 def _plain(value: object) -> object:

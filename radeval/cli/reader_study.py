@@ -83,6 +83,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _readers(value: Any) -> int | list[str]:
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
     text = str(value).strip()
     if text.isdigit():
         return int(text)
@@ -118,14 +120,19 @@ def run_export(args: argparse.Namespace) -> int:
     from radeval.io import read_cases
     from reader_study.export import export_packet
     from reader_study.rubric import load_rubric
-    from reader_study.suite import read_suite_inputs
+    from reader_study.suite import is_benchmark_suite, load_yaml_mapping, read_suite_inputs
 
     settings: dict[str, Any] = {}
     baseline = args.baseline
     if args.suite:
         if args.refs or args.hyps:
             raise InputError("pass either --suite or --refs/--hyps, not both")
-        inputs = read_suite_inputs(args.suite)
+        if is_benchmark_suite(load_yaml_mapping(args.suite)):  # a `radeval bench` suite: reports from its stages
+            from radeval.bench.reader import export_inputs
+
+            inputs = export_inputs(args.suite)
+        else:
+            inputs = read_suite_inputs(args.suite)
         references: Any = inputs.references
         systems: dict[str, Any] = dict(inputs.systems)
         settings = inputs.settings
