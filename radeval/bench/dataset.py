@@ -96,7 +96,7 @@ class DatasetSpec:
         return cls(**{"kind": str(given.get("kind")), **values})
 
 
-@dataclass
+@dataclass(frozen=True)
 class BenchDataset:
     """The resolved dataset of a suite.
 

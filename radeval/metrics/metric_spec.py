@@ -51,7 +51,7 @@ def parse_metrics(raw: Any, problems: Problems, where: str = "metrics") -> tuple
         >>> [m.name for m in parse_metrics(["bleu4", "rogueL", {"name": "rougeL"}], p)]
         ['bleu4', 'rogueL', 'rougeL']
         >>> p.items
-        ["metrics[1]: unknown metric 'rogueL' (did you mean 'rougeL'?)"]
+        ["metrics[1]: unknown metric 'rogueL' (did you mean 'rougeL', 'rouge2'?)"]
     """
     from radeval.metrics import available_metrics
 
