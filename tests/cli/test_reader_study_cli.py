@@ -135,6 +135,34 @@ def test_suite_export(inputs: Path) -> None:
         "README.txt", "manifest.json", "reader1", "reader2", "reader3"]
 
 
+def test_suite_export_takes_a_full_bench_suite(inputs: Path) -> None:
+    """One reader_study schema: a `radeval bench` suite (dataset kind, systems list, metrics, significance) exports."""
+    d = inputs
+    (d / "bench.yaml").write_text(
+        "name: full\noutput_dir: run\ndataset: {kind: jsonl, references: refs.jsonl}\nsystems:\n"
+        + "".join(f"  - {{name: {s}, predictions: {s}.jsonl}}\n" for s in SYSTEMS)
+        + "metrics: [bleu4, rougeL]\nbaseline: baseline\nsignificance: {resamples: 500, pvalue: koehn}\n"
+        "reader_study: {n: 5, readers: [ana, ben], seed: 2, systems: [baseline, v3], formats: [html], out: p}\n",
+        encoding="utf-8")
+    assert main(["reader-study", "export", "--suite", str(d / "bench.yaml")]) == 0
+    key = json.loads((d / "p-key.json").read_text(encoding="utf-8"))
+    assert key["systems"] == ["baseline", "v3"] and key["readers"] == ["ana", "ben"] and len(key["case_ids"]) == 5
+    # the same section fails the same way in both commands
+    (d / "bad.yaml").write_text((d / "bench.yaml").read_text(encoding="utf-8").replace("n: 5", "n: 0"),
+                                encoding="utf-8")
+    assert main(["reader-study", "export", "--suite", str(d / "bad.yaml")]) == 2
+    assert main(["bench", str(d / "bad.yaml"), "--validate"]) == 2
+
+
+def test_shipped_ctrate_suite_validates_for_export() -> None:
+    from radeval.bench.suite import load_suite
+
+    root = Path(__file__).resolve().parents[2] / "benchmarks"
+    suite = load_suite(root / "ctrate.yaml", check_files=False, for_export=True)
+    assert suite.reader_study is not None and suite.reader_study.systems == ("baseline", "rad3d-prefix-v2",
+                                                                             "rad3d-prefix-v3")
+
+
 def test_labels_file_for_strata(inputs: Path) -> None:
     d = inputs
     pd.DataFrame({"VolumeName": [f"case{i:02d}" for i in range(24)],
