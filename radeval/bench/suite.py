@@ -6,18 +6,14 @@ reader-study packet, an optional scaling study, published results to show and th
 
 Each section is parsed and checked by the module that uses it, into its own frozen dataclass:
 
-=================  =====================================================  ==========================================
-key                parsed by                                              into
-=================  =====================================================  ==========================================
-``dataset``        :meth:`radeval.bench.dataset.DatasetSpec.from_section`  :class:`~radeval.bench.dataset.DatasetSpec`
-``embed``          :meth:`radeval.bench.embed.EmbedSpec.from_section`      :class:`~radeval.bench.embed.EmbedSpec`
-``systems``        :func:`radeval.bench.system_spec.parse_systems`         :class:`~radeval.bench.system_spec.SystemSpec`
-``metrics``        :func:`radeval.metrics.metric_spec.parse_metrics`       :class:`~radeval.metrics.metric_spec.MetricSpec`
-``significance``   :meth:`SignificanceSettings.from_section`               :class:`~radeval.stats.signature.SignificanceSettings`
-``reader_study``   :meth:`reader_study.suite.ReaderStudySpec.from_section`  :class:`~reader_study.suite.ReaderStudySpec`
-``scaling``        :meth:`radeval.bench.scaling.ScalingSpec.from_section`  :class:`~radeval.bench.scaling.ScalingSpec`
-``literature``     :data:`radeval.leaderboard.literature.LITERATURE` keys  a name
-=================  =====================================================  ==========================================
+* ``dataset`` — :meth:`radeval.bench.dataset.DatasetSpec.from_section`;
+* ``embed`` — :meth:`radeval.bench.embed.EmbedSpec.from_section`;
+* ``systems`` — :func:`radeval.bench.system_spec.parse_systems` (:class:`~radeval.bench.system_spec.SystemSpec`);
+* ``metrics`` — :func:`radeval.metrics.metric_spec.parse_metrics` (:class:`~radeval.metrics.metric_spec.MetricSpec`);
+* ``significance`` — :meth:`radeval.stats.signature.SignificanceSettings.from_section`;
+* ``reader_study`` — :meth:`reader_study.suite.ReaderStudySpec.from_section`;
+* ``scaling`` — :meth:`radeval.bench.scaling.ScalingSpec.from_section`;
+* ``literature`` — a key of :data:`radeval.leaderboard.literature.LITERATURE`.
 
 This module only composes them and checks what spans sections (the baseline is a system, registry models need
 a CT dataset, ...). All problems of all sections land in one :class:`radeval.schema.Problems`, so
