@@ -55,8 +55,10 @@ class Problems:
         return len(self.items)
 
     def add(self, where: str, message: str) -> None:
-        """Record ``message`` at the YAML path ``where`` (``"top level"`` for the file itself)."""
-        self.items.append(f"{where}: {message}")
+        """Record ``message`` at the YAML path ``where`` (``"top level"`` for the file itself); repeats are kept once."""
+        item = f"{where}: {message}"
+        if item not in self.items:
+            self.items.append(item)
 
     def unknown_keys(self, where: str, given: Mapping[str, Any], allowed: Iterable[str]) -> None:
         """Record every key of ``given`` that is not in ``allowed``, with the closest allowed key."""

@@ -140,3 +140,19 @@ def test_significance_section_is_the_stats_settings(make_suite):
     suite = load_suite(path)
     assert suite.significance == SignificanceSettings.build(test="ar", resamples=2000, ci_resamples=0,
                                                             pvalue="ar-sacrebleu", correction="bh")
+
+
+def test_scaling_section_checks_its_models_settings(make_suite):
+    path = make_suite()
+    data = yaml.safe_load(path.read_text())
+    data["dataset"] = {"kind": "phantom", "n": 4}
+    data["systems"] = [{"name": "a", "model": "rad3d-prefix-v2"}, {"name": "b", "model": "rad3d-prefix-v1"}]
+    data["baseline"] = "a"
+    data["scaling"] = {"variants": ["rad3d-prefix-v1", "rad3d-prefix-v2"], "llms": ["smollm2"], "metric": "rougeL",
+                       "config": {"prefix_len": 4}, "train": {"max_step": 5}}
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(InputError) as err:
+        load_suite(path)
+    msg = str(err.value)
+    assert msg.count("scaling.config: unknown key 'prefix_len' (did you mean 'prefix_length'?)") == 1
+    assert "scaling.train: unknown key 'max_step' (did you mean 'max_steps'?)" in msg
