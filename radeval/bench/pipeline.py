@@ -78,9 +78,7 @@ def _model_dir(system: SystemSpec, train_emb: Path, reports: Path, work: Path, m
     if system.checkpoint is not None:
         return system.checkpoint
     train_cfg = dict(system.train or {})
-    train_cfg.setdefault("quiet", quiet)
-    key = content_hash({"model": system.model, "config": system.config,
-                        "train": {k: v for k, v in train_cfg.items() if k != "quiet"},
+    key = content_hash({"model": system.model, "config": system.config, "train": train_cfg,
                         "embeddings": file_digest(train_emb), "reports": file_digest(reports)})
     out = work / "models" / f"{system.name}-{key}"
     if (out / DONE).exists():
@@ -88,7 +86,7 @@ def _model_dir(system: SystemSpec, train_emb: Path, reports: Path, work: Path, m
         return out
     manifest.cached[f"train:{system.name}"] = False
     with manifest.stage(f"train:{system.name}"):
-        train_generator(str(system.model), dict(system.config), train_emb, reports, out, train_cfg)
+        train_generator(str(system.model), dict(system.config), train_emb, reports, out, train_cfg, quiet=quiet)
     (out / DONE).write_text("ok\n")
     return out
 
