@@ -114,6 +114,9 @@ def train_generator(name: str, model_config: Any, embeddings: EmbeddingSet | str
     data, texts, source = load_training_pairs(embeddings, reports)
     settings = _model_settings(cls, model_config, data)
     if cls.training == "fit":
+        ignored = [k for k, v in cfg.as_dict().items() if v != getattr(TrainConfig(), k)]
+        if ignored:
+            raise InputError(f"{name!r} learns in one fit() call: the training setting(s) {ignored} do not apply to it")
         return _fit(cls, name, settings, data, texts, Path(out_dir))
     return _train_loop(cls, name, settings, data, texts, source, Path(out_dir), cfg, quiet=quiet)
 

@@ -101,3 +101,10 @@ def test_echo_plugin_is_a_report_generator_but_not_trainable(tmp_path: Path, mon
     assert isinstance(echo_plugin2.EchoGenerator(), ReportGenerator)
     assert not isinstance(echo_plugin2.EchoGenerator, TrainableGenerator)
     sys.modules.pop("echo_plugin2", None)
+
+
+def test_models_params_refuses_a_fit_generator_by_name(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from radeval.cli.main import main
+
+    assert main(["models", "params", "dummy", "--llm-config", str(tmp_path / "config.json")]) == 2
+    assert "'dummy' learns in one fit() call: it has no parameters to count" in capsys.readouterr().err

@@ -216,3 +216,5 @@ def test_dummy_checks_its_settings(tmp_path: Path, phantom_files: dict[str, Path
         train_generator("dummy", {"k": 3}, *args)
     with pytest.raises(InputError, match="dummy: embedding_dim=16, but the training embeddings are 512-d"):
         train_generator("dummy", {"embedding_dim": 16}, *args)
+    with pytest.raises(InputError, match=r"'dummy' learns in one fit\(\) call: the training setting\(s\) \['epochs'\]"):
+        train_generator("dummy", {}, *args, {"epochs": 3})
