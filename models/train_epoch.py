@@ -73,7 +73,7 @@ def total_steps(n_cases: int, cfg: TrainConfig) -> int:
     """Optimizer steps of a whole run: ``epochs`` x steps per epoch, or ``max_steps`` if that comes first.
 
     Example:
-        >>> total_steps(10, TrainConfig(batch_size=4, epochs=3)), total_steps(10, TrainConfig(batch_size=4, max_steps=2))
+        >>> total_steps(10, TrainConfig(batch_size=4, epochs=3)), total_steps(10, TrainConfig(max_steps=2))
         (9, 2)
     """
     full = math.ceil(n_cases / cfg.batch_size) * cfg.epochs

@@ -105,7 +105,8 @@ def test_resume_after_max_steps_mid_epoch_does_not_skip_batches(tmp_path: Path, 
     cfg = {"lr": 1e-2, "batch_size": 2, "epochs": 2}  # 8 cases: 4 steps per epoch
     full = train_generator("rad3d-prefix-v2", settings, *args, tmp_path / "full", {**cfg, "max_steps": 6}, quiet=True)
     train_generator("rad3d-prefix-v2", settings, *args, tmp_path / "split", {**cfg, "max_steps": 1}, quiet=True)
-    second = train_generator("rad3d-prefix-v2", settings, *args, tmp_path / "split", {**cfg, "max_steps": 6}, quiet=True)
+    second = train_generator("rad3d-prefix-v2", settings, *args, tmp_path / "split", {**cfg, "max_steps": 6},
+                             quiet=True)
     assert second.steps == full.steps == 6
     a, b = _weights(tmp_path / "full"), _weights(tmp_path / "split")
     assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
@@ -128,7 +129,8 @@ def test_resume_with_other_model_settings_is_refused(tmp_path: Path, tiny_llama:
                                                      tiny_mapper: dict[str, int]) -> None:
     args = (phantom_files["embeddings"], phantom_files["reports"])
     run = tmp_path / "run"
-    train_generator("rad3d-prefix-v2", {"llm": str(tiny_llama), **tiny_mapper}, *args, run, {**TRAIN, "epochs": 1}, quiet=True)
+    train_generator("rad3d-prefix-v2", {"llm": str(tiny_llama), **tiny_mapper}, *args, run, {**TRAIN, "epochs": 1},
+                    quiet=True)
     with pytest.raises(InputError, match="num_layers=1, now 2"):
         train_generator("rad3d-prefix-v2", {"llm": str(tiny_llama), **tiny_mapper, "num_layers": 2}, *args, run,
                         {**TRAIN, "epochs": 2}, quiet=True)
