@@ -24,7 +24,7 @@ FORMAT = "radeval-generator/1"
 
 @dataclass
 class NearestNeighbourConfig:
-    """Settings: ``embedding_dim`` (checked on generate)."""
+    """Settings: ``embedding_dim`` (defaults to the training data's; checked on fit and generate)."""
 
     embedding_dim: int = 512
 
@@ -39,6 +39,8 @@ class NearestNeighbourGenerator:
     """
 
     name: ClassVar[str] = "dummy"
+    config_class: ClassVar[type] = NearestNeighbourConfig
+    training: ClassVar[str] = "fit"  # radeval.registry.TrainableGenerator: learnt in one fit() call
 
     def __init__(self, case_ids: Sequence[str], embeddings: np.ndarray, reports: Sequence[str]) -> None:
         emb = np.asarray(embeddings, dtype=np.float32)
@@ -53,10 +55,35 @@ class NearestNeighbourGenerator:
         self._unit = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
 
     @classmethod
+    def parse_config(cls, values: Any = None, **overrides: Any) -> NearestNeighbourConfig:
+        """A :class:`NearestNeighbourConfig` from a mapping (or one), naming unknown settings."""
+        from dataclasses import asdict
+
+        given = asdict(values) if isinstance(values, NearestNeighbourConfig) else dict(values or {})
+        merged = {**given, **overrides}
+        unknown = sorted(set(merged) - {"embedding_dim"})
+        if unknown:
+            raise InputError(f"dummy: unknown setting(s) {unknown} for NearestNeighbourConfig; known: "
+                             f"['embedding_dim']")
+        return NearestNeighbourConfig(**merged)
+
+    @classmethod
     def fit(cls, case_ids: Sequence[str], embeddings: np.ndarray, reports: Sequence[str],
             config: Any = None) -> "NearestNeighbourGenerator":
-        """Memorise the training cases (``config`` is accepted for interface parity and ignored)."""
-        return cls(case_ids, embeddings, reports)
+        """Memorise the training cases.
+
+        Raises:
+            InputError: ``config.embedding_dim`` (if given) differs from the embeddings' dimension.
+        """
+        from dataclasses import asdict
+
+        model = cls(case_ids, embeddings, reports)
+        given = asdict(config) if isinstance(config, NearestNeighbourConfig) else dict(config or {})
+        wanted = cls.parse_config(given).embedding_dim
+        if "embedding_dim" in given and wanted != model.config.embedding_dim:
+            raise InputError(f"dummy: embedding_dim={wanted}, but the training embeddings are "
+                             f"{model.config.embedding_dim}-d")
+        return model
 
     def generate(self, batch: GenerationBatch) -> list[str]:
         """The nearest training report for each case of ``batch``."""

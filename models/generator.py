@@ -10,6 +10,9 @@ embedding into the LLM. Subclasses define:
 * :meth:`forward` — ``{"loss_sum", "n_tokens"}`` over the report tokens (the training loop normalises);
 * :meth:`decode` — token ids for a batch of conditioning vectors.
 
+Every subclass is a :class:`radeval.registry.TrainableGenerator` with ``training = "loop"``: ``models.train`` trains
+it with the shared gradient loop.
+
 Frozen LLMs stay in ``eval()`` even while the generator trains, have ``requires_grad=False`` and are not saved: the
 checkpoint records their spec and a fingerprint of their embedding matrix, checked on load.
 """
@@ -78,6 +81,7 @@ class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
 
     name: ClassVar[str] = ""
     config_class: ClassVar[type] = object
+    training: ClassVar[str] = "loop"  # radeval.registry.TrainableGenerator: trained by the shared loop (models.train)
     use_logits: ClassVar[bool] = False
     train_llm: ClassVar[bool] = False
 

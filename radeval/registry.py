@@ -7,6 +7,7 @@ entry-point group, which is how the bundled ``models`` package and third-party p
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import importlib
 import threading
@@ -18,7 +19,7 @@ from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
-from radeval.errors import UnknownNameError
+from radeval.errors import InputError, UnknownNameError
 
 T = TypeVar("T")
 
@@ -169,6 +170,53 @@ class ReportGenerator(Protocol):
         ...
 
 
+#: How a :class:`TrainableGenerator` learns (its ``training`` attribute).
+TRAINING_MODES = ("fit", "loop")
+
+
+@runtime_checkable
+class TrainableGenerator(ReportGenerator, Protocol):
+    """A report generator that ``radeval train`` and the ``train:`` systems of a suite can train.
+
+    ``models.train.train_generator`` looks the name up, checks this protocol (instead of probing for methods), turns
+    the user's settings into ``config_class`` with :meth:`parse_config` (``embedding_dim``/``n_logits`` default to
+    the training data's when the config has them), then trains according to ``training``:
+
+    * ``"fit"`` — the class has ``fit(case_ids, embeddings, reports, config) -> ReportGenerator``: learning is one
+      call with no optimiser (the nearest-neighbour ``dummy``); the result is saved with ``save_pretrained``.
+    * ``"loop"`` — the class is trained by the shared gradient loop (``models.train``): it is a
+      ``models.generator.GeneratorModel`` (``from_config``, ``collate``, ``forward`` returning ``loss_sum`` and
+      ``n_tokens``, ``conditioning``, ``parameter_counts``), checkpointed each epoch and resumable.
+
+    Attributes:
+        name: the registry name (recorded in checkpoints).
+        config_class: the dataclass of the generator's settings; its fields are the keys a suite system's
+            ``config:`` mapping may use (see :func:`generator_config_fields`).
+        training: ``"fit"`` or ``"loop"``.
+
+    Example:
+        >>> class Echo:
+        ...     name, config_class, training = "echo", dict, "fit"
+        ...     def generate(self, batch): return list(batch.case_ids)
+        ...     def save_pretrained(self, directory): ...
+        ...     @classmethod
+        ...     def from_pretrained(cls, directory, **kwargs): return cls()
+        ...     @classmethod
+        ...     def parse_config(cls, values=None, **overrides): return {**dict(values or {}), **overrides}
+        >>> isinstance(Echo, TrainableGenerator), isinstance(Echo, ReportGenerator)
+        (True, True)
+    """
+
+    name: str
+    config_class: type
+    training: str
+
+    @classmethod
+    def parse_config(cls, values: Any = None, **overrides: Any) -> Any:
+        """The ``config_class`` instance for a mapping (or instance) of settings, naming unknown keys."""
+        ...
+
+
 #: Report generators: the bundled ``models`` package and plug-ins register through entry points.
 generators: Registry[Any] = Registry("report generator", entry_point_group="radeval.models")
 
@@ -181,6 +229,46 @@ def register_generator(name: str, *aliases: str) -> Callable[[T], T]:
 def get_generator(name: str) -> Any:
     """Return the generator class registered as ``name`` (entry points load on first use)."""
     return generators.get(name)
+
+
+def trainable_generator(name: str) -> TrainableGenerator:
+    """The generator class registered as ``name``, checked to be a :class:`TrainableGenerator`.
+
+    Raises:
+        UnknownNameError: ``name`` is not registered.
+        InputError: the generator has no training interface, or an unknown ``training`` mode.
+
+    Example:
+        >>> trainable_generator("dummy").training
+        'fit'
+    """
+    cls = get_generator(name)
+    if not isinstance(cls, TrainableGenerator):
+        missing = [m for m in ("name", "config_class", "training", "parse_config", "generate", "save_pretrained",
+                               "from_pretrained") if not hasattr(cls, m)]
+        raise InputError(f"report generator {name!r} cannot be trained here: it is not a TrainableGenerator "
+                         f"(missing {', '.join(missing)}); train it with its own tools and use a 'checkpoint:'")
+    if cls.training not in TRAINING_MODES:
+        raise InputError(f"report generator {name!r}: training mode {cls.training!r}, expected one of "
+                         f"{list(TRAINING_MODES)}")
+    return cls
+
+
+def generator_config_fields(name: str) -> tuple[str, ...]:
+    """The setting names of the trainable generator ``name`` (its ``config_class`` fields, in order).
+
+    Raises:
+        UnknownNameError: ``name`` is not registered.
+        InputError: it is not a :class:`TrainableGenerator` or its ``config_class`` is not a dataclass.
+
+    Example:
+        >>> generator_config_fields("dummy")
+        ('embedding_dim',)
+    """
+    config_class = trainable_generator(name).config_class
+    if not dataclasses.is_dataclass(config_class):
+        raise InputError(f"report generator {name!r}: config_class {config_class!r} is not a dataclass")
+    return tuple(f.name for f in dataclasses.fields(config_class))
 
 
 #: Metrics: factories ``(**options) -> Metric``; the built-ins are listed lazily in radeval.metrics.

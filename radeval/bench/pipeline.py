@@ -78,9 +78,7 @@ def _model_dir(system: SystemSpec, train_emb: Path, reports: Path, work: Path, m
     if system.checkpoint is not None:
         return system.checkpoint
     train_cfg = dict(system.train or {})
-    train_cfg.setdefault("quiet", quiet)
-    key = content_hash({"model": system.model, "config": system.config,
-                        "train": {k: v for k, v in train_cfg.items() if k != "quiet"},
+    key = content_hash({"model": system.model, "config": system.config, "train": train_cfg,
                         "embeddings": file_digest(train_emb), "reports": file_digest(reports)})
     out = work / "models" / f"{system.name}-{key}"
     if (out / DONE).exists():
@@ -88,7 +86,7 @@ def _model_dir(system: SystemSpec, train_emb: Path, reports: Path, work: Path, m
         return out
     manifest.cached[f"train:{system.name}"] = False
     with manifest.stage(f"train:{system.name}"):
-        train_generator(str(system.model), dict(system.config), train_emb, reports, out, train_cfg)
+        train_generator(str(system.model), dict(system.config), train_emb, reports, out, train_cfg, quiet=quiet)
     (out / DONE).write_text("ok\n")
     return out
 
@@ -104,7 +102,7 @@ def _predictions(system: SystemSpec, model_dir: Path, eval_emb: Path, case_ids: 
                          f"(see {eval_emb.with_suffix('').with_suffix('')}.manifest.json): {missing[:10]}")
     subset = data.subset(case_ids)
     gen = dict(system.generate)
-    key = content_hash({"model": str(model_dir.resolve()), "model_marker": _marker_time(model_dir),
+    key = content_hash({"model": _model_identity(system, model_dir), "model_marker": _marker_time(model_dir),
                         "embeddings": file_digest(eval_emb), "cases": case_ids, "generate": gen})
     path = work / "predictions" / f"{system.name}-{key}.jsonl"
     if path.exists():
@@ -116,6 +114,19 @@ def _predictions(system: SystemSpec, model_dir: Path, eval_emb: Path, case_ids: 
             generate_reports(model_dir, subset, path, batch_size=int(gen.get("batch_size", 8)), resume=True,
                              quiet=quiet)
     return read_reports(path, name=system.name)
+
+
+def _model_identity(system: SystemSpec, model_dir: Path) -> str:
+    """What the predictions of a model are keyed by.
+
+    A ``checkpoint:`` system is named by the checkpoint's content (:func:`radeval.weights.local_weights_tag`: file
+    names, sizes, first/last 64 KiB), so a checkpoint overwritten in place never serves the reports of the old one.
+    A model trained here lives in a folder named by the hash of everything that determined it, so its path is
+    already a content key (kept as is: cached predictions of trained systems stay valid).
+    """
+    from radeval.weights import local_weights_tag
+
+    return local_weights_tag(model_dir) if system.checkpoint is not None else str(model_dir.resolve())
 
 
 def _marker_time(model_dir: Path) -> Any:

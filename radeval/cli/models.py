@@ -28,16 +28,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Handler of ``radeval models``."""
     from radeval.errors import InputError
-    from radeval.registry import generators, get_generator
+    from radeval.registry import generators, trainable_generator
 
     if args.models_action == "list":
         names = generators.names()
         print(json.dumps(names) if args.json else "\n".join(names))
         return 0
     if args.models_action == "params":
-        cls = get_generator(args.name)
-        if not hasattr(cls, "for_meta"):
-            raise InputError(f"generator {args.name!r} cannot be built on the meta device (no for_meta)")
+        cls = trainable_generator(args.name)
+        if cls.training != "loop":  # only gradient-trained generators (GeneratorModel) have parameters to count
+            raise InputError(f"generator {args.name!r} learns in one fit() call: it has no parameters to count")
         settings = generator_settings(args)
         counts = cls.for_meta(settings, llm_config=args.llm_config).parameter_counts()
         if args.json:

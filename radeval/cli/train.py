@@ -85,8 +85,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("give --embeddings and --reports, or --data DIR")
     config = TrainConfig(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, grad_accum=args.grad_accum,
                          optimizer=args.optimizer, max_steps=args.max_steps, seed=args.seed,
-                         mixed_precision=args.mixed_precision, quiet=args.quiet)
-    result = train_generator(args.model, generator_settings(args), embeddings, reports, args.out, config)
+                         mixed_precision=args.mixed_precision)
+    result = train_generator(args.model, generator_settings(args), embeddings, reports, args.out, config,
+                             quiet=args.quiet)
     loss = "n/a" if result.last_loss is None else f"{result.last_loss:.4f}"
     print(f"{result.model_type}: {result.epochs_done} epoch(s), {result.steps} step(s), last loss {loss}, "
           f"{result.parameters.trainable:,} trainable / {result.parameters.total:,} parameters -> {result.out_dir}")

@@ -148,6 +148,16 @@ def preprocess_array(values: np.ndarray, spacing: tuple[float, float, float], *,
     """
     cfg = config or PreprocessConfig()
     arr = np.asarray(values)
+    _check_volume(arr, spacing, slope, intercept, source)
+    plan = _plan_volume(arr.shape, spacing, cfg)
+    out = _padded_output(plan, cfg)
+    _fill_slabs(out, arr, plan, cfg, float(slope), float(intercept))
+    return out
+
+
+def _check_volume(arr: np.ndarray, spacing: tuple[float, float, float], slope: float, intercept: float,
+                  source: str) -> None:
+    """Refuse what cannot be preprocessed, naming ``source`` (see :func:`preprocess_array`)."""
     if arr.ndim != 3:
         raise InputError(f"{source}: expected a 3D (X, Y, Z) volume, got shape {arr.shape}")
     if min(arr.shape) < 2:
@@ -164,51 +174,86 @@ def preprocess_array(values: np.ndarray, spacing: tuple[float, float, float], *,
         if bad:
             raise InputError(f"{source}: {bad} voxel(s) are NaN or infinite")
 
-    import torch
-    import torch.nn.functional as F
 
-    nx, ny, nz = arr.shape
+@dataclass(frozen=True)
+class _VolumePlan:
+    """Where the resampled, cropped volume lands in the output.
+
+    ``rx, ry``: in-plane resampled size; ``cx0, cy0``: crop start in it; ``kx, ky``: kept size; ``bx, by``: padding
+    before the kept part in the output; ``z``: the Z taps of the kept output slices (``z.pad_before`` = ``kz0``).
+    """
+
+    rx: int
+    ry: int
+    cx0: int
+    cy0: int
+    kx: int
+    ky: int
+    bx: int
+    by: int
+    z: _AxisPlan
+
+    @property
+    def kz(self) -> tuple[int, int]:
+        """The output slices that hold data: ``[kz0, kz1)``."""
+        return self.z.pad_before, self.z.pad_before + self.z.lo.size
+
+
+def _plan_volume(shape: tuple[int, ...], spacing: tuple[float, float, float], cfg: PreprocessConfig) -> _VolumePlan:
+    """Resampled sizes, crops and pads of every axis (CT-CLIP's rules; see the module docstring)."""
+    nx, ny, nz = shape
     tx, ty, tz = cfg.spacing
     ox, oy, oz = cfg.shape
     rx = resampled_size(nx, float(spacing[0]), tx)
     ry = resampled_size(ny, float(spacing[1]), ty)
     rz = resampled_size(nz, float(spacing[2]), tz)
-    pz = _plan_axis(nz, rz, oz)
     # in-plane: bilinear over the whole (X, Y) plane (same source coordinates as trilinear), then centre crop
-    cx0, cy0 = max((rx - ox) // 2, 0), max((ry - oy) // 2, 0)
-    kx, ky = min(rx, ox), min(ry, oy)
-    bx, by = ((ox - rx) // 2 if rx < ox else 0), ((oy - ry) // 2 if ry < oy else 0)
+    return _VolumePlan(rx=rx, ry=ry, cx0=max((rx - ox) // 2, 0), cy0=max((ry - oy) // 2, 0), kx=min(rx, ox),
+                       ky=min(ry, oy), bx=(ox - rx) // 2 if rx < ox else 0, by=(oy - ry) // 2 if ry < oy else 0,
+                       z=_plan_axis(nz, rz, oz))
 
+
+def _padded_output(plan: _VolumePlan, cfg: PreprocessConfig) -> np.ndarray:
+    """The ``(1, Z, X, Y)`` output with every voxel outside the kept block set to ``pad_value``."""
+    ox, oy, _ = cfg.shape
     out = np.empty(cfg.output_shape, dtype=np.float32)
     vol = out[0]  # (Z, X, Y)
-    kz0, kz1 = pz.pad_before, pz.pad_before + pz.lo.size
+    kz0, kz1 = plan.kz
     vol[:kz0] = cfg.pad_value
     vol[kz1:] = cfg.pad_value
-    if kx < ox or ky < oy:
-        vol[kz0:kz1, :bx] = cfg.pad_value
-        vol[kz0:kz1, bx + kx:] = cfg.pad_value
-        vol[kz0:kz1, :, :by] = cfg.pad_value
-        vol[kz0:kz1, :, by + ky:] = cfg.pad_value
-    out_t = torch.from_numpy(vol)
-    slope_f, intercept_f = float(slope), float(intercept)
+    if plan.kx < ox or plan.ky < oy:
+        vol[kz0:kz1, :plan.bx] = cfg.pad_value
+        vol[kz0:kz1, plan.bx + plan.kx:] = cfg.pad_value
+        vol[kz0:kz1, :, :plan.by] = cfg.pad_value
+        vol[kz0:kz1, :, plan.by + plan.ky:] = cfg.pad_value
+    return out
 
+
+def _fill_slabs(out: np.ndarray, arr: np.ndarray, plan: _VolumePlan, cfg: PreprocessConfig, slope: float,
+                intercept: float) -> None:
+    """Rescale, clip, resample and scale the kept block into ``out``, ``cfg.slab`` output slices at a time."""
+    import torch
+    import torch.nn.functional as F
+
+    out_t = torch.from_numpy(out[0])
+    pz, kz0 = plan.z, plan.kz[0]
+    bx, by, kx, ky, cx0, cy0 = plan.bx, plan.by, plan.kx, plan.ky, plan.cx0, plan.cy0
     for k0 in range(0, pz.lo.size, max(1, cfg.slab)):
         k1 = min(k0 + cfg.slab, pz.lo.size)
         part = _AxisPlan(pz.lo[k0:k1], pz.hi[k0:k1], pz.w[k0:k1], 0)
         z0, z1 = int(part.lo.min()), int(part.hi.max()) + 1
         slab = np.ascontiguousarray(np.asarray(arr[:, :, z0:z1]).transpose(2, 0, 1), dtype=np.float32)
         slab = torch.from_numpy(slab)  # (z, X, Y)
-        if slope_f != 1.0 or intercept_f != 0.0:
-            slab.mul_(slope_f).add_(intercept_f)
+        if slope != 1.0 or intercept != 0.0:
+            slab.mul_(slope).add_(intercept)
         if cfg.clip == "before":
             slab.clamp_(cfg.hu_min, cfg.hu_max)
         # in-plane first: it runs on the (usually fewer) source slices and shrinks the planes for the Z pass
-        slab = F.interpolate(slab.unsqueeze(1), size=(rx, ry), mode="bilinear", align_corners=False)[:, 0]
+        slab = F.interpolate(slab.unsqueeze(1), size=(plan.rx, plan.ry), mode="bilinear", align_corners=False)[:, 0]
         slab = _lerp_rows(slab[:, cx0:cx0 + kx, cy0:cy0 + ky], part, z0)
         if cfg.clip == "after":
             slab = slab.clamp(cfg.hu_min, cfg.hu_max)
         out_t[kz0 + k0: kz0 + k1, bx:bx + kx, by:by + ky] = slab.div_(cfg.scale) if slab.is_contiguous() else slab / cfg.scale
-    return out
 
 
 def preprocess_file(path: str | Path, *, slope: float | None = None, intercept: float | None = None,

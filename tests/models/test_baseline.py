@@ -25,7 +25,7 @@ def test_distilgpt2_with_cross_attention_has_96_1m_parameters() -> None:
 def trained(tmp_path_factory: pytest.TempPathFactory, phantom_files: dict[str, Path]) -> Path:
     out = tmp_path_factory.mktemp("baseline") / "run"
     train_generator("baseline", {"llm": "gpt2-offline-small", "max_new_tokens": 30}, phantom_files["embeddings"],
-                    phantom_files["reports"], out, {"epochs": 40, "lr": 1e-3, "batch_size": 8, "quiet": True})
+                    phantom_files["reports"], out, {"epochs": 40, "lr": 1e-3, "batch_size": 8}, quiet=True)
     return out
 
 

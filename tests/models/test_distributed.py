@@ -20,7 +20,7 @@ from models.generation import generate_reports
 from models.train import train_generator
 llm, emb, rep, out, mapper = sys.argv[1:6]
 train_generator("rad3d-prefix-v2", {"llm": llm, **eval(mapper)}, emb, rep, out,
-                {"epochs": 3, "lr": 1e-2, "batch_size": 4, "quiet": True, "seed": 5})
+                {"epochs": 3, "lr": 1e-2, "batch_size": 4, "seed": 5}, quiet=True)
 generate_reports(out, emb, out + "/preds.jsonl", batch_size=3, quiet=True)
 from accelerate import PartialState
 state = PartialState()

@@ -41,7 +41,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory, tiny_llama: Path, phantom_
     # one LayerNorm'd token inside a long prompt barely moves a 2-layer LLM, so the adapters are switched on
     train_generator("r2gengpt", {"llm": str(tiny_llama), "max_new_tokens": 40, "lora_r": 8},
                     phantom_files["embeddings"], phantom_files["reports"], out,
-                    {"epochs": 60, "lr": 1e-2, "batch_size": 8, "quiet": True})
+                    {"epochs": 60, "lr": 1e-2, "batch_size": 8}, quiet=True)
     return out
 
 
@@ -78,7 +78,7 @@ def test_lora_model_saves_and_loads(tmp_path: Path, tiny_llama: Path, phantom_fi
     out = tmp_path / "lora"
     train_generator("r2gengpt", {"llm": str(tiny_llama), "lora_r": 4, "num_beams": 1, "repetition_penalty": 1.0,
                                  "max_new_tokens": 12}, phantom_files["embeddings"], phantom_files["reports"], out,
-                    {"epochs": 2, "lr": 1e-2, "batch_size": 8, "quiet": True})
+                    {"epochs": 2, "lr": 1e-2, "batch_size": 8}, quiet=True)
     model = R2GenGPT.from_pretrained(out)
     assert any("lora_" in k for k in model.trainable_state())
     data = load_embeddings(phantom_files["embeddings"])

@@ -41,7 +41,7 @@ def trained_v3(tmp_path_factory: pytest.TempPathFactory, tiny_llama: Path, phant
     before = {k: v.clone() for k, v in load_llm(str(tiny_llama))[0].state_dict().items()}
     out = tmp_path_factory.mktemp("v3") / "run"
     train_generator("rad3d-prefix-v3", {"llm": str(tiny_llama), **tiny_mapper}, phantom_files["embeddings"],
-                    phantom_files["reports"], out, {"epochs": 30, "lr": 1e-2, "batch_size": 8, "quiet": True})
+                    phantom_files["reports"], out, {"epochs": 30, "lr": 1e-2, "batch_size": 8}, quiet=True)
     return out, before
 
 
@@ -101,7 +101,7 @@ def test_v1_trains_the_llm_and_saves_it(tmp_path: Path, tiny_llama: Path, phanto
                                         tiny_mapper: dict[str, int]) -> None:
     out = tmp_path / "v1"
     train_generator("rad3d-prefix-v1", {"llm": str(tiny_llama), **tiny_mapper}, phantom_files["embeddings"],
-                    phantom_files["reports"], out, {"epochs": 2, "lr": 1e-3, "batch_size": 4, "quiet": True})
+                    phantom_files["reports"], out, {"epochs": 2, "lr": 1e-3, "batch_size": 4}, quiet=True)
     model = Rad3dPrefixV1.from_pretrained(out)
     assert any(k.startswith("lm.") for k in model.trainable_state())
     assert (out / "llm" / "config.json").is_file()

@@ -75,3 +75,36 @@ def test_legacy_weights_are_read_weights_only(tmp_path: Path) -> None:
     torch.save({"w": object()}, tmp_path / "pytorch_model.bin")  # a pickle of arbitrary objects is refused
     with pytest.raises(InputError, match="not a weights-only torch file"):
         load_checkpoint_tensors(tmp_path)
+
+
+def test_bundled_generators_fulfil_the_training_contract() -> None:
+    import dataclasses
+
+    from radeval.registry import TrainableGenerator, generator_config_fields, trainable_generator
+
+    for name in ("rad3d-prefix-v1", "rad3d-prefix-v2", "rad3d-prefix-v3", "rad3d-prefix-linear", "r2gengpt",
+                 "baseline", "dummy"):
+        cls = trainable_generator(name)
+        assert isinstance(cls, TrainableGenerator) and cls.training == ("fit" if name == "dummy" else "loop")
+        fields = generator_config_fields(name)
+        assert fields == tuple(f.name for f in dataclasses.fields(cls.config_class)) and "embedding_dim" in fields
+    assert {"llm", "n_logits", "prefix_length"} <= set(generator_config_fields("rad3d-prefix-v3"))
+
+
+def test_echo_plugin_is_a_report_generator_but_not_trainable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from radeval.registry import TrainableGenerator
+
+    (tmp_path / "echo_plugin2.py").write_text(PLUGIN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import echo_plugin2
+
+    assert isinstance(echo_plugin2.EchoGenerator(), ReportGenerator)
+    assert not isinstance(echo_plugin2.EchoGenerator, TrainableGenerator)
+    sys.modules.pop("echo_plugin2", None)
+
+
+def test_models_params_refuses_a_fit_generator_by_name(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from radeval.cli.main import main
+
+    assert main(["models", "params", "dummy", "--llm-config", str(tmp_path / "config.json")]) == 2
+    assert "'dummy' learns in one fit() call: it has no parameters to count" in capsys.readouterr().err

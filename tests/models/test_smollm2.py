@@ -40,7 +40,7 @@ def test_v3_on_smollm2_reproduces_training_reports(tmp_path: Path, smollm2: Path
     train_generator("rad3d-prefix-v3", {"llm": str(smollm2), "num_layers": 1, "prefix_length": 4,
                                         "clip_length": 4, "max_new_tokens": 24},
                     phantom_files["embeddings"], phantom_files["reports"], tmp_path / "run",
-                    {"epochs": 30, "lr": 1e-3, "batch_size": 8, "quiet": True})
+                    {"epochs": 30, "lr": 1e-3, "batch_size": 8}, quiet=True)
     data = load_embeddings(phantom_files["embeddings"])
     model = Rad3dPrefixV3.from_pretrained(tmp_path / "run")
     assert model.generate(GenerationBatch(data.case_ids, data.embeddings, data.logits)) == list(

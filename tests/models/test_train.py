@@ -17,7 +17,7 @@ from safetensors.torch import load_file
 from models.train import train_generator
 from radeval.errors import InputError, UnknownNameError
 
-TRAIN = {"lr": 1e-2, "batch_size": 4, "quiet": True}
+TRAIN = {"lr": 1e-2, "batch_size": 4}
 
 
 def _weights(run: Path) -> dict[str, torch.Tensor]:
@@ -28,9 +28,9 @@ def test_resume_equals_uninterrupted_run(tmp_path: Path, tiny_llama: Path, phant
                                          tiny_mapper: dict[str, int]) -> None:
     settings = {"llm": str(tiny_llama), **tiny_mapper}
     args = (phantom_files["embeddings"], phantom_files["reports"])
-    full = train_generator("rad3d-prefix-v2", settings, *args, tmp_path / "full", {**TRAIN, "epochs": 4})
-    first = train_generator("rad3d-prefix-v2", settings, *args, tmp_path / "split", {**TRAIN, "epochs": 2})
-    second = train_generator("rad3d-prefix-v2", settings, *args, tmp_path / "split", {**TRAIN, "epochs": 4})
+    full = train_generator("rad3d-prefix-v2", settings, *args, tmp_path / "full", {**TRAIN, "epochs": 4}, quiet=True)
+    first = train_generator("rad3d-prefix-v2", settings, *args, tmp_path / "split", {**TRAIN, "epochs": 2}, quiet=True)
+    second = train_generator("rad3d-prefix-v2", settings, *args, tmp_path / "split", {**TRAIN, "epochs": 4}, quiet=True)
     assert (first.epochs_done, second.resumed_from_epoch, second.steps) == (2, 2, full.steps)
     a, b = _weights(tmp_path / "full"), _weights(tmp_path / "split")
     assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
@@ -43,7 +43,7 @@ def test_optimizer_state_covers_trainable_parameters_only(tmp_path: Path, tiny_l
                                                           tiny_mapper: dict[str, int]) -> None:
     run = tmp_path / "run"
     result = train_generator("rad3d-prefix-v3", {"llm": str(tiny_llama), **tiny_mapper}, phantom_files["embeddings"],
-                             phantom_files["reports"], run, {**TRAIN, "epochs": 1})
+                             phantom_files["reports"], run, {**TRAIN, "epochs": 1}, quiet=True)
     ckpt = run / "checkpoints" / "epoch-001"
     state = load_file(str(ckpt / "optimizer.safetensors"))
     n_trainable = len(_weights(run))
@@ -77,7 +77,7 @@ def test_killed_run_resumes_from_last_checkpoint(tmp_path: Path, tiny_llama: Pat
     script = (f"from models.train import train_generator\n"
               f"train_generator('rad3d-prefix-v2', {{'llm': {str(tiny_llama)!r}, **{tiny_mapper!r}}}, "
               f"{str(phantom_files['embeddings'])!r}, {str(phantom_files['reports'])!r}, {str(run)!r}, "
-              f"{{'epochs': 400, 'lr': 1e-3, 'batch_size': 4, 'quiet': True}})\n")
+              f"{{'epochs': 400, 'lr': 1e-3, 'batch_size': 4}}, quiet=True)\n")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen([sys.executable, "-c", script], env=env, stderr=subprocess.DEVNULL)
     try:
@@ -92,8 +92,8 @@ def test_killed_run_resumes_from_last_checkpoint(tmp_path: Path, tiny_llama: Pat
     assert done, "no checkpoint was written before the kill"
     epoch = int(done[-1].name.split("-")[1])
     result = train_generator("rad3d-prefix-v2", {"llm": str(tiny_llama), **tiny_mapper}, phantom_files["embeddings"],
-                             phantom_files["reports"], run, {"epochs": epoch + 1, "lr": 1e-3, "batch_size": 4,
-                                                              "quiet": True})
+                             phantom_files["reports"], run, {"epochs": epoch + 1, "lr": 1e-3, "batch_size": 4},
+                             quiet=True)
     assert result.resumed_from_epoch == epoch and result.epochs_done == epoch + 1
 
 
@@ -102,10 +102,11 @@ def test_resume_after_max_steps_mid_epoch_does_not_skip_batches(tmp_path: Path, 
                                                                  tiny_mapper: dict[str, int]) -> None:
     settings = {"llm": str(tiny_llama), **tiny_mapper}
     args = (phantom_files["embeddings"], phantom_files["reports"])
-    cfg = {"lr": 1e-2, "batch_size": 2, "epochs": 2, "quiet": True}  # 8 cases: 4 steps per epoch
-    full = train_generator("rad3d-prefix-v2", settings, *args, tmp_path / "full", {**cfg, "max_steps": 6})
-    train_generator("rad3d-prefix-v2", settings, *args, tmp_path / "split", {**cfg, "max_steps": 1})
-    second = train_generator("rad3d-prefix-v2", settings, *args, tmp_path / "split", {**cfg, "max_steps": 6})
+    cfg = {"lr": 1e-2, "batch_size": 2, "epochs": 2}  # 8 cases: 4 steps per epoch
+    full = train_generator("rad3d-prefix-v2", settings, *args, tmp_path / "full", {**cfg, "max_steps": 6}, quiet=True)
+    train_generator("rad3d-prefix-v2", settings, *args, tmp_path / "split", {**cfg, "max_steps": 1}, quiet=True)
+    second = train_generator("rad3d-prefix-v2", settings, *args, tmp_path / "split", {**cfg, "max_steps": 6},
+                             quiet=True)
     assert second.steps == full.steps == 6
     a, b = _weights(tmp_path / "full"), _weights(tmp_path / "split")
     assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
@@ -121,14 +122,101 @@ def test_impossible_train_settings_are_input_errors(tmp_path: Path, phantom_file
                                                     bad: dict[str, object]) -> None:
     with pytest.raises(InputError, match=next(iter(bad))):
         train_generator("rad3d-prefix-v2", {"llm": "unused"}, phantom_files["embeddings"], phantom_files["reports"],
-                        tmp_path / "r", {"quiet": True, **bad})
+                        tmp_path / "r", bad, quiet=True)
 
 
 def test_resume_with_other_model_settings_is_refused(tmp_path: Path, tiny_llama: Path, phantom_files: dict[str, Path],
                                                      tiny_mapper: dict[str, int]) -> None:
     args = (phantom_files["embeddings"], phantom_files["reports"])
     run = tmp_path / "run"
-    train_generator("rad3d-prefix-v2", {"llm": str(tiny_llama), **tiny_mapper}, *args, run, {**TRAIN, "epochs": 1})
+    train_generator("rad3d-prefix-v2", {"llm": str(tiny_llama), **tiny_mapper}, *args, run, {**TRAIN, "epochs": 1},
+                    quiet=True)
     with pytest.raises(InputError, match="num_layers=1, now 2"):
         train_generator("rad3d-prefix-v2", {"llm": str(tiny_llama), **tiny_mapper, "num_layers": 2}, *args, run,
-                        {**TRAIN, "epochs": 2})
+                        {**TRAIN, "epochs": 2}, quiet=True)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"batch_size": 2}, "batch_size was 4 in the checkpoint, now 2"),
+    ({"seed": 1}, "seed was 0 in the checkpoint, now 1"),
+    ({"lr": 1e-3}, "lr was 0.01 in the checkpoint, now 0.001"),
+    ({"grad_accum": 2}, "grad_accum was 1 in the checkpoint, now 2"),
+])
+def test_resume_with_changed_trajectory_setting_is_refused(tmp_path: Path, tiny_llama: Path,
+                                                           phantom_files: dict[str, Path],
+                                                           tiny_mapper: dict[str, int], change: dict[str, object],
+                                                           message: str) -> None:
+    args = ("rad3d-prefix-v2", {"llm": str(tiny_llama), **tiny_mapper}, phantom_files["embeddings"],
+            phantom_files["reports"], tmp_path / "run")
+    train_generator(*args, {**TRAIN, "epochs": 1}, quiet=True)
+    with pytest.raises(InputError, match=f"cannot resume the run in .*run: {message}; .*another output directory"):
+        train_generator(*args, {**TRAIN, "epochs": 2, **change}, quiet=True)
+    assert sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir()) == ["epoch-001"]  # nothing lost
+
+
+def test_resume_may_extend_epochs_and_reads_checkpoints_that_recorded_quiet(tmp_path: Path, tiny_llama: Path,
+                                                                            phantom_files: dict[str, Path],
+                                                                            tiny_mapper: dict[str, int]) -> None:
+    args = ("rad3d-prefix-v2", {"llm": str(tiny_llama), **tiny_mapper}, phantom_files["embeddings"],
+            phantom_files["reports"], tmp_path / "run")
+    train_generator(*args, {**TRAIN, "epochs": 1}, quiet=True)
+    state_path = tmp_path / "run" / "checkpoints" / "epoch-001" / "training_state.json"
+    state = json.loads(state_path.read_text())
+    assert "quiet" not in state["train_config"]  # display options are never recorded
+    state["train_config"]["quiet"] = True  # as checkpoints written before they left TrainConfig
+    state_path.write_text(json.dumps(state))
+    result = train_generator(*args, {**TRAIN, "epochs": 2, "keep_checkpoints": 2}, quiet=False)
+    assert (result.resumed_from_epoch, result.epochs_done) == (1, 2)
+    final = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert "quiet" not in final["training"]["train_config"]
+
+
+def test_quiet_is_a_display_option_not_a_train_setting(tmp_path: Path, phantom_files: dict[str, Path]) -> None:
+    from models.train_config import TrainConfig, train_config_fields
+
+    assert "quiet" not in train_config_fields()
+    with pytest.raises(InputError, match="'quiet' is a display option"):
+        train_generator("dummy", {}, phantom_files["embeddings"], phantom_files["reports"], tmp_path / "r",
+                        {"quiet": True})
+    with pytest.raises(InputError, match=r"unknown training setting\(s\) \['epoch'\]"):
+        TrainConfig.from_mapping({"epoch": 3})
+
+
+def test_generators_without_training_interface_are_refused_by_name(tmp_path: Path,
+                                                                   phantom_files: dict[str, Path]) -> None:
+    from radeval.registry import generators
+
+    class Frozen:  # a ReportGenerator plug-in with no training contract
+        name = "frozen-plugin"
+
+        def generate(self, batch):
+            return ["x"] * len(batch)
+
+        def save_pretrained(self, directory):
+            pass
+
+        @classmethod
+        def from_pretrained(cls, directory, **kwargs):
+            return cls()
+
+        @classmethod
+        def fit(cls, *args):  # a fit() alone no longer makes a generator trainable
+            raise AssertionError("not called")
+
+    generators.register("frozen-plugin", obj=Frozen)
+    try:
+        with pytest.raises(InputError, match="'frozen-plugin' cannot be trained here: it is not a TrainableGenerator "
+                                             r"\(missing config_class, training, parse_config\)"):
+            train_generator("frozen-plugin", {}, phantom_files["embeddings"], phantom_files["reports"], tmp_path / "r")
+    finally:
+        generators._entries.pop("frozen-plugin", None)
+
+
+def test_dummy_checks_its_settings(tmp_path: Path, phantom_files: dict[str, Path]) -> None:
+    args = (phantom_files["embeddings"], phantom_files["reports"], tmp_path / "r")
+    with pytest.raises(InputError, match=r"dummy: unknown setting\(s\) \['k'\]"):
+        train_generator("dummy", {"k": 3}, *args)
+    with pytest.raises(InputError, match="dummy: embedding_dim=16, but the training embeddings are 512-d"):
+        train_generator("dummy", {"embedding_dim": 16}, *args)
+    with pytest.raises(InputError, match=r"'dummy' learns in one fit\(\) call: the training setting\(s\) \['epochs'\]"):
+        train_generator("dummy", {}, *args, {"epochs": 3})
