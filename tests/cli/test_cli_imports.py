@@ -50,3 +50,17 @@ def test_top_level_help_imports_nothing_heavy() -> None:
                                      "models", "bench", "reader-study"])
 def test_subcommand_help_imports_no_torch(command: str) -> None:
     assert not set(_imported(_help(command, "--help"))) & {"torch", "transformers"}
+
+
+def test_train_help_shows_the_train_config_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    """The lazily read defaults are still TrainConfig's, in ``radeval train --help`` and in the parsed args."""
+    from models.train_config import TrainConfig
+    from radeval.cli.main import build_parser, main
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    defaults = TrainConfig()
+    assert f"epochs (default: {defaults.epochs})" in text and f"learning rate (default: {defaults.lr})" in text
+    args = build_parser().parse_args(["train", "--model", "dummy", "--out", "run", "--epochs", "3"])
+    assert args.epochs == 3 and str(args.batch_size) == str(defaults.batch_size)
