@@ -105,8 +105,20 @@ def train_generator(name: str, model_config: Any, embeddings: EmbeddingSet | str
             with other settings (naming the setting).
 
     Example:
-        >>> # train_generator("rad3d-prefix-v2", {"llm": "smollm2", "num_layers": 2}, "train.safetensors",
-        >>> #                 "train.jsonl", "runs/v2", {"epochs": 3, "lr": 1e-3}, quiet=True)
+        The nearest-neighbour ``dummy`` generator on two cases; a real generator takes the same call, e.g.
+        ``train_generator("rad3d-prefix-v2", {"llm": "smollm2", "num_layers": 2}, ..., {"epochs": 3, "lr": 1e-3})``.
+
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> import numpy as np
+        >>> from radeval.data.embeddings import EmbeddingSet, save_embeddings
+        >>> from radeval.io import write_reports
+        >>> work = Path(tempfile.mkdtemp())
+        >>> save_embeddings(work / "train.safetensors", EmbeddingSet(["a", "b"], np.eye(2)))
+        >>> write_reports(work / "train.jsonl", {"a": "No effusion.", "b": "Small nodule."})
+        >>> result = train_generator("dummy", {}, work / "train.safetensors", work / "train.jsonl", work / "run")
+        >>> result.model_type, result.epochs_done, result.resumed_from_epoch
+        ('dummy', 1, 0)
     """
     cfg = TrainConfig.from_mapping(train_config)
     check_train_config(cfg)

@@ -218,6 +218,36 @@ def export_packet(references: Mapping[str, str] | Iterable[Case], systems: Mappi
     out = Path(out_dir)
     key_file = Path(key_path)
     _check_key_outside(out, key_file)
+    refs, meta = _checked_inputs(references, systems, formats=formats, baseline=baseline)
+    reader_ids = _reader_ids(readers)
+    ids = list(refs)
+    strata = _strata(ids, stratify_by, meta) if stratify_by is not None else {}
+    case_ids = sample_cases(ids, n=n, seed=seed, strata=strata or None)
+    _check_key_free(key_file, overwrite)
+    _check_replaceable(out, overwrite)
+    bseed = new_blinding_seed() if blinding_seed is None else int(blinding_seed)
+    packet = build_packet(refs, systems, case_ids=case_ids, readers=reader_ids, rubric=rubric,
+                          show_reference=show_reference, blinding_seed=bseed)
+    hashes = _write_packet_in_place(out, packet, rubric=rubric, formats=formats, show_reference=show_reference)
+    key = StudyKey(packet_sha256=packet.sha256, items=dict(packet.origins), readers=tuple(reader_ids),
+                   systems=tuple(systems), case_ids=tuple(case_ids), rubric=rubric, seed=seed, blinding_seed=bseed,
+                   orders={rp.reader: tuple(rp.item_ids) for rp in packet.readers}, files=hashes,
+                   strata={i: strata[i] for i in case_ids} if strata else {},
+                   baseline=baseline or next(iter(systems)))
+    write_key(key_file, key)
+    return ExportResult(packet_dir=out, key_path=key_file, packet_sha256=packet.sha256,
+                        files=tuple(out / rel for rel in hashes), readers=tuple(reader_ids),
+                        case_ids=tuple(case_ids), n_items=len(case_ids) * len(systems), blinding_seed=bseed)
+
+
+def _checked_inputs(references: Mapping[str, str] | Iterable[Case], systems: Mapping[str, Mapping[str, str]], *,
+                    formats: Sequence[str], baseline: str | None) -> tuple[dict[str, str], dict[str, Mapping]]:
+    """The references (id -> text) and their metadata, after checking formats, systems and the baseline.
+
+    Raises:
+        InputError: unknown formats, no system, an unnamed system, a baseline that is not a system.
+        AlignmentError: a system that does not cover the references' cases (named).
+    """
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
         raise InputError(f"formats {list(formats)}: expected a non-empty subset of {', '.join(FORMATS)}")
@@ -230,17 +260,13 @@ def export_packet(references: Mapping[str, str] | Iterable[Case], systems: Mappi
         align(refs, preds, ref_name="references", hyp_name=f"system {name!r}")
     if baseline is not None and baseline not in systems:
         raise InputError(f"baseline {baseline!r} is not one of the systems: {', '.join(systems)}")
-    reader_ids = _reader_ids(readers)
-    ids = list(refs)
-    strata = _strata(ids, stratify_by, meta) if stratify_by is not None else {}
-    case_ids = sample_cases(ids, n=n, seed=seed, strata=strata or None)
-    _check_key_free(key_file, overwrite)
-    _check_replaceable(out, overwrite)
-    bseed = new_blinding_seed() if blinding_seed is None else int(blinding_seed)
-    packet = build_packet(refs, systems, case_ids=case_ids, readers=reader_ids, rubric=rubric,
-                          show_reference=show_reference, blinding_seed=bseed)
-    sha = packet.sha256
-    # Build beside the target and swap it in at the end: a failure part-way keeps any earlier packet intact.
+    return refs, meta
+
+
+def _write_packet_in_place(out: Path, packet: Packet, *, rubric: Rubric, formats: Sequence[str],
+                           show_reference: bool) -> dict[str, str]:
+    """Write the packet beside ``out`` and swap it in at the end, so a failure part-way keeps any earlier packet
+    intact; returns relative path -> SHA-256 of every file, in writing order."""
     build = out.parent / f".{out.name}.building-{os.getpid()}"
     shutil.rmtree(build, ignore_errors=True)
     try:
@@ -252,16 +278,7 @@ def export_packet(references: Mapping[str, str] | Iterable[Case], systems: Mappi
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
         raise
-    written = [out / p.relative_to(build) for p in built]
-    key = StudyKey(packet_sha256=sha, items=dict(packet.origins), readers=tuple(reader_ids),
-                   systems=tuple(systems), case_ids=tuple(case_ids), rubric=rubric, seed=seed, blinding_seed=bseed,
-                   orders={rp.reader: tuple(rp.item_ids) for rp in packet.readers}, files=hashes,
-                   strata={i: strata[i] for i in case_ids} if strata else {},
-                   baseline=baseline or next(iter(systems)))
-    write_key(key_file, key)
-    return ExportResult(packet_dir=out, key_path=key_file, packet_sha256=sha, files=tuple(written),
-                        readers=tuple(reader_ids), case_ids=tuple(case_ids),
-                        n_items=len(case_ids) * len(systems), blinding_seed=bseed)
+    return hashes
 
 
 def _write_packet_files(out: Path, packet: Packet, *, rubric: Rubric, formats: Sequence[str],

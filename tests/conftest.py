@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
+from collections.abc import Iterator
 
 import pytest
 
@@ -16,3 +19,26 @@ def _private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     """Every test gets a RADEVAL_HOME of its own unless it sets one."""
     if "RADEVAL_HOME_SHARED" not in os.environ:
         monkeypatch.setenv("RADEVAL_HOME", str(tmp_path_factory.mktemp("radeval_home")))
+
+
+@pytest.fixture(autouse=True)
+def _java_needs_marker(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                       monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A test that starts Java (METEOR 1.5) must carry ``@pytest.mark.java``, so ``-m "not java"`` really skips them.
+
+    Unmarked tests see a ``java`` on PATH that runs the real one but leaves a trace (also for subprocesses); the test
+    then fails at teardown, naming the missing marker.
+    """
+    real = shutil.which("java")
+    if real is None or request.node.get_closest_marker("java") is not None:
+        yield
+        return
+    shim_dir = tmp_path_factory.mktemp("java_shim")
+    trace = shim_dir / "java-was-started"
+    shim = shim_dir / "java"
+    shim.write_text(f'#!/bin/sh\n: > {shlex.quote(str(trace))}\nexec {shlex.quote(real)} "$@"\n')
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shim_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    yield
+    if trace.exists():
+        pytest.fail(f"{request.node.nodeid} starts Java (METEOR) but has no @pytest.mark.java", pytrace=False)

@@ -90,8 +90,8 @@ def run(args: argparse.Namespace) -> int:
     """Handler of ``radeval compare``."""
     import json
 
-    from radeval.paths import atomic_write_text
     from radeval.stats.compare import compare
+    from radeval.leaderboard.comparison_files import write_comparison
 
     systems = _system_files(args.hyps)
     refs = read_args_reports(args.refs, args, name="references", refs=True)
@@ -103,20 +103,7 @@ def run(args: argparse.Namespace) -> int:
         ci_resamples=args.ci_resamples, seed=args.seed, ci=args.ci, confidence=args.confidence,
         correction=args.correction, alpha=args.alpha, pvalue=args.pvalue, progress=not args.quiet,
     )
-    if args.out:
-        table = result.table.assign(significance_signature=result.signature)
-        atomic_write_text(args.out, table.to_csv(index=False))
-    if args.out_json:
-        payload = {
-            "signature": result.signature, "baseline": result.baseline, "results": result.to_json_records(),
-            "table": [{k: _plain(v) for k, v in row.items()} for row in result.table.to_dict("records")],
-            "pairs": [{k: _plain(v) for k, v in row.items()} for row in result.pairs.to_dict("records")],
-        }
-        atomic_write_text(args.out_json, json.dumps(payload, indent=1, ensure_ascii=False) + "\n")
-    if args.plot:
-        from radeval.leaderboard.forest_plot import draw_forest_plot
-
-        draw_forest_plot(result.pairs, args.plot, title=result.signature)
+    write_comparison(result, csv=args.out, json_path=args.out_json, plot=args.plot)
     if args.json:
         print(json.dumps(result.to_json_records()))
         print(f"signature: {result.signature}", file=sys.stderr)
@@ -127,13 +114,3 @@ def run(args: argparse.Namespace) -> int:
               f"{', '.join(map(repr, cases[:10]))}{' ...' if len(cases) > 10 else ''}", file=sys.stderr)
     return 1 if result.excluded else 0
 
-
-def _plain(value: object) -> object:
-    """JSON-safe scalar: NaN -> None, numpy scalars -> Python."""
-    import math
-
-    if hasattr(value, "item"):
-        value = value.item()  # type: ignore[union-attr]
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value

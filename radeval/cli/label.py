@@ -100,9 +100,9 @@ def run(args: argparse.Namespace) -> int:
     """Handler of ``radeval label``."""
     from radeval.cli.options import read_args_reports
     from radeval.errors import InputError
-    from radeval.labeling import get_labeler
     from radeval.labeling.label_csv import read_label_csv, write_label_csv
     from radeval.labeling.lexicon import describe
+    from radeval.labeling.specs import labeler_spec_from_options
 
     if args.rules:
         print(describe())
@@ -115,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("give either --refs (labels extracted from reference reports) or --ground-truth, not both")
     if args.fit_thresholds is not None and args.ground_truth is None:
         raise InputError("--fit-thresholds needs --ground-truth (the validation labels)")
-    labeler = get_labeler(args.labeler, **_labeler_options(args))
+    labeler = labeler_spec_from_options({"labeler": args.labeler, **_labeler_options(args)},
+                                        where="radeval label").build()
     reports = read_args_reports(args.reports, args, name=args.reports.stem)
     truth = read_label_csv(args.ground_truth, labels=labeler.labels) if args.ground_truth else None
 

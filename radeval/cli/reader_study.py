@@ -8,7 +8,9 @@
 * ``analyze KEY RATINGS...`` — ingests, unblinds and writes the report (Markdown, HTML, PNG, CSV).
 * ``verify KEY PACKET`` — checks every packet file against the SHA-256 recorded in the key.
 
-The numbers all come from the ``reader_study`` package; this module only parses arguments and prints.
+The numbers, the merge of command-line and suite settings (:mod:`reader_study.export_settings`) and the
+ingest outputs (:mod:`reader_study.ingest_output`) all come from the ``reader_study`` package; this module only
+parses arguments and prints.
 """
 
 from __future__ import annotations
@@ -18,9 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-#: Defaults shown in ``--help`` (the paper's protocol).
-DEFAULT_N = 100
-DEFAULT_READERS = "2"
+#: Defaults of ``analyze`` shown in ``--help`` (the export defaults live in :mod:`reader_study.export_settings`).
 DEFAULT_SEED = 0
 DEFAULT_RESAMPLES = 10_000
 
@@ -28,6 +28,8 @@ DEFAULT_RESAMPLES = 10_000
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``reader-study`` with its ``export``, ``ingest`` and ``analyze`` subcommands."""
     from radeval.cli.options import add_format_arguments
+    from reader_study.export_settings import DEFAULT_N, DEFAULT_READERS
+    from reader_study.export_settings import DEFAULT_SEED as DEFAULT_SAMPLE_SEED
 
     p = sub.add_parser("reader-study", help="blinded clinician reader studies",
                        description="Export a blinded rating packet, ingest the ratings, analyse the study.")
@@ -41,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_format_arguments(e)
     e.add_argument("--n", type=int, help=f"cases to sample (default {DEFAULT_N})")
     e.add_argument("--readers", help=f"number of readers or comma-separated reader ids (default {DEFAULT_READERS})")
-    e.add_argument("--seed", type=int, help=f"seed of the case sample (default {DEFAULT_SEED})")
+    e.add_argument("--seed", type=int, help=f"seed of the case sample (default {DEFAULT_SAMPLE_SEED})")
     e.add_argument("--blinding-seed", type=int, help="seed of ids and orders (default: secret, kept in the key)")
     e.add_argument("--stratify-by", nargs="+", metavar="FIELD", help="stratify the sample by these label fields")
     e.add_argument("--labels", type=Path, help="CSV with the stratification fields (default: fields of --refs)")
@@ -82,48 +84,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=lambda args: (p.print_help(), 2)[1])
 
 
-def _readers(value: Any) -> int | list[str]:
-    if isinstance(value, (list, tuple)):
-        return [str(v) for v in value]
-    text = str(value).strip()
-    if text.isdigit():
-        return int(text)
-    return [r.strip() for r in text.split(",") if r.strip()]
-
-
-def _strata_from_labels(path: Path, id_field: str, fields: list[str], ids: list[str]) -> dict[str, str]:
-    import pandas as pd
-
-    from radeval.errors import InputError
-
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: cannot read labels ({exc})") from None
-    for col in [id_field, *fields]:
-        if col not in table.columns:
-            raise InputError(f"{path}: no column {col!r} (columns: {', '.join(table.columns)})")
-    dup = table[id_field][table[id_field].duplicated()].tolist()
-    if dup:
-        raise InputError(f"{path}: duplicate case id(s) {dup[:5]}")
-    rows = table.set_index(id_field)
-    missing = [i for i in ids if i not in rows.index]
-    if missing:
-        raise InputError(f"{path}: {len(missing)} reference case(s) have no labels, e.g. {missing[:5]}")
-    return {i: "; ".join(f"{f}={rows.at[i, f]}" for f in fields) for i in ids}
-
-
 def run_export(args: argparse.Namespace) -> int:
     """Handler of ``radeval reader-study export``."""
     from radeval.cli.options import read_args_reports
     from radeval.errors import InputError
     from radeval.io import read_cases
     from reader_study.export import export_packet
+    from reader_study.export_settings import ExportOptions, resolve_export_settings, strata_from_labels
     from reader_study.rubric import load_rubric
     from reader_study.suite import is_benchmark_suite, load_yaml_mapping, read_suite_inputs
 
-    settings: dict[str, Any] = {}
-    baseline = args.baseline
+    suite_settings: dict[str, Any] = {}
+    suite_baseline = None
     if args.suite:
         if args.refs or args.hyps:
             raise InputError("pass either --suite or --refs/--hyps, not both")
@@ -135,8 +107,7 @@ def run_export(args: argparse.Namespace) -> int:
             inputs = read_suite_inputs(args.suite)
         references: Any = inputs.references
         systems: dict[str, Any] = dict(inputs.systems)
-        settings = inputs.settings
-        baseline = baseline or inputs.baseline
+        suite_settings, suite_baseline = inputs.settings, inputs.baseline
     else:
         if not args.refs or not args.hyps:
             raise InputError("pass --suite, or --refs and at least one --hyps NAME=FILE")
@@ -150,28 +121,19 @@ def run_export(args: argparse.Namespace) -> int:
             if name in systems:
                 raise InputError(f"--hyps: system {name!r} given twice")
             systems[name] = read_args_reports(Path(file), args, name=name)
-    out = args.out or settings.get("out")
-    if out is None:
-        raise InputError("--out (the packet folder) is required")
-    out = Path(out)
-    key = args.key or settings.get("key") or out.parent / f"{out.name}-key.json"
-    stratify = args.stratify_by or settings.get("stratify_by")
-    stratify_arg: Any = stratify
+    given = ExportOptions(out=args.out, key=args.key, n=args.n, readers=args.readers, seed=args.seed,
+                          rubric=args.rubric, stratify_by=tuple(args.stratify_by) if args.stratify_by else None,
+                          no_reference=args.no_reference, formats=tuple(args.formats) if args.formats else None,
+                          baseline=args.baseline, blinding_seed=args.blinding_seed, overwrite=args.force)
+    settings = resolve_export_settings(given, suite_settings, suite_baseline=suite_baseline)
+    stratify: Any = settings.stratify_by
     if stratify and args.labels:
-        stratify_arg = _strata_from_labels(args.labels, args.labels_id_field, list(stratify),
-                                           [c.id for c in references])
-    readers = _readers(args.readers if args.readers is not None else settings.get("readers", DEFAULT_READERS))
+        stratify = strata_from_labels(args.labels, args.labels_id_field, list(stratify), [c.id for c in references])
     result = export_packet(
-        references, systems,
-        n=args.n if args.n is not None else int(settings.get("n", DEFAULT_N)),
-        readers=readers,
-        seed=args.seed if args.seed is not None else int(settings.get("seed", DEFAULT_SEED)),
-        out_dir=out, key_path=Path(key),
-        rubric=load_rubric(args.rubric or settings.get("rubric")),
-        stratify_by=stratify_arg,
-        show_reference=False if args.no_reference else bool(settings.get("show_reference", True)),
-        formats=tuple(args.formats or settings.get("formats") or ("html", "xlsx", "redcap")),
-        baseline=baseline, blinding_seed=args.blinding_seed, overwrite=args.force)
+        references, systems, n=settings.n, readers=settings.readers, seed=settings.seed, out_dir=settings.out_dir,
+        key_path=settings.key_path, rubric=load_rubric(settings.rubric_path), stratify_by=stratify,
+        show_reference=settings.show_reference, formats=settings.formats, baseline=settings.baseline,
+        blinding_seed=settings.blinding_seed, overwrite=settings.overwrite)
     print(f"packet  {result.packet_dir}  ({len(result.case_ids)} cases x {len(systems)} systems = "
           f"{result.n_items} reports per reader, readers: {', '.join(result.readers)})")
     print(f"key     {result.key_path}  (keep it away from readers)")
@@ -179,66 +141,28 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_problems(result: Any, show: int) -> None:
-    from collections import Counter
+def _print_summary(result: Any, show: int) -> None:
+    from reader_study.ingest_output import coverage_lines, problem_lines
 
-    counts = Counter((p.severity, p.kind) for p in result.problems)
-    if not counts:
+    for line in coverage_lines(result):
+        print(line)
+    problems = problem_lines(result, show)
+    if not problems:
         print("no problems found")
-        return
-    print(f"{len(result.problems)} problem(s): " + ", ".join(f"{n} {k} ({s})" for (s, k), n in sorted(counts.items())),
-          file=sys.stderr)
-    for p in result.problems[:show]:
-        print(f"  {p}", file=sys.stderr)
-    if len(result.problems) > show:
-        print(f"  ... {len(result.problems) - show} more (all are in problems.csv with --out)", file=sys.stderr)
-
-
-def _print_coverage(result: Any) -> None:
-    for r in result.coverage().itertuples():
-        print(f"reader {r.reader}: {r.rated}/{r.expected} scores ({100 * r.fraction:.1f}%)")
-
-
-def _check_not_losing_scores(path: Path, result: Any) -> None:
-    """Refuse to replace an earlier ``ratings.csv`` that holds scores the new ingest does not have."""
-    import pandas as pd
-
-    from radeval.errors import InputError
-
-    if not path.exists():
-        return
-    try:
-        old = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: exists and cannot be read ({exc}); pass --force to replace it") from None
-    cols = ["item_id", "reader", "criterion"]
-    if not set(cols) <= set(old.columns):
-        raise InputError(f"{path}: exists and is not a ratings table; pass --force to replace it")
-    new = set(zip(*(result.ratings[c].astype(str) for c in cols), strict=True))
-    lost = sorted({t for t in zip(*(old[c] for c in cols), strict=True)} - new)
-    if lost:
-        readers = sorted({r for _, r, _ in lost})
-        raise InputError(f"{path}: holds {len(lost)} score(s) (reader(s) {', '.join(readers)}) that this ingest "
-                         "does not have; pass that ratings.csv as an input too, choose another --out, or pass "
-                         "--force to replace it")
+    for line in problems:
+        print(line, file=sys.stderr)
 
 
 def run_ingest(args: argparse.Namespace) -> int:
     """Handler of ``radeval reader-study ingest``."""
-    from radeval.paths import atomic_write_text
+    from reader_study.ingest_output import write_ingest_tables
     from reader_study.ingestion import ingest
 
     result = ingest(args.key, args.ratings)
-    _print_coverage(result)
-    _print_problems(result, args.show)
+    _print_summary(result, args.show)
     if args.out:
-        if not args.force:
-            _check_not_losing_scores(args.out / "ratings.csv", result)
-        table = result.ratings.assign(packet_sha256=result.key.packet_sha256)
-        atomic_write_text(args.out / "ratings.csv", table.to_csv(index=False))
-        atomic_write_text(args.out / "comments.csv", result.comments.to_csv(index=False))
-        atomic_write_text(args.out / "problems.csv", result.problems_frame().to_csv(index=False))
-        print(f"wrote {args.out / 'ratings.csv'} ({len(result.ratings)} scores), comments.csv, problems.csv")
+        files = write_ingest_tables(args.out, result, overwrite=args.force)
+        print(f"wrote {files.ratings} ({len(result.ratings)} scores), comments.csv, problems.csv")
     return 1 if result.problems else 0
 
 
@@ -263,8 +187,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     from reader_study.report import to_markdown, write_report
 
     result = ingest(args.key, args.ratings)
-    _print_coverage(result)
-    _print_problems(result, 20)
+    _print_summary(result, 20)
     analysis = analyze(result, baseline=args.baseline, resamples=args.resamples, seed=args.seed,
                        confidence=args.confidence)
     files = write_report(analysis, args.out, title=args.title)

@@ -6,10 +6,28 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from models.train_config import TrainConfig
 from radeval.errors import InputError
 
-_DEFAULTS = TrainConfig()
+
+class _TrainDefault:
+    """A ``TrainConfig`` field's default, read only when shown (``radeval train --help``) so that building the
+    parser (``radeval --help``) does not import ``models``; :func:`run` leaves such a value to ``TrainConfig``."""
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+
+    def __str__(self) -> str:
+        from models.train_config import TrainConfig
+
+        return str(getattr(TrainConfig(), self.field))
+
+
+class _Defaults:
+    def __getattr__(self, field: str) -> _TrainDefault:
+        return _TrainDefault(field)
+
+
+_DEFAULTS = _Defaults()
 
 
 def add_setting_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,14 +96,16 @@ def run(args: argparse.Namespace) -> int:
     """Handler of ``radeval train``."""
     from models.dataset_dir import split_embeddings, split_reports
     from models.train import train_generator
+    from models.train_config import TrainConfig
 
     embeddings = args.embeddings or (split_embeddings(args.data, args.split) if args.data else None)
     reports = args.reports or (split_reports(args.data, args.split) if args.data else None)
     if embeddings is None or reports is None:
         raise InputError("give --embeddings and --reports, or --data DIR")
-    config = TrainConfig(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, grad_accum=args.grad_accum,
-                         optimizer=args.optimizer, max_steps=args.max_steps, seed=args.seed,
-                         mixed_precision=args.mixed_precision)
+    given = dict(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, grad_accum=args.grad_accum,
+                 optimizer=args.optimizer, max_steps=args.max_steps, seed=args.seed,
+                 mixed_precision=args.mixed_precision)
+    config = TrainConfig(**{k: v for k, v in given.items() if not isinstance(v, _TrainDefault)})
     result = train_generator(args.model, generator_settings(args), embeddings, reports, args.out, config,
                              quiet=args.quiet)
     loss = "n/a" if result.last_loss is None else f"{result.last_loss:.4f}"

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from radeval import number_format
 from radeval.leaderboard.literature import PublishedResult
 
 #: Columns of the long table (one row per system and metric), as written to ``leaderboard.csv``.
@@ -69,14 +70,10 @@ class Leaderboard:
 
 
 def format_number(value: float, digits: int = 4) -> str:
-    """Fixed-point text for a score; '—' for NaN."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    return f"{value:.{digits}f}"
+    """Fixed-point text for a score; '—' for NaN (:func:`radeval.number_format.fixed`)."""
+    return number_format.fixed(value, digits)
 
 
 def format_p(value: float) -> str:
-    """p-value text: 4 decimals, '<0.0001' below, '—' for NaN."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    return "<0.0001" if value < 1e-4 else f"{value:.4f}"
+    """p-value text: 4 decimals, '<0.0001' below, '—' for NaN (:func:`radeval.number_format.p_value`)."""
+    return number_format.p_value(value)

@@ -32,7 +32,6 @@ per-label thresholds and the tuned ones require them, so the two numbers are nev
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -41,9 +40,12 @@ import numpy as np
 import pandas as pd
 
 from radeval.errors import InputError
-from radeval.labeling import ReportLabeler, get_labeler
-from radeval.labeling.base import LabelTable, label_set_tag
+from radeval.labeling.base import LabelTable, ReportLabeler, label_set_tag
 from radeval.labeling.label_csv import align_tables
+from radeval.labeling.specs import (
+    REFERENCE_OPTIONS, GroundTruthReference, LabelerSpec, ReferenceSource, RulesSpec, TextReference,
+    labeler_spec_from_options, reference_from_options,
+)
 from radeval.metrics.base import Metric, check_pairs
 
 #: Accepted values of ``average``.
@@ -204,27 +206,25 @@ class LabelF1(Metric):
 
     Args:
         average: ``"macro"`` (default) or ``"micro"``.
-        labeler: ``"rules"`` (default, offline), ``"transformer"``, or a :class:`ReportLabeler`.
-        labels: ``"ct-rate"`` (default), ``"inspect"`` or label names.
-        uncertain: rule-based labeler's handling of uncertain findings (``positive``/``negative``/``ignore``).
-        model: transformer labeler checkpoint (hub id or folder).
-        threshold: transformer labeler threshold; with ``tuned=True``, a thresholds JSON (per label).
-        batch_size, max_length, device: transformer labeler settings.
-        progress: show the labeler's progress bar (does not change the numbers).
-        base_model, checkpoint_labels: transformer labeler with a state-dict file checkpoint (CT-CLIP's
-            ``RadBertClassifier.pth``): the encoder's config/tokenizer, and the head's label names.
+        labeler: the labeler of the reports: a spec (:class:`~radeval.labeling.specs.RulesSpec` (default),
+            :class:`~radeval.labeling.specs.TransformerSpec`, :class:`~radeval.labeling.specs.PooledClassifierSpec`)
+            or a ready :class:`ReportLabeler`.
+        reference: where reference decisions come from: :class:`~radeval.labeling.specs.TextReference` (default:
+            the reference reports labelled by ``labeler``) or
+            :class:`~radeval.labeling.specs.GroundTruthReference` (a labels CSV).
         zero_division: F1 of a label with no positive on either side (0 or 1).
-        ground_truth: a labels CSV; reference decisions are read from it instead of labelled.
-        ground_truth_reports: the reports file of the same cases (required with ``ground_truth``).
-        ground_truth_id_field, ground_truth_text_field: its id and text columns.
         tuned: the ``..._tuned`` metric: requires per-label thresholds (the plain metric refuses them).
+
+    The registered metrics (``label_f1_macro`` ...) take the flat options of the CLI and suites
+    (``labeler=transformer``, ``uncertain=ignore``, ``ground_truth=...``; see :meth:`from_options`).
 
     Raises:
         InputError: a bad option value (naming it).
-        UnknownNameError: unknown labeler back-end or label name.
+        UnknownNameError: unknown label name.
 
     Example:
-        >>> m = LabelF1(average="micro", labels=["Pleural effusion", "Cardiomegaly"])
+        >>> from radeval.labeling.specs import RulesSpec
+        >>> m = LabelF1(average="micro", labeler=RulesSpec(labels=("Pleural effusion", "Cardiomegaly")))
         >>> m.corpus_score(["Pleural effusion. Cardiomegaly."], ["Pleural effusion was not observed. Cardiomegaly."])
         0.6666666666666666
         >>> m.signature
@@ -234,35 +234,29 @@ class LabelF1(Metric):
     kind: ClassVar[str] = "corpus"
     higher_is_better: ClassVar[bool] = True
 
-    def __init__(self, *, average: str = "macro", labeler: str | ReportLabeler = "rules",
-                 labels: str | Sequence[str] = "ct-rate", uncertain: str | None = None, model: str | None = None,
-                 threshold: float | str | os.PathLike[str] | None = None, batch_size: int | None = None,
-                 max_length: int | None = None, device: str | None = None, progress: bool | None = None,
-                 base_model: str | None = None, checkpoint_labels: str | Sequence[str] | None = None,
-                 zero_division: float = 0.0,
-                 ground_truth: str | os.PathLike[str] | None = None,
-                 ground_truth_reports: str | os.PathLike[str] | None = None,
-                 ground_truth_id_field: str = "VolumeName", ground_truth_text_field: str = "Findings_EN",
-                 tuned: bool = False) -> None:
+    def __init__(self, *, average: str = "macro", labeler: LabelerSpec | ReportLabeler | None = None,
+                 reference: ReferenceSource | None = None, zero_division: float = 0.0, tuned: bool = False) -> None:
         if average not in AVERAGES:
             raise InputError(f"label_f1: average={average!r}: expected one of {', '.join(AVERAGES)}")
-        if float(zero_division) not in (0.0, 1.0):
+        try:
+            zd = float(zero_division)
+        except (TypeError, ValueError):
+            zd = float("nan")
+        if zd not in (0.0, 1.0):
             raise InputError(f"label_f1: zero_division={zero_division!r}: expected 0 or 1")
+        if labeler is not None and not isinstance(labeler, (LabelerSpec, ReportLabeler)):
+            raise InputError(f"label_f1: labeler={labeler!r}: expected a labeler spec (RulesSpec, TransformerSpec, "
+                             f"PooledClassifierSpec) or a ReportLabeler; the flat spelling "
+                             f"(labeler='transformer', ...) is LabelF1.from_options")
+        if reference is not None and not isinstance(reference, (TextReference, GroundTruthReference)):
+            raise InputError(f"label_f1: reference={reference!r}: expected TextReference or GroundTruthReference")
         self.average = average
-        self.zero_division = float(zero_division)
-        self.labeler = labeler if isinstance(labeler, ReportLabeler) else self._build_labeler(
-            labeler, labels=labels, uncertain=uncertain, model=model, threshold=threshold,
-            batch_size=batch_size, max_length=max_length, device=device, progress=progress,
-            base_model=base_model, checkpoint_labels=checkpoint_labels)
+        self.zero_division = zd
+        spec = RulesSpec() if labeler is None else labeler
+        self.labeler = spec if isinstance(spec, ReportLabeler) else spec.build()
         self.labels = self.labeler.labels
-        self.reference_labeler: ReportLabeler | None = None
-        if ground_truth is not None or ground_truth_reports is not None:
-            if ground_truth is None or ground_truth_reports is None:
-                raise InputError("label_f1: ground_truth and ground_truth_reports must be given together")
-            self.reference_labeler = get_labeler("ground-truth", labels_csv=ground_truth,
-                                                 reports=ground_truth_reports, labels=self.labels,
-                                                 id_field=ground_truth_id_field,
-                                                 text_field=ground_truth_text_field)
+        self.reference = TextReference() if reference is None else reference
+        self.reference_labeler: ReportLabeler | None = self.reference.build(self.labels)
         self.name = f"label_f1_{average}" + ("_tuned" if tuned else "")
         has_tuned = bool(getattr(self.labeler, "tuned", False))
         if tuned and not has_tuned:
@@ -272,17 +266,39 @@ class LabelF1(Metric):
             raise InputError(f"{self.name}: per-label (tuned) thresholds give a different number; "
                              f"use {self.name}_tuned for it")
 
-    @staticmethod
-    def _build_labeler(backend: str, **options: Any) -> ReportLabeler:
-        given = {k: v for k, v in options.items() if v is not None}
-        if backend == "rules":
-            unused = sorted(set(given) - {"labels", "uncertain", "progress"})
-            if unused:
-                raise InputError(f"label_f1: option(s) {unused} apply to the transformer labeler, not 'rules'")
-        elif backend == "transformer":
-            if "uncertain" in given:
-                raise InputError("label_f1: option 'uncertain' applies to the rule-based labeler only")
-        return get_labeler(backend, **given)
+    @classmethod
+    def from_options(cls, *, average: str = "macro", tuned: bool = False, default_labeler: str = "rules",
+                     **options: Any) -> LabelF1:
+        """Build from the flat options of the CLI and suites (``--metric-option label_f1_macro.KEY=VALUE``).
+
+        Args:
+            average, tuned: as :class:`LabelF1`.
+            default_labeler: the back end when ``labeler`` is not given.
+            **options: ``labeler`` (``"rules"``/``"transformer"`` or a :class:`ReportLabeler`), the back end's
+                options (``labels``, ``uncertain``, ``model``, ``threshold``, ``batch_size``, ``max_length``,
+                ``device``, ``progress``, ``base_model``, ``checkpoint_labels``), ``zero_division`` and the
+                reference options ``ground_truth``, ``ground_truth_reports``, ``ground_truth_id_field``,
+                ``ground_truth_text_field``. ``None`` means unset.
+
+        Raises:
+            InputError: an option of another back end, a bad value (naming it).
+            UnknownNameError: unknown back end or label name.
+
+        Example:
+            >>> LabelF1.from_options(average="micro", uncertain="ignore").signature
+            'label_f1_micro|labeler:rules|unc:ignore|labels:ct-rate|zd:0|ref:text|v:0.1.0'
+        """
+        zero_division = options.pop("zero_division", 0.0)
+        reference = reference_from_options({k: options.pop(k) for k in REFERENCE_OPTIONS if k in options})
+        labeler = options.get("labeler")
+        if isinstance(labeler, ReportLabeler):
+            extra = sorted(k for k, v in options.items() if k != "labeler" and v is not None)
+            if extra:
+                raise InputError(f"label_f1: option(s) {extra} configure a labeler; a ready ReportLabeler was given")
+            spec: LabelerSpec | ReportLabeler = labeler
+        else:
+            spec = labeler_spec_from_options(options, default_backend=default_labeler)
+        return cls(average=average, labeler=spec, reference=reference, zero_division=zero_division, tuned=tuned)
 
     # -- identity --------------------------------------------------------------------------------
     def settings(self) -> dict[str, str]:
@@ -336,20 +352,22 @@ class LabelF1(Metric):
 
 
 def label_f1_macro(**options: Any) -> LabelF1:
-    """Factory of the registered ``label_f1_macro`` metric (options as :class:`LabelF1`)."""
-    return LabelF1(average="macro", **options)
+    """Factory of the registered ``label_f1_macro`` metric (flat options as :meth:`LabelF1.from_options`)."""
+    return LabelF1.from_options(average="macro", **options)
 
 
 def label_f1_micro(**options: Any) -> LabelF1:
-    """Factory of the registered ``label_f1_micro`` metric (options as :class:`LabelF1`)."""
-    return LabelF1(average="micro", **options)
+    """Factory of the registered ``label_f1_micro`` metric (flat options as :meth:`LabelF1.from_options`)."""
+    return LabelF1.from_options(average="micro", **options)
 
 
-def label_f1_macro_tuned(*, labeler: str | ReportLabeler = "transformer", **options: Any) -> LabelF1:
-    """Factory of ``label_f1_macro_tuned``: macro F1 with per-label thresholds (``threshold=<JSON>``)."""
-    return LabelF1(average="macro", labeler=labeler, tuned=True, **options)
+def label_f1_macro_tuned(**options: Any) -> LabelF1:
+    """Factory of ``label_f1_macro_tuned``: macro F1 with per-label thresholds (``threshold=<JSON>``; the labeler
+    defaults to ``"transformer"``)."""
+    return LabelF1.from_options(average="macro", tuned=True, default_labeler="transformer", **options)
 
 
-def label_f1_micro_tuned(*, labeler: str | ReportLabeler = "transformer", **options: Any) -> LabelF1:
-    """Factory of ``label_f1_micro_tuned``: micro F1 with per-label thresholds (``threshold=<JSON>``)."""
-    return LabelF1(average="micro", labeler=labeler, tuned=True, **options)
+def label_f1_micro_tuned(**options: Any) -> LabelF1:
+    """Factory of ``label_f1_micro_tuned``: micro F1 with per-label thresholds (``threshold=<JSON>``; the labeler
+    defaults to ``"transformer"``)."""
+    return LabelF1.from_options(average="micro", tuned=True, default_labeler="transformer", **options)

@@ -27,7 +27,6 @@ Example:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from radeval import number_format
 from radeval.cache import open_cache
 from radeval.errors import AlignmentError, InputError
 from radeval.metrics.base import Metric
@@ -78,13 +78,7 @@ JSON_KEYS: tuple[str, ...] = (
 
 
 def _json_value(value: Any) -> Any:
-    if isinstance(value, (float, np.floating)):
-        return None if math.isnan(float(value)) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
+    return number_format.json_number(value)
 
 
 @dataclass(frozen=True)
@@ -170,21 +164,15 @@ def _columns(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def _fmt(value: float, *, signed: bool = False) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    return f"{value:+.4f}" if signed else f"{value:.4f}"
+    return number_format.fixed(value, signed=signed, missing=number_format.MISSING_HYPHEN)
 
 
 def _fmt_interval(lo: float, hi: float, *, signed: bool = False) -> str:
-    if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (lo, hi)):
-        return "-"
-    return f"[{_fmt(lo, signed=signed)}, {_fmt(hi, signed=signed)}]"
+    return number_format.interval(lo, hi, signed=signed, missing=number_format.MISSING_HYPHEN)
 
 
 def _fmt_p(p: float) -> str:
-    if p is None or (isinstance(p, float) and math.isnan(p)):
-        return "-"
-    return f"{p:.4g}"
+    return number_format.p_value(p, style="general", missing=number_format.MISSING_HYPHEN)
 
 
 # -- input checks --------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from radeval.data.labels import CTRATE_LABELS
 from radeval.errors import InputError, UnknownNameError
 from radeval.labeling.base import LabelTable
 from radeval.labeling.rule_based import RuleBasedLabeler
+from radeval.labeling.specs import GroundTruthReference, RulesSpec, TransformerSpec
 from radeval.metrics import get_metric
 from radeval.metrics.label_f1 import (
     LabelF1, compare_label_tables, example_f1, f1_from_counts, label_counts, label_f1_report,
@@ -138,10 +139,11 @@ def test_empty_reports_are_all_negative() -> None:
 
 
 def test_ignore_mode_masks_uncertain_cells() -> None:
-    metric = LabelF1(average="micro", uncertain="ignore", labels=["Pleural effusion", "Cardiomegaly"])
+    two = ["Pleural effusion", "Cardiomegaly"]
+    metric = LabelF1(average="micro", labeler=RulesSpec(uncertain="ignore", labels=two))
     stats = metric.statistics(["Possible pleural effusion. Cardiomegaly."], ["No pleural effusion. Cardiomegaly."])
     assert stats.tolist() == [[0, 1, 0, 0, 0, 0]]              # the uncertain effusion counts nowhere
-    assert LabelF1(average="micro", labels=["Pleural effusion", "Cardiomegaly"]).statistics(
+    assert LabelF1(average="micro", labeler=RulesSpec(labels=two)).statistics(
         ["Possible pleural effusion. Cardiomegaly."], ["No pleural effusion. Cardiomegaly."]).tolist() == \
         [[0, 1, 0, 0, 1, 0]]
 
@@ -159,7 +161,10 @@ def test_ground_truth_mode(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="is not a report of"):
         metric.statistics(["Report C."], ["x"])
     with pytest.raises(InputError, match="together"):
-        LabelF1(ground_truth=str(tmp_path / "labels.csv"))
+        get_metric("label_f1_macro", ground_truth=str(tmp_path / "labels.csv"))
+    typed = LabelF1(average="micro", reference=GroundTruthReference(str(tmp_path / "labels.csv"),
+                                                                    str(tmp_path / "reports.csv")))
+    assert typed.signature == metric.signature
 
 
 def test_tuned_thresholds_are_a_separate_metric(biased_classifier_dir: Path, tmp_path: Path) -> None:
@@ -179,6 +184,9 @@ def test_tuned_thresholds_are_a_separate_metric(biased_classifier_dir: Path, tmp
     result = score({"a": "a report"}, {"a": "another report"}, metrics=[tuned])
     assert list(result.corpus["metric"]) == ["label_f1_macro_tuned"]
     assert "labeler:transformer|model:model|thr:0.5" in plain.signature
+    assert LabelF1(labeler=TransformerSpec(model=str(biased_classifier_dir))).signature == plain.signature
+    assert LabelF1(labeler=TransformerSpec(model=biased_classifier_dir, threshold=str(tmp_path / "t.json")),
+                   tuned=True).signature == tuned.signature
     assert "thr:tuned-" in tuned.signature and tuned.signature.startswith("label_f1_macro_tuned|")
     # the head says "present" for labels 0, 2, 4 ... on any non-empty report
     assert plain.corpus_score(["a report"], ["another report"]) == pytest.approx(9 / 18)

@@ -71,6 +71,21 @@ def test_dummy_generator_trains_and_generates(tmp_path: Path, phantom_files: dic
     assert dict(read_reports(tmp_path / "preds.jsonl")) == phantom_reports
 
 
+def _logged_step_after(run: Path, epoch: int) -> bool:
+    """Whether ``metrics.jsonl`` holds an optimizer step of an epoch after ``epoch`` (1-based)."""
+    path = run / "metrics.jsonl"
+    if not path.is_file():
+        return False
+    for line in path.read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:  # the line being written
+            continue
+        if record.get("event") == "step" and record.get("epoch", 0) > epoch:
+            return True
+    return False
+
+
 def test_killed_run_resumes_from_last_checkpoint(tmp_path: Path, tiny_llama: Path, phantom_files: dict[str, Path],
                                                  tiny_mapper: dict[str, int]) -> None:
     run = tmp_path / "run"
@@ -80,11 +95,14 @@ def test_killed_run_resumes_from_last_checkpoint(tmp_path: Path, tiny_llama: Pat
               f"{{'epochs': 400, 'lr': 1e-3, 'batch_size': 4}}, quiet=True)\n")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen([sys.executable, "-c", script], env=env, stderr=subprocess.DEVNULL)
-    try:
+    try:  # kill once a checkpoint exists and a step of a later epoch is logged (mid-epoch, after a save)
         deadline = time.monotonic() + 300
-        while not list((run / "checkpoints").glob("epoch-*")) and time.monotonic() < deadline:
+        while not list((run / "checkpoints").glob("epoch-*")) and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.2)
-        time.sleep(0.5)
+        first = min((int(p.name.split("-")[1]) for p in (run / "checkpoints").glob("epoch-*")), default=0)
+        while not _logged_step_after(run, first) and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        assert proc.poll() is None, "training ended before it could be killed"
     finally:
         proc.kill()
         proc.wait()
