@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from radeval.csv_safe import restore_cell, rows_to_csv
 from radeval.errors import AlignmentError, InputError
 from radeval.paths import atomic_write_text
 from radeval.types import Case, Predictions, check_text
@@ -125,7 +126,8 @@ def _csv_rows(path: Path, reader: csv.DictReader, delimiter: str) -> list[tuple[
             raise InputError(
                 f"{where}: {len(header) + len(extra)} cells but the header has {len(header)} columns "
                 f"(extra: {extra!r}); quote cells that contain the delimiter {delimiter!r}")
-        out.append((where, dict(row)))
+        # undo radeval's own formula neutralisation ('=... written by csv_safe), so a round trip is exact
+        out.append((where, {k: restore_cell(v) for k, v in row.items()}))
     return out
 
 
@@ -267,11 +269,8 @@ def write_reports(path: str | Path, reports: Mapping[str, str] | Iterable[tuple[
     if fmt == "jsonl":
         body = "".join(json.dumps({id_field: k, text_field: v}, ensure_ascii=False) + "\n" for k, v in items)
     elif fmt == "csv":
-        buf = io.StringIO(newline="")
-        writer = csv.writer(buf, delimiter="\t" if p.suffix.lower() == ".tsv" else ",")
-        writer.writerow([id_field, text_field])
-        writer.writerows(items)
-        body = buf.getvalue()
+        body = rows_to_csv([[id_field, text_field], *items], delimiter="\t" if p.suffix.lower() == ".tsv" else ",",
+                           lineterminator="\r\n")
     elif fmt == "rexrank":
         key = text_field if text_field != "text" else "model_prediction"
         body = json.dumps({k: {key: v} for k, v in items}, ensure_ascii=False, indent=1)

@@ -28,6 +28,7 @@ from radeval.cache import StatisticsCache
 from radeval.errors import AlignmentError, InputError, MissingDependencyError, MissingWeightsError
 from radeval.leaderboard.html import leaderboard_html
 from radeval.leaderboard.literature import literature_for
+from radeval.csv_safe import frame_to_csv
 from radeval.leaderboard.markdown import leaderboard_csv, leaderboard_markdown, significance_markdown
 from radeval.leaderboard.table import COLUMNS, Leaderboard
 from radeval.metrics.base import Metric
@@ -253,8 +254,8 @@ def run_suite(suite: Suite, *, quiet: bool = False, cache: StatisticsCache | Non
         for name, text in (("leaderboard.md", leaderboard_markdown(board)), ("leaderboard.csv", leaderboard_csv(board)),
                            ("leaderboard.html", leaderboard_html(board)),
                            ("significance.md", significance_markdown(board, excluded=excluded)),
-                           ("per_sample.csv", per_sample.to_csv(index=False)),
-                           ("pairs.csv", pair_table.to_csv(index=False))):
+                           ("per_sample.csv", frame_to_csv(per_sample)),
+                           ("pairs.csv", frame_to_csv(pair_table))):
             atomic_write_text(out / name, text)
             files.append(out / name)
         from radeval.stats.forest_plot import draw_forest_plot

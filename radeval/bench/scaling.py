@@ -16,6 +16,7 @@ from radeval.bench.dataset import BenchDataset
 from radeval.bench.manifest import Manifest
 from radeval.bench.suite import Suite, SystemSpec
 from radeval.cache import StatisticsCache
+from radeval.csv_safe import frame_to_csv
 from radeval.metrics.scoring import build_metrics, compute_statistics
 from radeval.paths import atomic_write_text
 
@@ -119,6 +120,6 @@ def run_scaling(suite: Suite, dataset: BenchDataset, work: Path, manifest: Manif
         table[col] = [float(scores.loc[s, col]) for s in table["system"]]
     table["metric"] = metric.name
     table["metric_signature"] = metric.signature
-    atomic_write_text(out / "scaling.csv", table.to_csv(index=False))
+    atomic_write_text(out / "scaling.csv", frame_to_csv(table))
     _plot(table, metric.name, out / "scaling.png")
     return [out / "scaling.csv", out / "scaling.png"]

@@ -90,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
     """Handler of ``radeval compare``."""
     import json
 
+    from radeval.csv_safe import frame_to_csv
     from radeval.paths import atomic_write_text
     from radeval.stats.compare import compare
 
@@ -105,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.out:
         table = result.table.assign(significance_signature=result.signature)
-        atomic_write_text(args.out, table.to_csv(index=False))
+        atomic_write_text(args.out, frame_to_csv(table))
     if args.out_json:
         payload = {
             "signature": result.signature, "baseline": result.baseline, "results": result.to_json_records(),

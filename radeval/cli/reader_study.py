@@ -193,31 +193,15 @@ def _print_coverage(result: Any) -> None:
 
 
 def _check_not_losing_scores(path: Path, result: Any) -> None:
-    """Refuse to replace an earlier ``ratings.csv`` that holds scores the new ingest does not have."""
-    import pandas as pd
+    """Refuse to replace an earlier ``ratings.csv`` with scores lost or changed (see ``check_replacement``)."""
+    from reader_study.ingestion import check_replacement
 
-    from radeval.errors import InputError
-
-    if not path.exists():
-        return
-    try:
-        old = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: exists and cannot be read ({exc}); pass --force to replace it") from None
-    cols = ["item_id", "reader", "criterion"]
-    if not set(cols) <= set(old.columns):
-        raise InputError(f"{path}: exists and is not a ratings table; pass --force to replace it")
-    new = set(zip(*(result.ratings[c].astype(str) for c in cols), strict=True))
-    lost = sorted({t for t in zip(*(old[c] for c in cols), strict=True)} - new)
-    if lost:
-        readers = sorted({r for _, r, _ in lost})
-        raise InputError(f"{path}: holds {len(lost)} score(s) (reader(s) {', '.join(readers)}) that this ingest "
-                         "does not have; pass that ratings.csv as an input too, choose another --out, or pass "
-                         "--force to replace it")
+    check_replacement(path, result)
 
 
 def run_ingest(args: argparse.Namespace) -> int:
     """Handler of ``radeval reader-study ingest``."""
+    from radeval.csv_safe import frame_to_csv
     from radeval.paths import atomic_write_text
     from reader_study.ingestion import ingest
 
@@ -228,9 +212,9 @@ def run_ingest(args: argparse.Namespace) -> int:
         if not args.force:
             _check_not_losing_scores(args.out / "ratings.csv", result)
         table = result.ratings.assign(packet_sha256=result.key.packet_sha256)
-        atomic_write_text(args.out / "ratings.csv", table.to_csv(index=False))
-        atomic_write_text(args.out / "comments.csv", result.comments.to_csv(index=False))
-        atomic_write_text(args.out / "problems.csv", result.problems_frame().to_csv(index=False))
+        atomic_write_text(args.out / "ratings.csv", frame_to_csv(table))
+        atomic_write_text(args.out / "comments.csv", frame_to_csv(result.comments))
+        atomic_write_text(args.out / "problems.csv", frame_to_csv(result.problems_frame()))
         print(f"wrote {args.out / 'ratings.csv'} ({len(result.ratings)} scores), comments.csv, problems.csv")
     return 1 if result.problems else 0
 
@@ -263,4 +247,6 @@ def run_analyze(args: argparse.Namespace) -> int:
     files = write_report(analysis, args.out, title=args.title)
     print(to_markdown(analysis, title=args.title))
     print(f"wrote {files.markdown}, {files.html}, {files.plot}")
-    return 0
+    if result.errors:  # the report is written, but a study whose ratings failed validation is not a pass
+        print(f"error: {len(result.errors)} validation error(s) in the ratings (see above)", file=sys.stderr)
+    return 1 if result.errors else 0

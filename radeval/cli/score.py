@@ -31,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from radeval.errors import InputError
     from radeval.metrics import available_metrics
     from radeval.metrics.scoring import score
+    from radeval.csv_safe import frame_to_csv
     from radeval.paths import atomic_write_text
 
     if args.list:
@@ -43,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     result = score(refs, hyps, metrics=args.metrics, metric_options=metric_options(args),
                    cache=False if args.no_cache else (args.cache or True))
     if args.out:
-        atomic_write_text(args.out, result.per_sample.to_csv())
+        atomic_write_text(args.out, frame_to_csv(result.per_sample, index=True))
     for failure in result.failures:
         print(f"warning: {failure.metric}: case {failure.case_id!r}: {failure.reason}", file=sys.stderr)
     if args.json:

@@ -13,8 +13,6 @@ Coordinates: array axes (X, Y, Z) = (patient right -> left, anterior -> posterio
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from radeval.csv_safe import rows_to_csv
 from radeval.data.ctrate import METADATA_COLUMNS, REPORT_COLUMNS, SPLIT_FILES, VOLUME_DIRS, VolumeName
 from radeval.data.labels import CTRATE_LABELS
 from radeval.data.phantom_reports import (CLINICAL_INFORMATION, TECHNIQUE, render_findings,
@@ -329,11 +328,7 @@ def _draw_labels(rng: np.random.Generator, prevalence: float | Mapping[str, floa
 
 
 def _csv_text(columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
-    buf = io.StringIO(newline="")
-    writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
+    return rows_to_csv([list(columns), *([row.get(c, "") for c in columns] for row in rows)])
 
 
 def _metadata_row(name: str, shape: tuple[int, int, int], spacing: tuple[float, float, float],
