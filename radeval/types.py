@@ -53,6 +53,7 @@ class Predictions(Mapping[str, str]):
         items: pairs ``(case_id, text)`` or a mapping.
         name: the system's name (used in error messages and tables).
         source: where the predictions came from (a file path), for error messages.
+        convention: how the texts were assembled from the file, when that is a choice (recorded in signatures).
 
     Raises:
         AlignmentError: if a case id occurs twice.
@@ -65,7 +66,7 @@ class Predictions(Mapping[str, str]):
     """
 
     def __init__(self, items: Iterable[tuple[str, str]] | Mapping[str, str], *, name: str = "",
-                 source: str = "") -> None:
+                 source: str = "", convention: str = "") -> None:
         pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
         counts = Counter(str(k) for k, _ in pairs)
         dups = sorted(k for k, c in counts.items() if c > 1)
@@ -79,6 +80,9 @@ class Predictions(Mapping[str, str]):
             self._data[cid] = check_text(text, case_id=cid, field_name="text", source=source or name)
         self.name = name
         self.source = source
+        #: how the texts were built from the file when that is a choice (e.g. ``rexrank-findings+impression``);
+        #: :func:`radeval.metrics.scoring.score` records it in the signature as ``ref:<convention>``
+        self.convention = convention
 
     def __getitem__(self, key: str) -> str:
         return self._data[key]

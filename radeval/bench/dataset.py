@@ -8,7 +8,7 @@ from pathlib import Path
 from radeval.bench.manifest import content_hash
 from radeval.bench.suite import Suite
 from radeval.errors import InputError
-from radeval.io import read_reports
+from radeval.io import REXRANK_REFERENCE, read_reports
 
 
 @dataclass
@@ -59,7 +59,7 @@ def resolve_dataset(suite: Suite, work: Path, *, quiet: bool = False) -> BenchDa
     if spec.kind in {"jsonl", "csv", "rexrank"}:
         assert spec.references is not None  # guaranteed by suite validation
         refs = read_reports(spec.references, format=spec.kind, id_field=spec.id_field,
-                            text_field=spec.text_field or ("section_findings" if spec.kind == "rexrank" else None),
+                            text_field=spec.text_field or (REXRANK_REFERENCE if spec.kind == "rexrank" else None),
                             name="references")
         items = list(refs.items())
         if spec.limit and len(items) > spec.limit:

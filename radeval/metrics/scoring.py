@@ -170,6 +170,10 @@ def score(refs: Mapping[str, str] | Sequence[str], hyps: Mapping[str, str] | Seq
     metric_objs = build_metrics(metrics, metric_options)
     stats, errors = compute_statistics(metric_objs, ref_list, hyp_list, cache=open_cache(cache))
     rows, per_sample, failures = [], {}, []
+    # how the references were assembled from their file, when that was a choice (ReXrank's official
+    # "Findings: ... Impression: ..." reference): part of what the score means, so part of its signature
+    convention = getattr(refs, "convention", "")
+    ref_note = f"|ref:{convention}" if convention else ""
     for m in metric_objs:
         s = stats[m.name]
         ok = np.all(np.isfinite(s), axis=1) if s.size else np.ones(len(ids), dtype=bool)
@@ -181,7 +185,7 @@ def score(refs: Mapping[str, str] | Sequence[str], hyps: Mapping[str, str] | Seq
         for i in bad:
             failures.append(SampleFailure(m.name, ids[i], errors[m.name].get(i, "statistics are not finite")))
         corpus = float(m.aggregate(s[ok].sum(axis=0))) if ok.any() else float("nan")
-        rows.append({"metric": m.name, "score": corpus, "signature": m.signature,
+        rows.append({"metric": m.name, "score": corpus, "signature": m.signature + ref_note,
                      "higher_is_better": m.higher_is_better, "n": int(ok.sum()), "n_failed": len(bad)})
     return ScoreResult(
         corpus=pd.DataFrame(rows, columns=["metric", "score", "signature", "higher_is_better", "n", "n_failed"]),
