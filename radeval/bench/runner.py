@@ -206,7 +206,10 @@ def _metric_bars(board: Leaderboard, path: Path) -> None:
 
 
 def run_suite(suite: Suite, *, quiet: bool = False, cache: StatisticsCache | None = None) -> BenchResult:
-    """Run a validated suite and write every output into ``suite.output_dir``.
+    """Run a validated suite and write every output into ``suite.output_dir`` as one set.
+
+    The outputs are staged and swapped in at the end (:mod:`radeval.bench.staging`): a failed run leaves the
+    previous outputs as they were. An ``output_dir`` that would replace an input is refused before any work.
 
     Args:
         suite: from :func:`radeval.bench.suite.load_suite`.
@@ -219,6 +222,14 @@ def run_suite(suite: Suite, *, quiet: bool = False, cache: StatisticsCache | Non
     Raises:
         InputError: data that cannot be aligned or read (naming the system, file or case).
     """
+    from radeval.bench.staging import OutputStage, check_suite_output_dir
+
+    check_suite_output_dir(suite)
+    with OutputStage(suite.output_dir) as stage:
+        return _run_staged(suite, quiet=quiet, cache=cache, stage=stage)
+
+
+def _run_staged(suite: Suite, *, quiet: bool, cache: StatisticsCache | None, stage) -> BenchResult:
     from radeval.bench.dataset import resolve_dataset
     from radeval.bench.systems import resolve_predictions
 
@@ -250,6 +261,7 @@ def run_suite(suite: Suite, *, quiet: bool = False, cache: StatisticsCache | Non
     )
     per_sample = _per_sample(ids, system_names, metrics, stats)
     files: list[Path] = []
+    out = stage.dir  # every output is staged, then swapped in as one set (radeval.bench.staging)
     with manifest.stage("outputs"):
         for name, text in (("leaderboard.md", leaderboard_markdown(board)), ("leaderboard.csv", leaderboard_csv(board)),
                            ("leaderboard.html", leaderboard_html(board)),
@@ -274,6 +286,7 @@ def run_suite(suite: Suite, *, quiet: bool = False, cache: StatisticsCache | Non
         with manifest.stage("reader_study"):
             from radeval.bench.reader import write_reader_packet
 
+            stage.carry_over("reader_study")  # kept and superseded packets live on across runs
             files += write_reader_packet(suite, dataset, predictions, out)
     if suite.scaling is not None:
         with manifest.stage("scaling"):
@@ -284,9 +297,8 @@ def run_suite(suite: Suite, *, quiet: bool = False, cache: StatisticsCache | Non
                            "significance": asdict(suite.significance), "significance_signature": signature,
                            "unavailable_metrics": unavailable, "n_failures": len(failures),
                            "excluded_cases": excluded})
-    atomic_write_text(out / "manifest.json", manifest.to_json())
-    files.append(out / "manifest.json")
-    return BenchResult(out, board, per_sample, unavailable, failures, files)
+    files = stage.commit(manifest.to_json())
+    return BenchResult(suite.output_dir, board, per_sample, unavailable, failures, files)
 
 
 def result_summary(result: BenchResult) -> str:

@@ -91,10 +91,13 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from radeval.csv_safe import frame_to_csv
+    from radeval.output_paths import check_outputs
     from radeval.paths import atomic_write_text
     from radeval.stats.compare import compare
 
     systems = _system_files(args.hyps)
+    check_outputs({"--out": args.out, "--out-json": args.out_json, "--plot": args.plot},
+                  inputs=[args.refs, *(path for _, path in systems), args.cache, args.metric_config])
     refs = read_args_reports(args.refs, args, name="references", refs=True)
     hyps = {name: read_args_reports(path, args, name=name) for name, path in systems}
     result = compare(

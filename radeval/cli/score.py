@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from radeval.metrics import available_metrics
     from radeval.metrics.scoring import score
     from radeval.csv_safe import frame_to_csv
+    from radeval.output_paths import check_outputs
     from radeval.paths import atomic_write_text
 
     if args.list:
@@ -39,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.refs is None or args.hyps is None:
         raise InputError("--refs and --hyps are required")
+    check_outputs({"--out": args.out}, inputs=[args.refs, args.hyps, args.cache, args.metric_config])
     refs = read_args_reports(args.refs, args, name="references", refs=True)
     hyps = read_args_reports(args.hyps, args, name=args.hyps.stem)
     result = score(refs, hyps, metrics=args.metrics, metric_options=metric_options(args),
