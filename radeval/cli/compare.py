@@ -67,23 +67,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _system_files(items: list[str]) -> list[tuple[str, Path]]:
-    from radeval.errors import InputError
+    from radeval.system_files import parse_system_files
 
-    out: list[tuple[str, Path]] = []
-    for item in items:
-        name, sep, file = item.partition("=")
-        if sep and ("/" in name or "\\" in name) and Path(item).is_file():
-            sep = ""  # a path with '=' in a directory name (runs/lr=1e-4/preds.jsonl), not NAME=FILE
-        if not sep:
-            name, file = Path(item).stem, item
-        if not name or not file:
-            raise InputError(f"--hyps {item!r}: expected NAME=FILE")
-        if any(name == seen for seen, _ in out):
-            raise InputError(f"--hyps: system name {name!r} given twice")
-        out.append((name, Path(file)))
-    if len(out) < 2:
-        raise InputError(f"--hyps: at least two systems are needed, got {len(out)}")
-    return out
+    return parse_system_files(items, minimum=2)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,10 +9,19 @@ from typing import Any
 from radeval.errors import InputError
 
 
+class _MetricNames(argparse.Action):
+    """``--metrics a b``, ``--metrics a,b`` and ``--metrics a, b`` all give ``[a, b]``."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, [n.strip() for v in values for n in str(v).split(",") if n.strip()])
+
+
 def add_metric_arguments(parser: argparse.ArgumentParser) -> None:
     """``--metrics``, ``--metric-option`` and ``--metric-config``."""
-    parser.add_argument("--metrics", nargs="+", metavar="NAME",
-                        help="metric names (default: every lexical metric); see `radeval score --list`")
+    parser.add_argument("--metrics", nargs="+", metavar="NAME", action=_MetricNames,
+                        help="metric names, space- or comma-separated (default: every lexical metric); "
+                             "see `radeval score --list`")
     parser.add_argument("--metric-option", action="append", default=[], metavar="METRIC.KEY=VALUE",
                         help="per-metric option, e.g. green.judge=http://127.0.0.1:8000/v1 (repeatable)")
     parser.add_argument("--metric-config", type=Path, metavar="YAML",

@@ -415,6 +415,8 @@ def make_phantom_dataset(out: str | Path, n: int = 64, seed: int = 0, *,
     if not all(0.0 <= float(p) <= 1.0 for p in probs):
         raise InputError(f"prevalence={prevalence!r}: probabilities must be in [0, 1]")
     shape = tuple(int(v) for v in shape)  # type: ignore[assignment]
+    if len(shape) != 3 or min(shape) < 8:  # checked before any work (a zero size would divide by zero below)
+        raise InputError(f"phantom shape must be three sizes >= 8, got {shape}")
     if spacing is None:
         spacing = tuple(f / k for f, k in zip(DEFAULT_FOV_MM, shape))  # type: ignore[assignment]
     spacing = tuple(float(v) for v in spacing)  # type: ignore[assignment]

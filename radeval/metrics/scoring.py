@@ -59,10 +59,24 @@ class ScoreResult:
 
 def build_metrics(names: Iterable[str | Metric] | None,
                   options: Mapping[str, Mapping[str, Any]] | None = None) -> list[Metric]:
-    """Instantiate metrics from names (or pass Metric objects through), with per-metric options."""
+    """Instantiate metrics from names (or pass Metric objects through), with per-metric options.
+
+    Raises:
+        InputError: options for a metric that is not in ``names`` (they would be silently ignored), or an
+            option a metric does not take (naming the metric, the option and the valid options).
+    """
     options = options or {}
+    items = list(names if names is not None else DEFAULT_METRICS)
+    computed = {item if isinstance(item, str) else item.name for item in items}
+    stray = sorted(k for k in options if k not in computed)
+    if stray:
+        from radeval.errors import InputError
+
+        raise InputError(f"metric option(s) given for {', '.join(map(repr, stray))}, which "
+                         f"{'is' if len(stray) == 1 else 'are'} not being computed (metrics: "
+                         f"{', '.join(sorted(computed))}); add it to --metrics or drop the option")
     out: list[Metric] = []
-    for item in (names if names is not None else DEFAULT_METRICS):
+    for item in items:
         out.append(item if isinstance(item, Metric) else get_metric(item, **dict(options.get(item, {}))))
     return out
 
