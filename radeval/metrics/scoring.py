@@ -81,13 +81,49 @@ def build_metrics(names: Iterable[str | Metric] | None,
     return out
 
 
+def _fatal(exc: BaseException) -> bool:
+    """Errors that concern the metric or the input as a whole (re-raised), not one sample."""
+    from radeval.errors import InputError, MissingDependencyError, MissingWeightsError
+
+    return isinstance(exc, (InputError, MissingDependencyError, MissingWeightsError, KeyboardInterrupt,
+                            MemoryError, SystemExit))
+
+
+def _isolated_statistics(metric: Metric, refs: Sequence[str], hyps: Sequence[str]) -> tuple[np.ndarray, dict[int, str]]:
+    """``metric.statistics`` where one sample that makes the metric raise fails alone.
+
+    A batch that raises is split in halves and retried, down to single samples; a sample that still raises
+    becomes a NaN row whose reason names the exception. The others are scored as usual.
+
+    Returns:
+        ``(stats, errors)``: ``(n, k)`` array (NaN rows for failed samples); row index -> reason.
+    """
+    try:
+        stats = np.asarray(metric.statistics(refs, hyps), dtype=np.float64)
+        return stats, dict(getattr(metric, "last_errors", {}) or {})
+    except Exception as exc:  # noqa: BLE001 - isolated per sample below; whole-run errors re-raised
+        if _fatal(exc):
+            raise
+        if len(refs) <= 1:
+            reason = f"{type(exc).__name__}: {str(exc)[:500]}"
+            return np.full((len(refs), 1), np.nan), {i: reason for i in range(len(refs))}
+    mid = len(refs) // 2
+    parts = [_isolated_statistics(metric, refs[:mid], hyps[:mid]), _isolated_statistics(metric, refs[mid:], hyps[mid:])]
+    width = max(p[0].shape[1] for p in parts)
+    stats = np.full((len(refs), width), np.nan)
+    errors: dict[int, str] = {}
+    for offset, (part, errs) in zip((0, mid), parts):
+        if part.shape[1] == width:
+            stats[offset:offset + len(part)] = part
+        errors.update({offset + i: msg for i, msg in errs.items()})
+    return stats, errors
+
+
 def _compute_one(metric: Metric, refs: Sequence[str], hyps: Sequence[str],
                  cache: StatisticsCache | None) -> tuple[np.ndarray, dict[int, str]]:
     errors: dict[int, str] = {}
     if cache is None or not metric.cacheable:
-        stats = np.asarray(metric.statistics(refs, hyps), dtype=np.float64)
-        errors.update(getattr(metric, "last_errors", {}) or {})
-        return stats, errors
+        return _isolated_statistics(metric, list(refs), list(hyps))
     rows = cache.get(metric.signature, refs, hyps)
     todo = [i for i, r in enumerate(rows) if r is None]
     # Unique (ref, hyp) pairs only: identical pairs are computed once.
@@ -101,8 +137,8 @@ def _compute_one(metric: Metric, refs: Sequence[str], hyps: Sequence[str],
     computed: dict[int, np.ndarray] = {}
     for start in range(0, len(unique), CHUNK):
         idx = unique[start:start + CHUNK]
-        part = np.asarray(metric.statistics([refs[i] for i in idx], [hyps[i] for i in idx]), dtype=np.float64)
-        for local, msg in (getattr(metric, "last_errors", {}) or {}).items():
+        part, part_errors = _isolated_statistics(metric, [refs[i] for i in idx], [hyps[i] for i in idx])
+        for local, msg in part_errors.items():
             errors[idx[local]] = msg
         cache.put(metric.signature, [refs[i] for i in idx], [hyps[i] for i in idx], part)
         for local, i in enumerate(idx):
@@ -111,6 +147,9 @@ def _compute_one(metric: Metric, refs: Sequence[str], hyps: Sequence[str],
         rows[i] = computed[first[(refs[i], hyps[i])]]
         if first[(refs[i], hyps[i])] in errors:
             errors.setdefault(i, errors[first[(refs[i], hyps[i])]])
+    # a chunk in which every sample failed comes back one NaN column wide: pad it to the metric's width
+    width = max((len(r) for r in rows), default=1)
+    rows = [r if len(r) == width else np.full(width, np.nan) for r in rows]
     return np.stack(rows) if rows else np.zeros((0, 1)), errors
 
 
