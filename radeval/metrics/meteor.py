@@ -56,10 +56,15 @@ CHUNKS, TEST_MATCHED, REF_MATCHED = 20, 21, 22
 #: JVM options: no hsperfdata folder in the temp dir; UTF-8 whatever the locale.
 JAVA_TOOL_OPTIONS = "-XX:-UsePerfData -Dfile.encoding=UTF-8"
 #: Default bound on the words of one reference or hypothesis sent to the jar. The jar's aligner needs memory
-#: that grows with the length of the texts: a 200,000-word report runs a 2 GB JVM out of heap and kills the
-#: process for every sample. Longer texts are not sent; the case fails alone (named in ``last_errors``).
-#: Radiology reports are far below this (CT-RATE findings: a few hundred words).
-MAX_WORDS = 10_000
+#: and time that grow with the length of the texts: a 200,000-word report runs a 2 GB JVM out of heap and
+#: kills the process for every sample; two 25,000-word texts did too, and two 15,000-word texts ran for more
+#: than 5 minutes (measured here on random clinical words). Such a case is not sent; it fails alone (named
+#: in ``last_errors``). Radiology reports are far below both bounds (CT-RATE findings: a few hundred words);
+#: the bounds are a reconstruction (the jar documents none).
+MAX_WORDS = 20_000
+
+#: Bound on (reference words x hypothesis words) of one sample, for the same reason.
+MAX_WORD_PRODUCT = 50_000_000
 
 #: Jar file name inside ``pycocoevalcap/meteor``.
 JAR_NAME = "meteor-1.5.jar"
@@ -304,11 +309,17 @@ class Meteor(Metric):
         lines, sent = [], []
         for i, (r, h) in enumerate(zip(refs, hyps)):
             ref, hyp = sanitize(r), sanitize(h)
-            longest = max(ref.count(" ") + 1 if ref else 0, hyp.count(" ") + 1 if hyp else 0)
+            n_ref, n_hyp = (ref.count(" ") + 1 if ref else 0), (hyp.count(" ") + 1 if hyp else 0)
+            longest = max(n_ref, n_hyp)
             if longest > self.max_words:
-                side = "reference" if ref.count(" ") >= hyp.count(" ") else "hypothesis"
+                side = "reference" if n_ref >= n_hyp else "hypothesis"
                 self.last_errors[i] = (f"the {side} has {longest} words, more than meteor's max_words="
                                        f"{self.max_words} (the jar would run out of heap); not scored")
+                continue
+            if n_ref * n_hyp > MAX_WORD_PRODUCT:
+                self.last_errors[i] = (f"reference ({n_ref} words) x hypothesis ({n_hyp} words) is over meteor's "
+                                       f"bound of {MAX_WORD_PRODUCT} (the jar would run out of heap or time); "
+                                       "not scored")
                 continue
             lines.append(f"SCORE ||| {ref} ||| {hyp}")
             sent.append(i)
