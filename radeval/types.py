@@ -103,6 +103,25 @@ def _preview(ids: Sequence[str], limit: int = 10) -> str:
     return f"{shown}{more}"
 
 
+def _code_points(text: str) -> str:
+    return " ".join(f"U+{ord(ch):04X}" for ch in text)
+
+
+def _check_unicode_twins(missing: list[str], extra: list[str], ref_name: str, hyp_name: str) -> None:
+    """Ids on the two sides that differ only by Unicode normalisation get an error showing the code points."""
+    import unicodedata
+
+    by_form = {unicodedata.normalize("NFKC", k): k for k in extra}
+    twins = [(m, by_form[unicodedata.normalize("NFKC", m)]) for m in missing
+             if unicodedata.normalize("NFKC", m) in by_form]
+    if twins:
+        shown = "; ".join(f"{ref_name} {a!r} [{_code_points(a)}] vs {hyp_name} {b!r} [{_code_points(b)}]"
+                          for a, b in twins[:3])
+        raise AlignmentError(f"{len(twins)} case id(s) differ only by Unicode normalisation (the same visible "
+                             f"text, different code points): {shown}; normalise the ids of one file (e.g. NFC)",
+                             missing=missing, extra=extra)
+
+
 def align(references: Mapping[str, str], hypotheses: Mapping[str, str], *,
           ref_name: str = "references", hyp_name: str = "hypotheses") -> tuple[list[str], list[str], list[str]]:
     """Align two id -> text mappings by case id, in the references' order.
@@ -122,6 +141,7 @@ def align(references: Mapping[str, str], hypotheses: Mapping[str, str], *,
     missing = [k for k in references if k not in hypotheses]
     extra = [k for k in hypotheses if k not in references]
     if missing or extra:
+        _check_unicode_twins(missing, extra, ref_name, hyp_name)
         parts = []
         if missing:
             parts.append(f"{len(missing)} case id(s) of {ref_name} missing from {hyp_name}: {_preview(missing)}")

@@ -29,6 +29,7 @@ from radeval.errors import AlignmentError, InputError, MissingDependencyError, M
 from radeval.leaderboard.html import leaderboard_html
 from radeval.leaderboard.literature import literature_for
 from radeval.csv_safe import frame_to_csv
+from radeval.stats.sample_size import small_sample_warning
 from radeval.leaderboard.markdown import leaderboard_csv, leaderboard_markdown, significance_markdown
 from radeval.leaderboard.table import COLUMNS, Leaderboard
 from radeval.metrics.base import Metric
@@ -257,7 +258,7 @@ def _run_staged(suite: Suite, *, quiet: bool, cache: StatisticsCache | None, sta
         systems=tuple(system_names), metrics=tuple(metrics), baseline=suite.baseline,
         significance_signature=signature, unavailable=unavailable,
         literature=literature_for(suite.literature or ""),
-        notes=tuple(dataset.notes),
+        notes=tuple(dataset.notes) + tuple(filter(None, [small_sample_warning(len(ids))])),
     )
     per_sample = _per_sample(ids, system_names, metrics, stats)
     files: list[Path] = []
@@ -265,7 +266,8 @@ def _run_staged(suite: Suite, *, quiet: bool, cache: StatisticsCache | None, sta
     with manifest.stage("outputs"):
         for name, text in (("leaderboard.md", leaderboard_markdown(board)), ("leaderboard.csv", leaderboard_csv(board)),
                            ("leaderboard.html", leaderboard_html(board)),
-                           ("significance.md", significance_markdown(board, excluded=excluded)),
+                           ("significance.md", "".join(f"> **{w}**\n\n" for w in [small_sample_warning(len(ids))] if w)
+                            + significance_markdown(board, excluded=excluded)),
                            ("per_sample.csv", frame_to_csv(per_sample)),
                            ("pairs.csv", frame_to_csv(pair_table))):
             atomic_write_text(out / name, text)

@@ -105,11 +105,20 @@ def run(args: argparse.Namespace) -> int:
         atomic_write_text(args.out_json, json.dumps(payload, indent=1, ensure_ascii=False) + "\n")
     if args.plot:
         result.forest_plot(args.plot)
+    from radeval.metrics.scoring import empty_reference_ids, empty_reference_warning
+    from radeval.stats.sample_size import small_sample_warning
+
+    warning = small_sample_warning(len(refs))
+    empty = empty_reference_ids(refs)
+    if empty:
+        print(empty_reference_warning(empty), file=sys.stderr)
+    if warning:  # loudly: on stderr and in the printed table
+        print(warning, file=sys.stderr)
     if args.json:
         print(json.dumps(result.to_json_records()))
         print(f"signature: {result.signature}", file=sys.stderr)
     else:
-        print(result.format_table())
+        print(result.format_table() + (f"\n{warning}" if warning else ""))
     return 0
 
 

@@ -47,6 +47,10 @@ def run(args: argparse.Namespace) -> int:
                    cache=False if args.no_cache else (args.cache or True))
     if args.out:
         atomic_write_text(args.out, frame_to_csv(result.per_sample, index=True))
+    if result.empty_references:
+        from radeval.metrics.scoring import empty_reference_warning
+
+        print(empty_reference_warning(result.empty_references), file=sys.stderr)
     for failure in result.failures:
         print(f"warning: {failure.metric}: case {failure.case_id!r}: {failure.reason}", file=sys.stderr)
     if args.json:

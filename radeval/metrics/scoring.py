@@ -44,6 +44,8 @@ class ScoreResult:
         statistics: metric name -> ``(n, k)`` statistics (for :mod:`radeval.stats`).
         failures: every sample a metric could not score.
         metrics: the metric objects, by name.
+        empty_references: ids whose reference text is empty or blank (scored, but counted and reported:
+            a blank reference scores 0 on most metrics whatever the hypothesis says).
     """
 
     corpus: pd.DataFrame
@@ -51,10 +53,28 @@ class ScoreResult:
     statistics: dict[str, np.ndarray]
     failures: list[SampleFailure] = field(default_factory=list)
     metrics: dict[str, Metric] = field(default_factory=dict)
+    empty_references: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, float]:
         """``{metric: corpus score}``, the shape of ``radeval score --json``."""
         return {str(r.metric): float(r.score) for r in self.corpus.itertuples()}
+
+
+def empty_reference_ids(refs: Mapping[str, str]) -> list[str]:
+    """Ids whose reference is empty or only whitespace.
+
+    Example:
+        >>> empty_reference_ids({"a": "Clear.", "b": "  "})
+        ['b']
+    """
+    return [k for k, v in refs.items() if not str(v).strip()]
+
+
+def empty_reference_warning(ids: Sequence[str]) -> str:
+    """The warning printed for references that are empty (counted, named, never silently scored)."""
+    shown = ", ".join(repr(i) for i in list(ids)[:10]) + (" ..." if len(ids) > 10 else "")
+    return (f"warning: {len(ids)} empty reference text(s) ({shown}): they are scored, but a blank reference "
+            "scores 0 on most metrics whatever the hypothesis says; check the references file")
 
 
 def build_metrics(names: Iterable[str | Metric] | None,
@@ -246,4 +266,5 @@ def score(refs: Mapping[str, str] | Sequence[str], hyps: Mapping[str, str] | Seq
         statistics=stats,
         failures=failures,
         metrics={m.name: m for m in metric_objs},
+        empty_references=tuple(empty_reference_ids(dict(zip(ids, ref_list)))),
     )
