@@ -18,6 +18,9 @@ Rules (a reconstruction where OWASP is silent):
   quotes followed by a trigger (``"'=x"``) gets one more quote, and :func:`restore_cell` (used by
   radeval's CSV readers) removes exactly one quote from a cell of the form ``'+<trigger>...``.
   Writing then reading is the identity on every text.
+* The csv module quotes a cell only for the characters of the line terminator: with ``"\n"`` a cell holding a
+  bare carriage return would be written unquoted and read back as two rows. A file with such a cell is
+  therefore written with ``"\r\n"`` line ends (RFC 4180's), which quotes it; other files keep ``"\n"``.
 * Callers that must emit a trigger on purpose (REDCap's ``@READONLY`` action tags in a data
   dictionary) pass those columns in ``raw_columns``.
 """
@@ -85,11 +88,12 @@ def rows_to_csv(rows: Iterable[Sequence[Any]], *, delimiter: str = ",", lineterm
         >>> rows_to_csv([["id", "score"], ["=cmd", -0.5]])
         "id,score\\n'=cmd,-0.5\\n"
     """
-    buf = io.StringIO(newline="")
-    writer = csv.writer(buf, delimiter=delimiter, lineterminator=lineterminator)
     raw = set(raw_columns)
-    for row in rows:
-        writer.writerow([cell if i in raw else safe_cell(cell) for i, cell in enumerate(row)])
+    cooked = [[cell if i in raw else safe_cell(cell) for i, cell in enumerate(row)] for row in rows]
+    if any(isinstance(c, str) and "\r" in c for row in cooked for c in row):
+        lineterminator = "\r\n"  # see the module docstring: makes the csv module quote a cell holding "\r"
+    buf = io.StringIO(newline="")
+    csv.writer(buf, delimiter=delimiter, lineterminator=lineterminator).writerows(cooked)
     return buf.getvalue()
 
 
@@ -117,4 +121,8 @@ def frame_to_csv(frame: Any, *, index: bool = False, delimiter: str = ",", float
         else:
             out.index = pd.Index([safe_cell(v) for v in out.index], name=safe_cell(out.index.name),
                                  dtype=out.index.dtype if out.index.dtype != object else object)
-    return out.to_csv(index=index, sep=delimiter, lineterminator="\n", float_format=float_format)
+    texts = [*(v for col in out.columns if out[col].dtype == object for v in out[col]), *out.columns,
+             *(out.index.to_flat_index() if index else [])]
+    has_cr = any("\r" in str(v) for v in texts if isinstance(v, (str, tuple)))
+    return out.to_csv(index=index, sep=delimiter, lineterminator="\r\n" if has_cr else "\n",
+                      float_format=float_format)
