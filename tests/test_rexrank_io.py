@@ -121,3 +121,28 @@ def test_a_missing_section_key_is_an_error_naming_the_study(tmp_path: Path) -> N
     path = _write(tmp_path, "num.json", {"s1": {"findings": 3, "impression": "x", "model_prediction": "Clear."}})
     with pytest.raises(InputError, match=r"study 's1'.*'findings' must be text"):
         read_cases(path)
+
+
+def test_bench_rexrank_dataset_uses_and_records_the_official_reference(tmp_path: Path) -> None:
+    import yaml
+
+    from radeval.cli.main import main
+
+    path = _write(tmp_path, "rexrank.json", TEST_SET)
+    other = tmp_path / "other.jsonl"
+    other.write_text("".join(json.dumps({"id": k, "text": "No acute process."}) + "\n" for k in TEST_SET),
+                     encoding="utf-8")
+    suite = {"name": "rx", "output_dir": str(tmp_path / "out"),
+             "dataset": {"kind": "rexrank", "references": str(path)},
+             "systems": [{"name": "model", "predictions": str(other)}, {"name": "other", "predictions": str(other)}],
+             "metrics": ["rougeL"], "baseline": "other",
+             "significance": {"test": "bootstrap", "resamples": 100, "seed": 1, "correction": "holm"}}
+    suite_path = tmp_path / "suite.yaml"
+    suite_path.write_text(yaml.safe_dump(suite), encoding="utf-8")
+    assert main(["bench", str(suite_path), "--quiet"]) == 0
+    board = (tmp_path / "out" / "leaderboard.md").read_text(encoding="utf-8")
+    assert "ref:rexrank-findings+impression" in board
+    want = score(EXPECTED_TEST_SET, {k: "No acute process." for k in TEST_SET}, metrics=["rougeL"]).as_dict()
+    per = __import__("pandas").read_csv(tmp_path / "out" / "leaderboard.csv")
+    got = per[(per["system"] == "model") & (per["metric"] == "rougeL")]["score"].iloc[0]
+    assert got == pytest.approx(want["rougeL"], abs=1e-6)

@@ -62,11 +62,13 @@ def resolve_dataset(suite: Suite, work: Path, *, quiet: bool = False) -> BenchDa
                             text_field=spec.text_field or (REXRANK_REFERENCE if spec.kind == "rexrank" else None),
                             name="references")
         items = list(refs.items())
+        ref_notes = ([f"references: ReXrank's official 'Findings: {{findings}} Impression: {{impression}}' text "
+                      f"(ref:{refs.convention})."] if refs.convention else [])
         if spec.limit and len(items) > spec.limit:
             note = f"dataset.limit: the first {spec.limit} of {len(items)} cases are evaluated."
-            return BenchDataset(dict(items[: spec.limit]), notes=[note],
+            return BenchDataset(dict(items[: spec.limit]), notes=[*ref_notes, note],
                                 beyond_limit=frozenset(k for k, _ in items[spec.limit:]))
-        return BenchDataset(dict(items))
+        return BenchDataset(dict(items), notes=ref_notes)
     if spec.kind == "ctrate":
         assert spec.root is not None
         return _ctrate(spec.root, suite, [])
