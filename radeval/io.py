@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from radeval.csv_safe import restore_cell, rows_to_csv
 from radeval.errors import AlignmentError, InputError
 from radeval.paths import atomic_write_text
 from radeval.types import Case, Predictions, check_text
@@ -125,7 +126,8 @@ def _csv_rows(path: Path, reader: csv.DictReader, delimiter: str) -> list[tuple[
             raise InputError(
                 f"{where}: {len(header) + len(extra)} cells but the header has {len(header)} columns "
                 f"(extra: {extra!r}); quote cells that contain the delimiter {delimiter!r}")
-        out.append((where, dict(row)))
+        # undo radeval's own formula neutralisation ('=... written by csv_safe), so a round trip is exact
+        out.append((where, {k: restore_cell(v) for k, v in row.items()}))
     return out
 
 
@@ -147,6 +149,64 @@ def _records_rexrank(path: Path) -> list[tuple[str, dict[str, Any]]]:
         # the study key last: a record's own "__key__" field must not replace the study id
         out.append((f"{path}: study {study_id!r}", {**record, "__key__": study_id}))
     return out
+
+
+#: Pseudo text field: ReXrank's official reference, ``Findings: {findings} Impression: {impression}``.
+REXRANK_REFERENCE = "rexrank-findings+impression"
+
+#: Section keys of the two ReXrank layouts: the test-set files (``section_findings``/``section_impression``)
+#: and the submission layout of ReXrank's example ``prediction.json`` (``findings``/``impression``).
+REXRANK_SECTIONS = (("section_findings", "section_impression"), ("findings", "impression"))
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def rexrank_reference(record: Mapping[str, Any], where: str) -> str:
+    """ReXrank's official reference text of one study record.
+
+    Facts taken from ReXrank's evaluation script (rajpurkarlab/ReXrank, ``example_files/evaluation_script.md``,
+    ``split_json``): the ground truth is ``f"Findings: {findings} Impression: {impression}"``; a section that is
+    null/NaN is formatted as Python's ``None`` (the script maps ``pd.notna``-false values to ``None``), so it
+    reads ``Findings: None Impression: ...``; an empty string stays empty; a section key absent from the
+    record makes the script fail (``KeyError``), here an :class:`InputError` naming the study and the key.
+    Records in the submission layout (ReXrank's example ``prediction.json``: ``findings``/``impression``)
+    are read the same way.
+
+    Raises:
+        InputError: neither layout's section keys are present, or a section is not text.
+
+    Example:
+        >>> rexrank_reference({"section_findings": "Clear.", "section_impression": None}, "s1")
+        'Findings: Clear. Impression: None'
+    """
+    for f_key, i_key in REXRANK_SECTIONS:
+        if f_key in record or i_key in record:
+            break
+    else:
+        raise InputError(f"{where}: no ReXrank sections: expected 'section_findings' and 'section_impression' "
+                         "(test-set layout) or 'findings' and 'impression' (submission layout); pass "
+                         "--ref-text-field to choose another field")
+    parts = []
+    for key in (f_key, i_key):
+        if key not in record:
+            raise InputError(f"{where}: no field {key!r}: ReXrank's official reference needs both sections "
+                             f"({f_key!r}, {i_key!r}); pass --ref-text-field {f_key} to score one section only")
+        value = record[key]
+        if _is_missing(value):
+            parts.append("None")  # the official script formats a missing section as None
+        elif isinstance(value, str):
+            parts.append(value)
+        else:
+            raise InputError(f"{where}: field {key!r} must be text or null, got {type(value).__name__} {value!r}")
+    return f"Findings: {parts[0]} Impression: {parts[1]}"
+
+
+def _text_of(record: dict[str, Any], key: str, cid: str, where: str) -> str:
+    if key == REXRANK_REFERENCE:
+        return check_text(rexrank_reference(record, where), case_id=cid, field_name=key, source=where)
+    return check_text(_get(record, key, where), case_id=cid, field_name=key, source=where)
 
 
 _DEFAULT_FIELDS = {
@@ -192,7 +252,8 @@ def read_reports(path: str | Path, *, format: str | None = None, id_field: str |
             ``.json`` file (``{study_id: {field: value, ...}}``).
         format: ``"jsonl"``, ``"csv"`` or ``"rexrank"``; guessed from the extension when omitted.
         id_field: the id column/key (default ``id``; ReXrank: the study key).
-        text_field: the text column/key (default ``text``; ReXrank: ``model_prediction``).
+        text_field: the text column/key (default ``text``; ReXrank: ``model_prediction``), or
+            :data:`REXRANK_REFERENCE` for ReXrank's official ``Findings: ... Impression: ...`` reference.
         name: the system name for error messages.
 
     Returns:
@@ -221,21 +282,23 @@ def read_reports(path: str | Path, *, format: str | None = None, id_field: str |
         if cid in seen:
             raise AlignmentError(f"{where}: duplicate case id {cid!r} (first at {seen[cid]})", duplicates=[cid])
         seen[cid] = where
-        pairs.append((cid, check_text(_get(record, text_key, where), case_id=cid, field_name=text_key, source=where)))
-    return Predictions(pairs, name=name or p.stem, source=str(p))
+        pairs.append((cid, _text_of(record, text_key, cid, where)))
+    return Predictions(pairs, name=name or p.stem, source=str(p),
+                       convention=REXRANK_REFERENCE if text_key == REXRANK_REFERENCE else "")
 
 
 def read_cases(path: str | Path, *, format: str | None = None, id_field: str | None = None,
                text_field: str | None = None) -> list[Case]:
     """Read evaluation cases (id, reference, metadata = every other field) from a file.
 
-    Same formats and errors as :func:`read_reports`; ReXrank files default to ``section_findings``.
+    Same formats and errors as :func:`read_reports`; ReXrank files default to ReXrank's official reference,
+    ``Findings: {findings} Impression: {impression}`` (:data:`REXRANK_REFERENCE`, :func:`rexrank_reference`).
     """
     p = Path(path)
     fmt = format or detect_format(p)
     default_id, default_text = _DEFAULT_FIELDS.get(fmt, ("id", "text"))
     if fmt == "rexrank":
-        default_text = "section_findings"
+        default_text = REXRANK_REFERENCE
     id_key, text_key = id_field or default_id, text_field or default_text
     cases: list[Case] = []
     seen: dict[str, str] = {}
@@ -244,7 +307,7 @@ def read_cases(path: str | Path, *, format: str | None = None, id_field: str | N
         if cid in seen:
             raise AlignmentError(f"{where}: duplicate case id {cid!r} (first at {seen[cid]})", duplicates=[cid])
         seen[cid] = where
-        text = check_text(_get(record, text_key, where), case_id=cid, field_name=text_key, source=where)
+        text = _text_of(record, text_key, cid, where)
         meta = {k: v for k, v in record.items() if k not in {id_key, text_key, "__key__"}}
         cases.append(Case(cid, text, meta))
     return cases
@@ -267,11 +330,8 @@ def write_reports(path: str | Path, reports: Mapping[str, str] | Iterable[tuple[
     if fmt == "jsonl":
         body = "".join(json.dumps({id_field: k, text_field: v}, ensure_ascii=False) + "\n" for k, v in items)
     elif fmt == "csv":
-        buf = io.StringIO(newline="")
-        writer = csv.writer(buf, delimiter="\t" if p.suffix.lower() == ".tsv" else ",")
-        writer.writerow([id_field, text_field])
-        writer.writerows(items)
-        body = buf.getvalue()
+        body = rows_to_csv([[id_field, text_field], *items], delimiter="\t" if p.suffix.lower() == ".tsv" else ",",
+                           lineterminator="\r\n")
     elif fmt == "rexrank":
         key = text_field if text_field != "text" else "model_prediction"
         body = json.dumps({k: {key: v} for k, v in items}, ensure_ascii=False, indent=1)

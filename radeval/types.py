@@ -53,6 +53,7 @@ class Predictions(Mapping[str, str]):
         items: pairs ``(case_id, text)`` or a mapping.
         name: the system's name (used in error messages and tables).
         source: where the predictions came from (a file path), for error messages.
+        convention: how the texts were assembled from the file, when that is a choice (recorded in signatures).
 
     Raises:
         AlignmentError: if a case id occurs twice.
@@ -65,7 +66,7 @@ class Predictions(Mapping[str, str]):
     """
 
     def __init__(self, items: Iterable[tuple[str, str]] | Mapping[str, str], *, name: str = "",
-                 source: str = "") -> None:
+                 source: str = "", convention: str = "") -> None:
         pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
         counts = Counter(str(k) for k, _ in pairs)
         dups = sorted(k for k, c in counts.items() if c > 1)
@@ -79,6 +80,9 @@ class Predictions(Mapping[str, str]):
             self._data[cid] = check_text(text, case_id=cid, field_name="text", source=source or name)
         self.name = name
         self.source = source
+        #: how the texts were built from the file when that is a choice (e.g. ``rexrank-findings+impression``);
+        #: :func:`radeval.metrics.scoring.score` records it in the signature as ``ref:<convention>``
+        self.convention = convention
 
     def __getitem__(self, key: str) -> str:
         return self._data[key]
@@ -97,6 +101,25 @@ def _preview(ids: Sequence[str], limit: int = 10) -> str:
     shown = ", ".join(repr(i) for i in ids[:limit])
     more = f" (+{len(ids) - limit} more)" if len(ids) > limit else ""
     return f"{shown}{more}"
+
+
+def _code_points(text: str) -> str:
+    return " ".join(f"U+{ord(ch):04X}" for ch in text)
+
+
+def _check_unicode_twins(missing: list[str], extra: list[str], ref_name: str, hyp_name: str) -> None:
+    """Ids on the two sides that differ only by Unicode normalisation get an error showing the code points."""
+    import unicodedata
+
+    by_form = {unicodedata.normalize("NFKC", k): k for k in extra}
+    twins = [(m, by_form[unicodedata.normalize("NFKC", m)]) for m in missing
+             if unicodedata.normalize("NFKC", m) in by_form]
+    if twins:
+        shown = "; ".join(f"{ref_name} {a!r} [{_code_points(a)}] vs {hyp_name} {b!r} [{_code_points(b)}]"
+                          for a, b in twins[:3])
+        raise AlignmentError(f"{len(twins)} case id(s) differ only by Unicode normalisation (the same visible "
+                             f"text, different code points): {shown}; normalise the ids of one file (e.g. NFC)",
+                             missing=missing, extra=extra)
 
 
 def align(references: Mapping[str, str], hypotheses: Mapping[str, str], *,
@@ -118,6 +141,7 @@ def align(references: Mapping[str, str], hypotheses: Mapping[str, str], *,
     missing = [k for k in references if k not in hypotheses]
     extra = [k for k in hypotheses if k not in references]
     if missing or extra:
+        _check_unicode_twins(missing, extra, ref_name, hyp_name)
         parts = []
         if missing:
             parts.append(f"{len(missing)} case id(s) of {ref_name} missing from {hyp_name}: {_preview(missing)}")

@@ -2,7 +2,7 @@
 
 ``radeval reader-study ingest`` and ``analyze`` print :func:`coverage_lines` and :func:`problem_lines` and save
 with :func:`write_ingest_tables`, which refuses to replace an earlier ``ratings.csv`` holding scores the new
-ingest lacks (:func:`check_not_losing_scores`) unless told to.
+ingest lacks (:func:`reader_study.ingestion.check_replacement`) unless told to.
 """
 
 from __future__ import annotations
@@ -11,12 +11,11 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 
 from radeval import number_format
-from radeval.errors import InputError
+from radeval.csv_safe import frame_to_csv
 from radeval.paths import atomic_write_text
-from reader_study.ingestion import IngestResult
+from reader_study.ingestion import IngestResult, check_replacement
 
 #: The columns that identify one score.
 SCORE_KEY: tuple[str, ...] = ("item_id", "reader", "criterion")
@@ -51,34 +50,6 @@ def problem_lines(result: IngestResult, show: int) -> list[str]:
     return lines
 
 
-def check_not_losing_scores(path: str | Path, ratings: pd.DataFrame) -> None:
-    """Refuse to replace an earlier ratings table at ``path`` that holds scores ``ratings`` does not have.
-
-    Nothing happens when ``path`` does not exist.
-
-    Raises:
-        InputError: the earlier file is unreadable, is not a ratings table, or holds scores (by item, reader and
-            criterion) missing from ``ratings``; the message names the readers and the ways out.
-    """
-    path = Path(path)
-    if not path.exists():
-        return
-    try:
-        old = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: exists and cannot be read ({exc}); pass --force to replace it") from None
-    cols = list(SCORE_KEY)
-    if not set(cols) <= set(old.columns):
-        raise InputError(f"{path}: exists and is not a ratings table; pass --force to replace it")
-    new = set(zip(*(ratings[c].astype(str) for c in cols), strict=True))
-    lost = sorted({t for t in zip(*(old[c] for c in cols), strict=True)} - new)
-    if lost:
-        readers = sorted({r for _, r, _ in lost})
-        raise InputError(f"{path}: holds {len(lost)} score(s) (reader(s) {', '.join(readers)}) that this ingest "
-                         "does not have; pass that ratings.csv as an input too, choose another --out, or pass "
-                         "--force to replace it")
-
-
 def write_ingest_tables(out_dir: str | Path, result: IngestResult, *, overwrite: bool = False) -> IngestFiles:
     """Write ``ratings.csv`` (with the packet's SHA-256 on every row), ``comments.csv`` and ``problems.csv``.
 
@@ -88,14 +59,14 @@ def write_ingest_tables(out_dir: str | Path, result: IngestResult, *, overwrite:
         overwrite: replace an earlier ``ratings.csv`` even if it holds scores this ingest lacks.
 
     Raises:
-        InputError: see :func:`check_not_losing_scores` (nothing is written then).
+        InputError: see :func:`reader_study.ingestion.check_replacement` (nothing is written then).
     """
     out = Path(out_dir)
     files = IngestFiles(out / "ratings.csv", out / "comments.csv", out / "problems.csv")
     if not overwrite:
-        check_not_losing_scores(files.ratings, result.ratings)
+        check_replacement(files.ratings, result)
     table = result.ratings.assign(packet_sha256=result.key.packet_sha256)
-    atomic_write_text(files.ratings, table.to_csv(index=False))
-    atomic_write_text(files.comments, result.comments.to_csv(index=False))
-    atomic_write_text(files.problems, result.problems_frame().to_csv(index=False))
+    atomic_write_text(files.ratings, frame_to_csv(table))
+    atomic_write_text(files.comments, frame_to_csv(result.comments))
+    atomic_write_text(files.problems, frame_to_csv(result.problems_frame()))
     return files

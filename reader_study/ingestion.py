@@ -315,3 +315,50 @@ def _missing(study: StudyKey, ratings: pd.DataFrame, problems: list[Problem]) ->
                     if crit not in got:
                         problems.append(Problem("missing", "warning", f"{_who(reader, item)}: no usable {crit} score",
                                                 reader=reader, item_id=item, criterion=crit))
+
+
+def check_replacement(path: str | Path, result: IngestResult) -> None:
+    """Refuse to replace an earlier ingest's ``ratings.csv`` when that would lose or change a score.
+
+    A score present in the old table but absent from ``result`` (lost), or present in both with a
+    different value (changed), needs ``--force``: a re-ingest must never silently rewrite the record.
+
+    Args:
+        path: the ``ratings.csv`` about to be replaced (nothing happens when it does not exist).
+        result: the new ingest.
+
+    Raises:
+        InputError: naming the file, how many scores would be lost/changed and the first few of them.
+    """
+    import pandas as pd
+
+    from radeval.csv_safe import restore_cell
+
+    p = Path(path)
+    if not p.exists():
+        return
+    try:
+        old = pd.read_csv(p, dtype=str, keep_default_na=False).map(restore_cell)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"{p}: exists and cannot be read ({exc}); pass --force to replace it") from None
+    cols = ["item_id", "reader", "criterion"]
+    if not set(cols) <= set(old.columns) or "score" not in old.columns:
+        raise InputError(f"{p}: exists and is not a ratings table; pass --force to replace it")
+    new = {tuple(str(v) for v in key): str(score) for *key, score in
+           zip(*(result.ratings[c] for c in cols), result.ratings["score"], strict=True)}
+    lost, changed = [], []
+    for *key, score in zip(*(old[c] for c in cols), old["score"], strict=True):
+        k = tuple(key)
+        if k not in new:
+            lost.append(k)
+        elif new[k] != str(score).strip():
+            changed.append((k, str(score).strip(), new[k]))
+    if lost:
+        readers = sorted({r for _, r, _ in lost})
+        raise InputError(f"{p}: holds {len(lost)} score(s) (reader(s) {', '.join(readers)}) that this ingest "
+                         "does not have; pass that ratings.csv as an input too, choose another --out, or pass "
+                         "--force to replace it")
+    if changed:
+        shown = "; ".join(f"item {k[0]!r} reader {k[1]!r} {k[2]}: {a} -> {b}" for k, a, b in changed[:3])
+        raise InputError(f"{p}: this ingest changes {len(changed)} earlier score(s) ({shown}"
+                         f"{' ...' if len(changed) > 3 else ''}); pass --force to replace them")

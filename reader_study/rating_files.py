@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from radeval.csv_safe import restore_cell
 from radeval.errors import InputError
 from reader_study.records import RatingFile, RawRating
 from reader_study.rubric import Rubric
@@ -109,6 +110,7 @@ def _read_csv(path: Path, criteria: Sequence[str], aliases: Mapping[str, str]) -
                          f"({', '.join(criteria)}) and were not read")
     rows = []
     for record in reader:
+        record = {k: restore_cell(v) for k, v in record.items()}  # undo radeval's own '=... neutralisation
         where = f"{path}:{reader.line_num}"
         if None in record:  # more cells than header columns
             notes.append(f"{where}: {len(record[None])} cell(s) beyond the header were not read")

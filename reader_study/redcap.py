@@ -9,10 +9,9 @@ instrument (raw values or labels) is read back by :mod:`reader_study.rating_file
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
+from radeval.csv_safe import rows_to_csv
 from radeval.paths import atomic_write_text
 from reader_study.packet import ReaderPacket
 from reader_study.rubric import Rubric
@@ -30,10 +29,9 @@ DICTIONARY_COLUMNS = (
 )
 
 
-def _csv(rows: list[list[object]]) -> str:
-    buf = io.StringIO(newline="")
-    csv.writer(buf, lineterminator="\r\n").writerows(rows)
-    return buf.getvalue()
+def _csv(rows: list[list[object]], *, raw_columns: tuple[int, ...] = ()) -> str:
+    # every cell neutralised against spreadsheet formulas except REDCap's own action tags (@READONLY ...)
+    return rows_to_csv(rows, lineterminator="\r\n", raw_columns=raw_columns)
 
 
 def field_labels(rubric: Rubric) -> dict[str, str]:
@@ -75,7 +73,7 @@ def data_dictionary(rubric: Rubric, *, show_reference: bool) -> str:
         rows.append(field(c.id, "radio", lab[c.id], choices=choices, note="; ".join(c.items), required=True,
                           section="Ratings" if i == 0 else "", align="LH"))
     rows.append(field("comment", "notes", lab["comment"]))
-    return _csv(rows)
+    return _csv(rows, raw_columns=(DICTIONARY_COLUMNS.index("Field Annotation"),))
 
 
 def import_columns(rubric: Rubric, *, show_reference: bool) -> list[str]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from radeval import number_format
+from radeval.csv_safe import frame_to_csv
 from radeval.paths import atomic_write_text
 from reader_study.analysis import StudyAnalysis
 
@@ -140,6 +141,6 @@ def write_report(analysis: StudyAnalysis, out_dir: str | Path, *, title: str = "
     for name, frame in frames.items():
         if frame is not None:
             path = out / f"{name}.csv"
-            atomic_write_text(path, frame.to_csv(index=False))
+            atomic_write_text(path, frame_to_csv(frame))
             tables.append(path)
     return ReportFiles(markdown=md, html=page, plot=plot, tables=tuple(tables))

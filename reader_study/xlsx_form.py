@@ -204,7 +204,9 @@ def read_workbook(path: str | Path, *, criteria: Sequence[str] | None = None) ->
 
     p = Path(path)
     try:
-        wb = load_workbook(p, data_only=True, read_only=True)
+        # data_only=False: a formula cell comes back as its formula (data_type "f"), so that it is reported
+        # as a formula instead of reading as an empty (never computed) cell
+        wb = load_workbook(p, data_only=False, read_only=True)
     except FileNotFoundError:
         raise InputError(f"{p}: file not found") from None
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
@@ -213,7 +215,16 @@ def read_workbook(path: str | Path, *, criteria: Sequence[str] | None = None) ->
         raise InputError(f"{p}: cannot read as XLSX ({type(exc).__name__}: {exc})") from None
     if RATINGS_SHEET not in wb.sheetnames:
         raise InputError(f"{p}: no sheet {RATINGS_SHEET!r} (sheets: {', '.join(wb.sheetnames)})")
-    rows = list(wb[RATINGS_SHEET].iter_rows(values_only=True))
+    formulas: dict[tuple[int, int], str] = {}
+    rows = []
+    for i, cells_row in enumerate(wb[RATINGS_SHEET].iter_rows()):
+        values = []
+        for j, cell in enumerate(cells_row):
+            value = getattr(cell, "value", None)
+            if getattr(cell, "data_type", None) == "f":
+                formulas[(i, j)] = str(value)
+            values.append(value)
+        rows.append(tuple(values))
     wb.close()
     meta: dict[str, Any] = {}
     header_index = None
@@ -238,6 +249,12 @@ def read_workbook(path: str | Path, *, criteria: Sequence[str] | None = None) ->
                          f"({', '.join(criteria)}) and were not read")
     item_col = header.index("item_id")
     comment_col = header.index("comment") if "comment" in header else None
+    for (i, j), formula in sorted(formulas.items()):
+        if i > header_index and (j in crit_cols.values() or j in (item_col, comment_col)):
+            from openpyxl.utils import get_column_letter
+
+            notes.append(f"{p}: {RATINGS_SHEET}!{get_column_letter(j + 1)}{i + 1}: cell holds a formula "
+                         f"({formula}); formulas are not evaluated, type the value itself")
     out = []
     for i in range(header_index + 1, len(rows)):
         row = rows[i]

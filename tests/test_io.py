@@ -51,7 +51,7 @@ def test_rexrank_layout(tmp_path: Path) -> None:
     }), encoding="utf-8")
     assert dict(read_reports(path)) == {"s1": "Hyp one.", "s2": "Hyp two."}
     assert dict(read_reports(path, text_field="section_findings")) == {"s1": "Ref one.", "s2": "Ref two."}
-    cases = read_cases(path)
+    cases = read_cases(path, text_field="section_findings")  # issue 17: the default is ReXrank's official reference
     assert cases[0] == Case("s1", "Ref one.", {"model_prediction": "Hyp one.", "image_path": ["a.png"]})
     path.write_text(json.dumps({"s1": "not an object"}), encoding="utf-8")
     with pytest.raises(InputError, match="study 's1': expected an object"):

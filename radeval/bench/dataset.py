@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from radeval.bench.manifest import content_hash
 from radeval.data.labels import LABEL_SETS
 from radeval.errors import InputError
-from radeval.io import read_reports
+from radeval.io import REXRANK_REFERENCE, read_reports
 from radeval.schema import (Choice, Context, FilePath, Integer, IntTriple, Problems, Text, key, parse_section,
                             section_mapping)
 
@@ -146,14 +146,16 @@ def resolve_dataset(suite: Suite, work: Path, *, quiet: bool = False) -> BenchDa
     if spec.kind in {"jsonl", "csv", "rexrank"}:
         assert spec.references is not None  # guaranteed by suite validation
         refs = read_reports(spec.references, format=spec.kind, id_field=spec.id_field,
-                            text_field=spec.text_field or ("section_findings" if spec.kind == "rexrank" else None),
+                            text_field=spec.text_field or (REXRANK_REFERENCE if spec.kind == "rexrank" else None),
                             name="references")
         items = list(refs.items())
+        ref_notes = ([f"references: ReXrank's official 'Findings: {{findings}} Impression: {{impression}}' text "
+                      f"(ref:{refs.convention})."] if refs.convention else [])
         if spec.limit and len(items) > spec.limit:
             note = f"dataset.limit: the first {spec.limit} of {len(items)} cases are evaluated."
-            return BenchDataset(dict(items[: spec.limit]), notes=[note],
+            return BenchDataset(dict(items[: spec.limit]), notes=[*ref_notes, note],
                                 beyond_limit=frozenset(k for k, _ in items[spec.limit:]), label_set=spec.label_set)
-        return BenchDataset(dict(items), label_set=spec.label_set)
+        return BenchDataset(dict(items), notes=ref_notes, label_set=spec.label_set)
     if spec.kind == "ctrate":
         assert spec.root is not None
         return _ctrate(spec.root, suite, [])

@@ -28,6 +28,8 @@ from radeval.cache import StatisticsCache
 from radeval.errors import AlignmentError, InputError, MissingDependencyError, MissingWeightsError
 from radeval.leaderboard.html import leaderboard_html
 from radeval.leaderboard.literature import literature_for
+from radeval.csv_safe import frame_to_csv
+from radeval.stats.sample_size import small_sample_warning
 from radeval.leaderboard.markdown import leaderboard_csv, leaderboard_markdown, significance_markdown
 from radeval.leaderboard.table import COLUMNS, Leaderboard
 from radeval.metrics.base import Metric
@@ -218,9 +220,10 @@ def _write_outputs(out: Path, board: Leaderboard, significance: Significance, pe
     files: list[Path] = []
     for name, text in (("leaderboard.md", leaderboard_markdown(board)), ("leaderboard.csv", leaderboard_csv(board)),
                        ("leaderboard.html", leaderboard_html(board)),
-                       ("significance.md", significance_markdown(board, excluded=significance.excluded)),
-                       ("per_sample.csv", per_sample.to_csv(index=False)),
-                       ("pairs.csv", significance.pairs.to_csv(index=False))):
+                       ("significance.md", "".join(f"> **{w}**\n\n" for w in [small_sample_warning(per_sample["case_id"].nunique())] if w)
+                        + significance_markdown(board, excluded=significance.excluded)),
+                       ("per_sample.csv", frame_to_csv(per_sample)),
+                       ("pairs.csv", frame_to_csv(significance.pairs))):
         atomic_write_text(out / name, text)
         files.append(out / name)
     tmp_png = out / ".forest.png.tmp.png"
@@ -237,7 +240,10 @@ def _write_outputs(out: Path, board: Leaderboard, significance: Significance, pe
 
 
 def run_suite(suite: Suite, *, quiet: bool = False, cache: StatisticsCache | None = None) -> BenchResult:
-    """Run a validated suite and write every output into ``suite.output_dir``.
+    """Run a validated suite and write every output into ``suite.output_dir`` as one set.
+
+    The outputs are staged and swapped in at the end (:mod:`radeval.bench.staging`): a failed run leaves the
+    previous outputs as they were. An ``output_dir`` that would replace an input is refused before any work.
 
     Args:
         suite: from :func:`radeval.bench.suite.load_suite`.
@@ -250,6 +256,14 @@ def run_suite(suite: Suite, *, quiet: bool = False, cache: StatisticsCache | Non
     Raises:
         InputError: data that cannot be aligned or read (naming the system, file or case).
     """
+    from radeval.bench.staging import OutputStage, check_suite_output_dir
+
+    check_suite_output_dir(suite)
+    with OutputStage(suite.output_dir) as stage:
+        return _run_staged(suite, quiet=quiet, cache=cache, stage=stage)
+
+
+def _run_staged(suite: Suite, *, quiet: bool, cache: StatisticsCache | None, stage) -> BenchResult:
     from radeval.bench.dataset import resolve_dataset
     from radeval.bench.systems import resolve_predictions
 
@@ -277,15 +291,17 @@ def run_suite(suite: Suite, *, quiet: bool = False, cache: StatisticsCache | Non
         systems=tuple(system_names), metrics=tuple(scores.metrics), baseline=suite.baseline,
         significance_signature=significance.signature, unavailable=scores.unavailable,
         literature=literature_for(suite.literature or ""),
-        notes=tuple(dataset.notes),
+        notes=tuple(dataset.notes) + tuple(filter(None, [small_sample_warning(len(ids))])),
     )
     per_sample = _per_sample(ids, system_names, scores.metrics, scores.statistics)
+    out = stage.dir  # every output is staged, then swapped in as one set (radeval.bench.staging)
     with manifest.stage("outputs"):
         files = _write_outputs(out, board, significance, per_sample, failures)
     if suite.reader_study is not None:
         with manifest.stage("reader_study"):
             from radeval.bench.reader import write_reader_packet
 
+            stage.carry_over("reader_study")  # kept and superseded packets live on across runs
             files += write_reader_packet(suite, dataset, predictions, out)
     if suite.scaling is not None:
         with manifest.stage("scaling"):
@@ -296,9 +312,8 @@ def run_suite(suite: Suite, *, quiet: bool = False, cache: StatisticsCache | Non
                            "baseline": suite.baseline, "significance": asdict(suite.significance),
                            "significance_signature": significance.signature, "unavailable_metrics": scores.unavailable,
                            "n_failures": len(failures), "excluded_cases": significance.excluded})
-    atomic_write_text(out / "manifest.json", manifest.to_json())
-    files.append(out / "manifest.json")
-    return BenchResult(out, board, per_sample, scores.unavailable, failures, files)
+    files = stage.commit(manifest.to_json())
+    return BenchResult(suite.output_dir, board, per_sample, scores.unavailable, failures, files)
 
 
 def result_summary(result: BenchResult) -> str:

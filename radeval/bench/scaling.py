@@ -18,6 +18,7 @@ from radeval.bench.dataset import BenchDataset
 from radeval.bench.manifest import Manifest
 from radeval.bench.system_spec import SystemSpec, check_model_settings, train_keys
 from radeval.cache import StatisticsCache
+from radeval.csv_safe import frame_to_csv
 from radeval.metrics.scoring import build_metrics, compute_statistics
 from radeval.paths import atomic_write_text
 from radeval.schema import Context, Names, Problems, Table, Text, key, parse_section, section_mapping
@@ -168,6 +169,6 @@ def run_scaling(suite: Suite, dataset: BenchDataset, work: Path, manifest: Manif
         table[col] = [float(scores.loc[s, col]) for s in table["system"]]
     table["metric"] = metric.name
     table["metric_signature"] = metric.signature
-    atomic_write_text(out / "scaling.csv", table.to_csv(index=False))
+    atomic_write_text(out / "scaling.csv", frame_to_csv(table))
     _plot(table, metric.name, out / "scaling.png")
     return [out / "scaling.csv", out / "scaling.png"]

@@ -25,7 +25,10 @@ def run(args: argparse.Namespace) -> int:
     from radeval.bench.suite import load_suite
     from radeval.cache import StatisticsCache
 
+    from radeval.bench.staging import check_suite_output_dir
+
     suite = load_suite(args.suite, output_dir=args.out)
+    check_suite_output_dir(suite)  # an output_dir that is a file or would replace an input fails --validate too
     if args.validate:
         print(f"{args.suite}: valid ({len(suite.systems)} systems, {len(suite.metrics)} metrics)")
         return 0

@@ -67,33 +67,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _system_files(items: list[str]) -> list[tuple[str, Path]]:
-    from radeval.errors import InputError
+    from radeval.system_files import parse_system_files
 
-    out: list[tuple[str, Path]] = []
-    for item in items:
-        name, sep, file = item.partition("=")
-        if sep and ("/" in name or "\\" in name) and Path(item).is_file():
-            sep = ""  # a path with '=' in a directory name (runs/lr=1e-4/preds.jsonl), not NAME=FILE
-        if not sep:
-            name, file = Path(item).stem, item
-        if not name or not file:
-            raise InputError(f"--hyps {item!r}: expected NAME=FILE")
-        if any(name == seen for seen, _ in out):
-            raise InputError(f"--hyps: system name {name!r} given twice")
-        out.append((name, Path(file)))
-    if len(out) < 2:
-        raise InputError(f"--hyps: at least two systems are needed, got {len(out)}")
-    return out
+    return parse_system_files(items, minimum=2)
 
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``radeval compare``."""
     import json
 
+    from radeval.output_paths import check_outputs
     from radeval.stats.compare import compare
     from radeval.leaderboard.comparison_files import write_comparison
 
     systems = _system_files(args.hyps)
+    check_outputs({"--out": args.out, "--out-json": args.out_json, "--plot": args.plot},
+                  inputs=[args.refs, *(path for _, path in systems), args.cache, args.metric_config])
     refs = read_args_reports(args.refs, args, name="references", refs=True)
     hyps = {name: read_args_reports(path, args, name=name) for name, path in systems}
     result = compare(
@@ -104,11 +93,20 @@ def run(args: argparse.Namespace) -> int:
         correction=args.correction, alpha=args.alpha, pvalue=args.pvalue, progress=not args.quiet,
     )
     write_comparison(result, csv=args.out, json_path=args.out_json, plot=args.plot)
+    from radeval.metrics.scoring import empty_reference_ids, empty_reference_warning
+    from radeval.stats.sample_size import small_sample_warning
+
+    warning = small_sample_warning(len(refs))
+    empty = empty_reference_ids(refs)
+    if empty:
+        print(empty_reference_warning(empty), file=sys.stderr)
+    if warning:  # loudly: on stderr and in the printed table
+        print(warning, file=sys.stderr)
     if args.json:
         print(json.dumps(result.to_json_records()))
         print(f"signature: {result.signature}", file=sys.stderr)
     else:
-        print(result.format_table())
+        print(result.format_table() + (f"\n{warning}" if warning else ""))
     for metric, cases in result.excluded.items():  # the failed-case policy: left out for every system, reported
         print(f"warning: {metric}: {len(cases)} case(s) left out (a system could not score them): "
               f"{', '.join(map(repr, cases[:10]))}{' ...' if len(cases) > 10 else ''}", file=sys.stderr)

@@ -115,6 +115,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("give either --refs (labels extracted from reference reports) or --ground-truth, not both")
     if args.fit_thresholds is not None and args.ground_truth is None:
         raise InputError("--fit-thresholds needs --ground-truth (the validation labels)")
+    from radeval.output_paths import check_outputs
+
+    check_outputs({"--out": args.out, "--fit-thresholds": args.fit_thresholds},
+                  inputs=[args.reports, args.refs, args.ground_truth, getattr(args, "model", None)])
     labeler = labeler_spec_from_options({"labeler": args.labeler, **_labeler_options(args)},
                                         where="radeval label").build()
     reports = read_args_reports(args.reports, args, name=args.reports.stem)

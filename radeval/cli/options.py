@@ -9,10 +9,19 @@ from typing import Any
 from radeval.errors import InputError
 
 
+class _MetricNames(argparse.Action):
+    """``--metrics a b``, ``--metrics a,b`` and ``--metrics a, b`` all give ``[a, b]``."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, [n.strip() for v in values for n in str(v).split(",") if n.strip()])
+
+
 def add_metric_arguments(parser: argparse.ArgumentParser) -> None:
     """``--metrics``, ``--metric-option`` and ``--metric-config``."""
-    parser.add_argument("--metrics", nargs="+", metavar="NAME",
-                        help="metric names (default: every lexical metric); see `radeval score --list`")
+    parser.add_argument("--metrics", nargs="+", metavar="NAME", action=_MetricNames,
+                        help="metric names, space- or comma-separated (default: every lexical metric); "
+                             "see `radeval score --list`")
     parser.add_argument("--metric-option", action="append", default=[], metavar="METRIC.KEY=VALUE",
                         help="per-metric option, e.g. green.judge=http://127.0.0.1:8000/v1 (repeatable)")
     parser.add_argument("--metric-config", type=Path, metavar="YAML",
@@ -25,8 +34,10 @@ def add_format_arguments(parser: argparse.ArgumentParser) -> None:
                         help="file format (default: from the extension)")
     parser.add_argument("--id-field", help="id column/key (default: id; ReXrank: the study key)")
     parser.add_argument("--text-field", help="text column/key (default: text; ReXrank: model_prediction)")
-    parser.add_argument("--ref-text-field", help="text column/key of the references file (default: as --text-field; "
-                                                 "ReXrank: section_findings, whatever --text-field says)")
+    parser.add_argument("--ref-text-field",
+                        help="text column/key of the references file (default: as --text-field; ReXrank: the "
+                             "official reference 'Findings: {findings} Impression: {impression}', named "
+                             "rexrank-findings+impression, whatever --text-field says)")
 
 
 def _coerce(value: str) -> Any:
@@ -72,8 +83,10 @@ def read_args_reports(path: Path, args: argparse.Namespace, *, name: str = "", r
     if refs:
         fmt = getattr(args, "format", None)
         rexrank = fmt == "rexrank" or (not fmt and str(path).endswith(".json"))
-        # ReXrank files hold the reference (section_findings) and the prediction (model_prediction) side by
-        # side: --text-field names the prediction's key and must not make the references read it too
-        text_field = getattr(args, "ref_text_field", None) or ("section_findings" if rexrank else text_field)
+        # ReXrank files hold the reference sections and the prediction (model_prediction) side by side:
+        # --text-field names the prediction's key and must not make the references read it too
+        from radeval.io import REXRANK_REFERENCE
+
+        text_field = getattr(args, "ref_text_field", None) or (REXRANK_REFERENCE if rexrank else text_field)
     return read_reports(path, format=getattr(args, "format", None), id_field=getattr(args, "id_field", None),
                         text_field=text_field, name=name)

@@ -193,4 +193,6 @@ def run_analyze(args: argparse.Namespace) -> int:
     files = write_report(analysis, args.out, title=args.title)
     print(to_markdown(analysis, title=args.title))
     print(f"wrote {files.markdown}, {files.html}, {files.plot}")
-    return 0
+    if result.errors:  # the report is written, but a study whose ratings failed validation is not a pass
+        print(f"error: {len(result.errors)} validation error(s) in the ratings (see above)", file=sys.stderr)
+    return 1 if result.errors else 0

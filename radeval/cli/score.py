@@ -31,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
     from radeval.errors import InputError
     from radeval.metrics import available_metrics
     from radeval.metrics.scoring import score
+    from radeval.csv_safe import frame_to_csv
+    from radeval.output_paths import check_outputs
     from radeval.paths import atomic_write_text
 
     if args.list:
@@ -38,12 +40,17 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.refs is None or args.hyps is None:
         raise InputError("--refs and --hyps are required")
+    check_outputs({"--out": args.out}, inputs=[args.refs, args.hyps, args.cache, args.metric_config])
     refs = read_args_reports(args.refs, args, name="references", refs=True)
     hyps = read_args_reports(args.hyps, args, name=args.hyps.stem)
     result = score(refs, hyps, metrics=args.metrics, metric_options=metric_options(args),
                    cache=False if args.no_cache else (args.cache or True))
     if args.out:
-        atomic_write_text(args.out, result.per_sample.to_csv())
+        atomic_write_text(args.out, frame_to_csv(result.per_sample, index=True))
+    if result.empty_references:
+        from radeval.metrics.scoring import empty_reference_warning
+
+        print(empty_reference_warning(result.empty_references), file=sys.stderr)
     for failure in result.failures:
         print(f"warning: {failure.metric}: case {failure.case_id!r}: {failure.reason}", file=sys.stderr)
     if args.json:

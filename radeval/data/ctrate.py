@@ -192,6 +192,26 @@ def clean_section(value: Any) -> str:
     return "" if text == NOT_GIVEN else text
 
 
+#: pandas' default missing-value tokens (``pandas.read_csv`` documentation, ``na_values``), kept here so that
+#: only the *non-text* columns use them: a report that is literally "None" or "NA" stays that text.
+PANDAS_NA_TOKENS = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+                    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
+
+
+def read_text_csv(path: Path, *, text_columns: tuple[str, ...], sep: str = ",", **options: object) -> pd.DataFrame:
+    """``pandas.read_csv`` that keeps every cell of ``text_columns`` as written.
+
+    In a text column only an empty cell is missing (NaN); "None", "NA", "null", "n/a" ... are text. Other
+    columns keep pandas' default missing-value tokens (:data:`PANDAS_NA_TOKENS`), so numeric label and
+    metadata columns read as before.
+    """
+    header = pd.read_csv(path, sep=sep, nrows=0).columns
+    na_values = {c: ([""] if c in text_columns else list(PANDAS_NA_TOKENS)) for c in header}
+    dtype = {c: str for c in header if c in text_columns}
+    dtype.update(options.pop("dtype", {}) or {})  # type: ignore[arg-type]
+    return pd.read_csv(path, sep=sep, keep_default_na=False, na_values=na_values, dtype=dtype, **options)
+
+
 def read_ctrate_csv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
     """Read one CT-RATE CSV, index it by case id and check its columns.
 
@@ -201,7 +221,8 @@ def read_ctrate_csv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
     if not path.is_file():
         raise InputError(f"{path}: file not found")
     try:
-        frame = pd.read_csv(path, dtype={"VolumeName": str}, keep_default_na=True)
+        # a report that is literally "None" or "NA" is text, not a missing value (keep_default_na=False on text)
+        frame = read_text_csv(path, text_columns=("VolumeName", *REPORT_COLUMNS), dtype={"VolumeName": str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a readable CSV ({exc})") from None
     missing = [c for c in required if c not in frame.columns]

@@ -32,7 +32,10 @@ def _read_table(path: Path) -> pd.DataFrame:
         raise InputError(f"{path}: file not found")
     sep = "\t" if path.suffix.lower() == ".tsv" else ","
     try:
-        return pd.read_csv(path, sep=sep, dtype={ID_COLUMN: str})
+        from radeval.data.ctrate import read_text_csv
+
+        # an impression that is literally "None" or "NA" is text, not a missing value
+        return read_text_csv(path, sep=sep, text_columns=(ID_COLUMN, TEXT_COLUMN), dtype={ID_COLUMN: str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a readable table ({exc})") from None
 

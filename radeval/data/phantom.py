@@ -13,8 +13,6 @@ Coordinates: array axes (X, Y, Z) = (patient right -> left, anterior -> posterio
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from radeval.csv_safe import rows_to_csv
 from radeval.data.ctrate import METADATA_COLUMNS, REPORT_COLUMNS, SPLIT_FILES, VOLUME_DIRS, VolumeName
 from radeval.data.labels import CTRATE_LABELS
 from radeval.data.phantom_reports import (CLINICAL_INFORMATION, TECHNIQUE, render_findings,
@@ -329,11 +328,7 @@ def _draw_labels(rng: np.random.Generator, prevalence: float | Mapping[str, floa
 
 
 def _csv_text(columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
-    buf = io.StringIO(newline="")
-    writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
+    return rows_to_csv([list(columns), *([row.get(c, "") for c in columns] for row in rows)])
 
 
 def _metadata_row(name: str, shape: tuple[int, int, int], spacing: tuple[float, float, float],
@@ -420,6 +415,8 @@ def make_phantom_dataset(out: str | Path, n: int = 64, seed: int = 0, *,
     if not all(0.0 <= float(p) <= 1.0 for p in probs):
         raise InputError(f"prevalence={prevalence!r}: probabilities must be in [0, 1]")
     shape = tuple(int(v) for v in shape)  # type: ignore[assignment]
+    if len(shape) != 3 or min(shape) < 8:  # checked before any work (a zero size would divide by zero below)
+        raise InputError(f"phantom shape must be three sizes >= 8, got {shape}")
     if spacing is None:
         spacing = tuple(f / k for f, k in zip(DEFAULT_FOV_MM, shape))  # type: ignore[assignment]
     spacing = tuple(float(v) for v in spacing)  # type: ignore[assignment]

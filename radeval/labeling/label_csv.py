@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from radeval.csv_safe import restore_cell, rows_to_csv
 from radeval.errors import AlignmentError, InputError, UnknownNameError
 from radeval.labeling.base import LabelTable, resolve_labels
 from radeval.paths import atomic_write_text
@@ -50,12 +51,8 @@ def write_label_csv(path: str | Path, table: LabelTable) -> None:
         >>> open(p).read().splitlines()
         ['VolumeName,Emphysema', 'a,1']
     """
-    buf = io.StringIO(newline="")
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([ID_COLUMN, *table.labels])
-    for rid, row in zip(table.ids, table.decisions):
-        writer.writerow([rid, *(int(v) for v in row)])
-    atomic_write_text(path, buf.getvalue())
+    rows = [[ID_COLUMN, *table.labels], *([rid, *(int(v) for v in row)] for rid, row in zip(table.ids, table.decisions))]
+    atomic_write_text(path, rows_to_csv(rows))
 
 
 def _cell(value: str, where: str, column: str) -> int:
@@ -130,7 +127,7 @@ def read_label_csv(path: str | Path, *, labels: str | Sequence[str] | None = Non
         where = f"{p}:{line_no}"
         if len(record) != len(header):
             raise InputError(f"{where}: {len(record)} cells but the header has {len(header)}")
-        rid = record[index[ID_COLUMN]].strip()
+        rid = restore_cell(record[index[ID_COLUMN]].strip())
         if not rid:
             raise InputError(f"{where}: empty {ID_COLUMN}")
         key = case_key(rid)

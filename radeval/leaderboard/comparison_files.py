@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from radeval.leaderboard.forest_plot import draw_forest_plot
+from radeval.csv_safe import frame_to_csv
 from radeval.number_format import json_number
 from radeval.paths import atomic_write_text
 
@@ -34,7 +35,7 @@ class ComparisonFiles:
 
 def comparison_csv(result: ComparisonResult) -> str:
     """The table as CSV text, with the significance signature on every row."""
-    return result.table.assign(significance_signature=result.signature).to_csv(index=False)
+    return frame_to_csv(result.table.assign(significance_signature=result.signature))
 
 
 def _records(frame: Any) -> list[dict[str, Any]]:

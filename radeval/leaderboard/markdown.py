@@ -94,4 +94,6 @@ def significance_markdown(board: Leaderboard, *, excluded: dict[str, list[str]] 
 
 def leaderboard_csv(board: Leaderboard) -> str:
     """The long table (one row per system and metric) as CSV."""
-    return board.table.loc[:, list(COLUMNS)].to_csv(index=False)
+    from radeval.csv_safe import frame_to_csv
+
+    return frame_to_csv(board.table.loc[:, list(COLUMNS)])

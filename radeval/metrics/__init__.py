@@ -13,8 +13,10 @@ Example:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from radeval.errors import InputError
 from radeval.metrics.base import MeanMetric, Metric, check_pairs, mean_statistics
 from radeval.registry import metrics as _registry
 
@@ -62,22 +64,65 @@ def available_metrics() -> list[str]:
     return _registry.names()
 
 
+class MetricOptionError(InputError, TypeError):
+    """An option a metric does not take, or a value it refuses; names the metric, the option and the valid ones.
+
+    An :class:`InputError` (clean CLI message, exit 2) that is also a ``TypeError`` (what Python raises for
+    an unexpected keyword argument), so code catching either keeps working.
+    """
+
+
+def metric_option_names(name: str) -> list[str]:
+    """The keyword options the metric registered as ``name`` accepts (from its factory's signature).
+
+    A factory that forwards ``**options`` to a class (``bleu4`` -> ``CocoBleu(4, **options)``) is followed to
+    that class through its return annotation; parameters without a default (fixed by the factory) are left out.
+
+    Example:
+        >>> "tokenize" in metric_option_names("bleu_sacre")
+        True
+    """
+    import inspect
+    import typing
+
+    factory = _registry.get(name)
+    target: Any = factory
+    sig = inspect.signature(factory)
+    if any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
+        try:
+            returned = typing.get_type_hints(factory).get("return")
+        except Exception:  # unresolvable annotation: no more to learn
+            returned = None
+        if inspect.isclass(returned):
+            target, sig = returned, inspect.signature(returned)
+    del target
+    return [p.name for p in sig.parameters.values()
+            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is not p.empty]
+
+
 def get_metric(name: str, **options: Any) -> Metric:
     """Build the metric registered as ``name`` with keyword ``options``.
 
     Raises:
         UnknownNameError: unknown name (with close matches).
-        TypeError: an option the metric does not take (its message names the metric).
+        MetricOptionError: an option the metric does not take, or a value it refuses; the message names the
+            metric, the option and the valid options.
     """
     factory = _registry.get(name)
     try:
         metric = factory(**options)
     except TypeError as exc:
-        raise TypeError(f"metric {name!r}: {exc}") from None
+        valid = ", ".join(metric_option_names(name)) or "none"
+        unknown = re.search(r"unexpected keyword argument '([^']+)'", str(exc))
+        if unknown:  # the usual case: a typo; say it plainly instead of Python's call-signature wording
+            raise MetricOptionError(f"metric {name!r}: unknown option {unknown.group(1)!r}; "
+                                    f"valid options: {valid}") from None
+        raise MetricOptionError(f"metric {name!r}: {exc} (valid options: {valid})") from None
     return metric
 
 
 __all__ = [
     "BUILTIN_METRICS", "DEFAULT_METRICS", "LEXICAL_METRICS", "MeanMetric", "Metric",
-    "available_metrics", "check_pairs", "get_metric", "mean_statistics",
+    "MetricOptionError", "available_metrics", "check_pairs", "get_metric", "metric_option_names",
+    "mean_statistics",
 ]

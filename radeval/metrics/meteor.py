@@ -55,6 +55,17 @@ N_STATS = 23
 CHUNKS, TEST_MATCHED, REF_MATCHED = 20, 21, 22
 #: JVM options: no hsperfdata folder in the temp dir; UTF-8 whatever the locale.
 JAVA_TOOL_OPTIONS = "-XX:-UsePerfData -Dfile.encoding=UTF-8"
+#: Default bound on the words of one reference or hypothesis sent to the jar. The jar's aligner needs memory
+#: and time that grow with the length of the texts: a 200,000-word report runs a 2 GB JVM out of heap and
+#: kills the process for every sample; two 25,000-word texts did too, and two 15,000-word texts ran for more
+#: than 5 minutes (measured here on random clinical words). Such a case is not sent; it fails alone (named
+#: in ``last_errors``). Radiology reports are far below both bounds (CT-RATE findings: a few hundred words);
+#: the bounds are a reconstruction (the jar documents none).
+MAX_WORDS = 20_000
+
+#: Bound on (reference words x hypothesis words) of one sample, for the same reason.
+MAX_WORD_PRODUCT = 50_000_000
+
 #: Jar file name inside ``pycocoevalcap/meteor``.
 JAR_NAME = "meteor-1.5.jar"
 
@@ -224,6 +235,9 @@ class Meteor(Metric):
             jar lowercases and splits punctuation itself).
         java: the Java executable (default ``java`` on PATH).
         memory: JVM heap (``-Xmx``), default ``2G``.
+        max_words: a sample whose reference or hypothesis has more words (after whitespace clean-up) is
+            not sent to the jar: it fails alone with a reason naming the length (default :data:`MAX_WORDS`).
+            It bounds which samples are scored, never a score, so it is not part of the signature.
 
     Raises:
         MissingDependencyError: no Java runtime, or pycocoevalcap's jar is not installed (raised by
@@ -240,8 +254,12 @@ class Meteor(Metric):
     kind: ClassVar[str] = "corpus"
     cacheable: ClassVar[bool] = True
 
-    def __init__(self, *, normalize: str = "none", java: str = "java", memory: str = "2G") -> None:
+    def __init__(self, *, normalize: str = "none", java: str = "java", memory: str = "2G",
+                 max_words: int = MAX_WORDS) -> None:
         self.normalize = check_normalization(normalize)
+        if isinstance(max_words, bool) or not isinstance(max_words, int) or max_words < 1:
+            raise ValueError(f"meteor: max_words must be a positive whole number, got {max_words!r}")
+        self.max_words = max_words
         self.java = java
         self.memory = memory
         self.last_errors: dict[int, str] = {}
@@ -296,15 +314,38 @@ class Meteor(Metric):
         out = np.full((len(refs), N_STATS), np.nan)
         if not refs:
             return out
-        lines = [f"SCORE ||| {sanitize(r)} ||| {sanitize(h)}" for r, h in zip(refs, hyps)]
+        lines, sent = [], []
+        for i, (r, h) in enumerate(zip(refs, hyps)):
+            ref, hyp = sanitize(r), sanitize(h)
+            n_ref, n_hyp = (ref.count(" ") + 1 if ref else 0), (hyp.count(" ") + 1 if hyp else 0)
+            longest = max(n_ref, n_hyp)
+            if longest > self.max_words:
+                side = "reference" if n_ref >= n_hyp else "hypothesis"
+                self.last_errors[i] = (f"the {side} has {longest} words, more than meteor's max_words="
+                                       f"{self.max_words} (the jar would run out of heap); not scored")
+                continue
+            if n_ref * n_hyp > MAX_WORD_PRODUCT:
+                self.last_errors[i] = (f"reference ({n_ref} words) x hypothesis ({n_hyp} words) is over meteor's "
+                                       f"bound of {MAX_WORD_PRODUCT} (the jar would run out of heap or time); "
+                                       "not scored")
+                continue
+            lines.append(f"SCORE ||| {ref} ||| {hyp}")
+            sent.append(i)
+        if not lines:
+            return out
         with self._lock:
             proc = self._ensure_process()
             replies = proc.score_lines(lines)
-        rows = self._parse(replies, out)
+        sent_out = np.full((len(sent), N_STATS), np.nan)
+        outer_errors, self.last_errors = self.last_errors, {}
+        rows = self._parse(replies, sent_out)
+        out[sent] = sent_out
+        parse_errors = self.last_errors
+        self.last_errors = {**outer_errors, **{sent[j]: msg for j, msg in parse_errors.items()}}
         if rows < len(replies) and proc.exited(timeout=2.0):
             # Lines that were not statistics came from a dying JVM (e.g. "Error occurred during
             # initialization of VM"), not from the jar: nothing it answered can be trusted.
-            bad = next(iter(self.last_errors.values()))
+            bad = next(iter(parse_errors.values()))
             tail = proc.stderr_tail()
             self.close()
             raise MeteorError(f"the Meteor process exited (code {proc.popen.returncode}): {bad}"

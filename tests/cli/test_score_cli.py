@@ -170,10 +170,13 @@ def test_json_output_is_valid_json_when_a_metric_scored_no_sample(files, tmp_pat
 def test_rexrank_text_field_names_the_prediction_key_only(tmp_path: Path) -> None:
     # One ReXrank file with references and predictions side by side: --text-field model_prediction must not make
     # the references read model_prediction too (that would score the predictions against themselves).
-    data = {cid: {"section_findings": REFS[cid], "model_prediction": HYPS[cid]} for cid in REFS}
+    # (issue 17: the references are ReXrank's official "Findings: ... Impression: ..." text by default)
+    data = {cid: {"section_findings": REFS[cid], "section_impression": None, "model_prediction": HYPS[cid]}
+            for cid in REFS}
     path = tmp_path / "rexrank.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     proc = run_cli("--refs", str(path), "--hyps", str(path), "--format", "rexrank", "--text-field", "model_prediction",
                    "--metrics", "bleu4", "--json", "--no-cache", home=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["bleu4"] == pytest.approx(score(REFS, HYPS, metrics=["bleu4"]).as_dict()["bleu4"])
+    official = {cid: f"Findings: {text} Impression: None" for cid, text in REFS.items()}
+    assert json.loads(proc.stdout)["bleu4"] == pytest.approx(score(official, HYPS, metrics=["bleu4"]).as_dict()["bleu4"])

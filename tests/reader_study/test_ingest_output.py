@@ -1,14 +1,15 @@
 """Ingest outputs: the tables, the no-lost-scores rule and the printed summaries (reader_study.ingest_output)."""
-
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 
 from radeval.errors import InputError
-from reader_study.ingest_output import check_not_losing_scores, coverage_lines, problem_lines, write_ingest_tables
+from reader_study.ingestion import check_replacement
+from reader_study.ingest_output import coverage_lines, problem_lines, write_ingest_tables
 from reader_study.ingestion import ingest
 
 
@@ -40,5 +41,5 @@ def test_an_earlier_file_that_is_not_a_ratings_table_is_not_replaced(tmp_path: P
     other = tmp_path / "ratings.csv"
     other.write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(InputError, match="is not a ratings table"):
-        check_not_losing_scores(other, pd.DataFrame(columns=["item_id", "reader", "criterion"]))
-    check_not_losing_scores(tmp_path / "absent.csv", pd.DataFrame())  # nothing there: nothing to lose
+        check_replacement(other, SimpleNamespace(ratings=pd.DataFrame(columns=["item_id", "reader", "criterion"])))
+    check_replacement(tmp_path / "absent.csv", SimpleNamespace(ratings=pd.DataFrame()))  # nothing there: nothing to lose
