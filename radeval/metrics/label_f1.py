@@ -233,6 +233,7 @@ class LabelF1(Metric):
 
     kind: ClassVar[str] = "corpus"
     higher_is_better: ClassVar[bool] = True
+    group: ClassVar[str] = "clinical"
 
     def __init__(self, *, average: str = "macro", labeler: str | ReportLabeler = "rules",
                  labels: str | Sequence[str] = "ct-rate", uncertain: str | None = None, model: str | None = None,
