@@ -27,8 +27,10 @@ from radeval.bench.suite import Suite
 from radeval.cache import StatisticsCache
 from radeval.errors import AlignmentError, InputError, MissingDependencyError, MissingWeightsError
 from radeval.leaderboard.html import leaderboard_html
+from radeval.leaderboard.json_export import leaderboard_json
 from radeval.leaderboard.literature import literature_for
 from radeval.leaderboard.markdown import leaderboard_csv, leaderboard_markdown, significance_markdown
+from radeval.leaderboard.primary_metric import board_ranking, example_documents
 from radeval.leaderboard.table import COLUMNS, Leaderboard
 from radeval.metrics.base import Metric
 from radeval.metrics.scoring import build_metrics, compute_statistics
@@ -238,6 +240,9 @@ def run_suite(suite: Suite, *, quiet: bool = False, cache: StatisticsCache | Non
         raise InputError(f"{suite.name}: no metric could be computed: " + "; ".join(f"{k}: {v}" for k, v in unavailable.items()))
     with manifest.stage("significance"):
         table, pair_table, signature, excluded = _significance(suite, metrics, stats, ids, system_names)
+        ranking, rank_note = board_ranking(suite.rank_by, metrics=metrics, statistics=stats, table=table,
+                                           pairs=pair_table, systems=system_names, case_ids=ids,
+                                           significance=suite.significance)
     failures = [f"{m}: system {s!r}: case {ids[i]!r}: {reason}"
                 for m, per in errors.items() for s, errs in per.items() for i, reason in sorted(errs.items())]
     board = Leaderboard(
@@ -245,13 +250,16 @@ def run_suite(suite: Suite, *, quiet: bool = False, cache: StatisticsCache | Non
         systems=tuple(system_names), metrics=tuple(metrics), baseline=suite.baseline,
         significance_signature=signature, unavailable=unavailable,
         literature=literature_for(suite.literature or ""),
-        notes=tuple(dataset.notes),
+        notes=tuple(dataset.notes), groups={n: m.group for n, m in metrics.items()}, ranking=ranking,
+        rank_note=rank_note, suite=suite.name, examples="examples",
     )
     per_sample = _per_sample(ids, system_names, metrics, stats)
+    examples_md, examples_html = example_documents(board, per_sample, dataset.references, predictions, pair_table)
     files: list[Path] = []
     with manifest.stage("outputs"):
         for name, text in (("leaderboard.md", leaderboard_markdown(board)), ("leaderboard.csv", leaderboard_csv(board)),
-                           ("leaderboard.html", leaderboard_html(board)),
+                           ("leaderboard.html", leaderboard_html(board)), ("leaderboard.json", leaderboard_json(board)),
+                           ("examples.md", examples_md), ("examples.html", examples_html),
                            ("significance.md", significance_markdown(board, excluded=excluded)),
                            ("per_sample.csv", per_sample.to_csv(index=False)),
                            ("pairs.csv", pair_table.to_csv(index=False))):

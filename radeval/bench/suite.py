@@ -157,6 +157,7 @@ class Suite:
     scaling: ScalingSpec | None = None
     literature: str | None = None
     description: str = ""
+    rank_by: str | None = None  # primary metric: leaderboard rows ranked by it, with rank groups
 
     def system(self, name: str) -> SystemSpec:
         """The system called ``name``."""
@@ -167,7 +168,7 @@ class Suite:
 
 
 _TOP_KEYS = {"name", "description", "output_dir", "dataset", "systems", "metrics", "baseline", "significance",
-             "reader_study", "embed", "scaling", "literature"}
+             "reader_study", "embed", "scaling", "literature", "rank_by"}
 _DATASET_KEYS = {"kind", "references", "root", "split", "train_split", "n", "seed", "shape", "id_field",
                  "text_field", "limit", "label_set"}
 _SYSTEM_KEYS = {"name", "predictions", "model", "checkpoint", "train", "generate", "config"}
@@ -478,12 +479,15 @@ def parse_suite(data: Mapping[str, Any], *, base_dir: Path, source: str = "suite
                                     f"'ctrate' or 'phantom'), not a references file ({kind})")
         if scaling is not None:
             problems.add("scaling", f"the scaling study trains models: it needs a CT dataset, not kind {kind!r}")
+    rank_by = None if data.get("rank_by") is None else str(data["rank_by"])
+    if rank_by is not None and rank_by not in metric_seen:
+        problems.add("rank_by", f"{rank_by!r} is not one of the suite's metrics ({', '.join(metric_seen)})")
     out = _path(base_dir, data.get("output_dir") or f"runs/{name}")
     problems.raise_if_any()
     return Suite(name=name, path=Path(source) if source else None, output_dir=out, dataset=dataset,
                  systems=tuple(systems), metrics=tuple(metrics), baseline=baseline, significance=significance,
                  reader_study=reader, embed=embed, scaling=scaling, literature=literature,
-                 description=str(data.get("description", "")))
+                 description=str(data.get("description", "")), rank_by=rank_by)
 
 
 def load_suite(path: str | Path, *, check_files: bool = True, output_dir: str | Path | None = None) -> Suite:
