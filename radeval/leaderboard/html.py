@@ -7,6 +7,7 @@ HTML-escaped, so a name containing ``<script>`` is shown as text.
 from __future__ import annotations
 
 import math
+import re
 from html import escape
 
 from radeval.leaderboard.literature import LITERATURE_METRICS
@@ -21,7 +22,7 @@ th{background:#f6f8fa;text-align:left;white-space:nowrap}th.sortable{cursor:poin
 th.sortable:after{content:" \\2195";color:#8c959f}th[aria-sort=ascending]:after{content:" \\2191"}
 th[aria-sort=descending]:after{content:" \\2193"}td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.num,td.system{white-space:nowrap}
-.ci{color:#57606a;font-size:.8rem}.better{color:#1a7f37;font-weight:600}.worse{color:#cf222e;font-weight:600}
+.ci{color:#57606a;font-size:.8rem;font-weight:400}.better{color:#1a7f37;font-weight:600}.worse{color:#cf222e;font-weight:600}
 .baseline td{font-style:italic}code{font-size:.8rem;background:#f6f8fa;padding:.1rem .3rem}
 .lit{opacity:.85}.note{color:#57606a;font-size:.85rem}
 .scroll{overflow:auto;max-height:80vh;max-width:100%;border:1px solid #d0d7de}
@@ -79,6 +80,11 @@ _SCRIPT = """
 """
 
 
+def _with_code(text: str) -> str:
+    """Escaped text whose `backticked` spans become <code> (e.g. the `radeval fetch` command)."""
+    return re.sub(r"`([^`<>]+)`", r"<code>\1</code>", escape(text))
+
+
 def _value_attr(value: float) -> str:
     return "" if value is None or (isinstance(value, float) and math.isnan(value)) else repr(float(value))
 
@@ -127,7 +133,7 @@ def leaderboard_html(board: Leaderboard) -> str:
     out += [f"#leaderboard.hide-g{i} .g{i}{{display:none}}" for i in range(len(groups))]
     out += ["</style></head><body>", f"<h1>{escape(board.title)}</h1>"]
     out += _preamble_html(board.preamble)
-    out += [f'<p class="note" id="order-note">{escape(board.order_note())}</p>',
+    out += [f'<p class="note" id="order-note">{_with_code(board.order_note())}</p>',
             '<p class="note">Click a column header to sort. Scores with 95% confidence intervals; '
             f'<span class="better">{BETTER}</span> / <span class="worse">{WORSE}</span>: significantly better / '
             "worse than the baseline after multiple-comparison correction.</p>"]
@@ -179,7 +185,7 @@ def leaderboard_html(board: Leaderboard) -> str:
     out.append(f"<p>Significance: <code>{escape(board.significance_signature)}</code></p>")
     if board.unavailable:
         out.append('<h2>Metrics not computed</h2><ul id="unavailable">')
-        out += [f"<li><b>{escape(m)}</b>: {escape(r)}</li>" for m, r in board.unavailable_notes().items()]
+        out += [f"<li><b>{escape(m)}</b>: {_with_code(r)}</li>" for m, r in board.unavailable_notes().items()]
         out.append("</ul>")
     out.append("<h2>Metric signatures</h2><ul>")
     out += [f"<li><code>{escape(m)}</code>: <code>{escape(s)}</code></li>" for m, s in board.signatures().items()]
