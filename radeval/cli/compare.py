@@ -55,6 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mode", choices=MODES, default="baseline", help="baseline (default) or all-pairs")
     p.add_argument("--pvalue", choices=BOOTSTRAP_PVALUES + AR_PVALUES,
                    help="p-value convention (default sacrebleu-bs for bootstrap, ar-ge for ar)")
+    p.add_argument("--rank-by", metavar="METRIC",
+                   help="rank the systems by this metric with rank groups from the paired tests (see README)")
     p.add_argument("--out", type=Path, help="write the table as CSV")
     p.add_argument("--out-json", type=Path, help="write signature, table and pairs as JSON")
     p.add_argument("--json", action="store_true",
@@ -103,6 +105,12 @@ def run(args: argparse.Namespace) -> int:
         ci_resamples=args.ci_resamples, seed=args.seed, ci=args.ci, confidence=args.confidence,
         correction=args.correction, alpha=args.alpha, pvalue=args.pvalue, progress=not args.quiet,
     )
+    ranking = None
+    if args.rank_by:
+        from radeval.stats.ranking import rank_comparison
+
+        ranking = rank_comparison(result, args.rank_by, refs=refs, systems=hyps, metric_options=metric_options(args),
+                                  cache=False if args.no_cache else (args.cache or True))
     if args.out:
         table = result.table.assign(significance_signature=result.signature)
         atomic_write_text(args.out, table.to_csv(index=False))
@@ -111,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
             "signature": result.signature, "baseline": result.baseline, "results": result.to_json_records(),
             "table": [{k: _plain(v) for k, v in row.items()} for row in result.table.to_dict("records")],
             "pairs": [{k: _plain(v) for k, v in row.items()} for row in result.pairs.to_dict("records")],
+            "ranking": ranking.to_json() if ranking is not None else None,
         }
         atomic_write_text(args.out_json, json.dumps(payload, indent=1, ensure_ascii=False) + "\n")
     if args.plot:
@@ -118,8 +127,12 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_json_records()))
         print(f"signature: {result.signature}", file=sys.stderr)
+        if ranking is not None:
+            print(ranking.format(), file=sys.stderr)
     else:
         print(result.format_table())
+        if ranking is not None:
+            print(ranking.format())
     return 0
 
 

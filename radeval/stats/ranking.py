@@ -237,4 +237,52 @@ def rank_systems(scores: Mapping[str, float], *, metric: Any, mode: str, pairs: 
                        alpha=settings.alpha, family=family)
 
 
-__all__ = ["RANK_RULE", "Ranking", "rank_groups", "rank_systems", "ranking_pairs"]
+def rank_comparison(result: Any, metric: str, *, refs: Any = None, systems: Any = None,
+                    metric_options: Mapping[str, Mapping[str, Any]] | None = None, cache: Any = None) -> Ranking:
+    """Rank groups of a :func:`radeval.stats.compare.compare` result (what ``radeval compare --rank-by`` shows).
+
+    In all-pairs mode the result's own pairs are used. In baseline mode every pair of systems on ``metric``
+    is tested again from the same reports with the same settings (statistics come from the per-sample
+    cache when one is given), corrected over those pairs — the rule of :func:`rank_systems`.
+
+    Args:
+        result: the :class:`~radeval.stats.compare.ComparisonResult`.
+        metric: the primary metric; one of the result's metrics.
+        refs: the references given to ``compare`` (baseline mode only).
+        systems: the systems given to ``compare`` (baseline mode only).
+        metric_options: the metric options given to ``compare``.
+        cache: the cache given to ``compare``.
+
+    Returns:
+        :class:`Ranking`.
+
+    Raises:
+        InputError: ``metric`` is not in the result, or baseline mode without ``refs`` / ``systems``.
+    """
+    from radeval.stats.compare import compare
+
+    rows = result.table[result.table["metric"] == metric]
+    if rows.empty:
+        raise InputError(f"--rank-by {metric!r} is not one of the compared metrics: "
+                         f"{', '.join(dict.fromkeys(result.table['metric']))}")
+    scores = {str(r.system): float(r.score) for r in rows.itertuples()}
+    higher = bool(rows["higher_is_better"].iloc[0])
+    s = result.settings
+    n = len(result.systems)
+    if s.mode == "all-pairs":
+        family = f"the comparison's own all-pairs tests ({s.test}), corrected with {s.correction} over all pairs × metrics"
+        pairs = result.pairs
+    else:
+        if refs is None or systems is None:
+            raise InputError("ranking a baseline-mode comparison needs its refs and systems to test all pairs")
+        options = {metric: dict((metric_options or {}).get(metric, {}))} if metric_options else None
+        pairs = compare(refs, systems, metrics=[metric], metric_options=options, cache=cache, mode="all-pairs",
+                        test=s.test, resamples=s.resamples, seed=s.seed, ci=s.ci, confidence=s.confidence,
+                        correction=s.correction, alpha=s.alpha, pvalue=s.pvalue,
+                        ci_resamples=0 if s.test == "ar" else None).pairs
+        family = (f"all pairs of systems on {metric}, tested with the comparison's settings ({s.test}, seed {s.seed}) "
+                  f"and corrected with {s.correction} over those {n * (n - 1) // 2} pairs")
+    return rank_groups(scores, pairs, metric=metric, higher_is_better=higher, alpha=s.alpha, family=family)
+
+
+__all__ = ["RANK_RULE", "Ranking", "rank_comparison", "rank_groups", "rank_systems", "ranking_pairs"]
