@@ -15,6 +15,7 @@ Minimal example::
       - {name: ours, predictions: ours.jsonl}
     metrics: [bleu4, rougeL, cider]
     baseline: baseline
+    rank_by: rougeL      # optional primary metric: rows ranked by it, with rank groups from the paired tests
     significance: {test: bootstrap, resamples: 5000, seed: 12345, correction: holm}
 """
 

@@ -111,6 +111,7 @@ def significance_markdown(board: Leaderboard, *, excluded: dict[str, list[str]] 
                          f"{format_number(row['delta'])} | {ci} | {format_p(row['p'])} | "
                          f"{format_p(row['p_corrected'])} | {sig} |")
     lines.append("")
+    lines += _rank_section(board)
     if excluded:
         lines += ["## Cases excluded per metric", "",
                   "A metric that could not score a case for some system is compared on the cases every system "
@@ -123,6 +124,23 @@ def significance_markdown(board: Leaderboard, *, excluded: dict[str, list[str]] 
         lines += [f"- **{_md_escape(m)}**: {_md_escape(r)}" for m, r in board.unavailable_notes().items()]
         lines.append("")
     return "\n".join(lines)
+
+
+def _rank_section(board: Leaderboard) -> list[str]:
+    """The tests behind the rank groups: which system each was compared with, and the corrected p."""
+    lines = ["## Rank groups", "", _md_escape(board.order_note()), ""]
+    r = board.ranking
+    if r is None:
+        return lines
+    lines += ["| rank | system | score | tested against | corrected p |", "|:---:|---|---:|---|---:|"]
+    for system in r.order:
+        row = board.cell(system, r.metric)
+        score = format_number(row["score"]) if row is not None else "—"
+        against = r.compared_with.get(system)
+        lines.append(f"| {r.groups.get(system, '—')} | {_md_escape(system)} | {score} | "
+                     f"{_md_escape(against) if against else '—'} | "
+                     f"{format_p(r.p_compared[system]) if system in r.p_compared else '—'} |")
+    return lines + [""]
 
 
 def leaderboard_csv(board: Leaderboard) -> str:
