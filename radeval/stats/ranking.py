@@ -153,9 +153,9 @@ def rank_groups(scores: Mapping[str, float], pairs: pd.DataFrame, *, metric: str
     leaders: dict[str, str] = {}
     compared: dict[str, str] = {}
     p_vs: dict[str, float] = {}
-    group, leader = 0, ""
+    group, leader = 0, None
     for s in ordered:
-        if not leader:
+        if leader is None:
             group, leader = 1, s
         else:
             key = frozenset((leader, s))
