@@ -27,10 +27,12 @@ from radeval.bench.suite import Suite
 from radeval.cache import StatisticsCache
 from radeval.errors import AlignmentError, InputError, MissingDependencyError, MissingWeightsError
 from radeval.leaderboard.html import leaderboard_html
+from radeval.leaderboard.json_export import leaderboard_json
 from radeval.leaderboard.literature import literature_for
 from radeval.csv_safe import frame_to_csv
 from radeval.stats.sample_size import small_sample_warning
 from radeval.leaderboard.markdown import leaderboard_csv, leaderboard_markdown, significance_markdown
+from radeval.leaderboard.primary_metric import board_ranking, example_documents
 from radeval.leaderboard.table import COLUMNS, Leaderboard
 from radeval.metrics.base import Metric
 from radeval.metrics.scoring import build_metrics, compute_statistics
@@ -212,14 +214,16 @@ def _per_sample(ids: list[str], system_names: list[str], metrics: dict[str, Metr
 
 
 def _write_outputs(out: Path, board: Leaderboard, significance: Significance, per_sample: pd.DataFrame,
-                   failures: list[str]) -> list[Path]:
-    """The leaderboard files, the significance report, the per-sample table, the plots and ``failures.txt``."""
+                   failures: list[str], examples: tuple[str, str]) -> list[Path]:
+    """The leaderboard files (Markdown, CSV, HTML, JSON), the qualitative examples (Markdown, HTML), the
+    significance report, the per-sample table, the plots and ``failures.txt``."""
     from radeval.leaderboard.forest_plot import draw_forest_plot
     from radeval.leaderboard.metric_bars import draw_metric_bars
 
     files: list[Path] = []
     for name, text in (("leaderboard.md", leaderboard_markdown(board)), ("leaderboard.csv", leaderboard_csv(board)),
-                       ("leaderboard.html", leaderboard_html(board)),
+                       ("leaderboard.html", leaderboard_html(board)), ("leaderboard.json", leaderboard_json(board)),
+                       ("examples.md", examples[0]), ("examples.html", examples[1]),
                        ("significance.md", "".join(f"> **{w}**\n\n" for w in [small_sample_warning(per_sample["case_id"].nunique())] if w)
                         + significance_markdown(board, excluded=significance.excluded)),
                        ("per_sample.csv", frame_to_csv(per_sample)),
@@ -284,6 +288,10 @@ def _run_staged(suite: Suite, *, quiet: bool, cache: StatisticsCache | None, sta
                          + "; ".join(f"{k}: {v}" for k, v in scores.unavailable.items()))
     with manifest.stage("significance"):
         significance = _significance(suite, scores, system_names)
+        ranking, rank_note = board_ranking(suite.rank_by, metrics=scores.metrics, statistics=scores.statistics,
+                                           table=significance.table, pairs=significance.pairs,
+                                           systems=system_names, case_ids=scores.case_ids,
+                                           significance=suite.significance)
     failures = scores.failure_lines()
     ids = scores.case_ids
     board = Leaderboard(
@@ -292,11 +300,14 @@ def _run_staged(suite: Suite, *, quiet: bool, cache: StatisticsCache | None, sta
         significance_signature=significance.signature, unavailable=scores.unavailable,
         literature=literature_for(suite.literature or ""),
         notes=tuple(dataset.notes) + tuple(filter(None, [small_sample_warning(len(ids))])),
+        groups={n: m.group for n, m in scores.metrics.items()}, ranking=ranking, rank_note=rank_note,
+        suite=suite.name, examples="examples",
     )
     per_sample = _per_sample(ids, system_names, scores.metrics, scores.statistics)
+    examples = example_documents(board, per_sample, dataset.references, predictions, significance.pairs)
     out = stage.dir  # every output is staged, then swapped in as one set (radeval.bench.staging)
     with manifest.stage("outputs"):
-        files = _write_outputs(out, board, significance, per_sample, failures)
+        files = _write_outputs(out, board, significance, per_sample, failures, examples)
     if suite.reader_study is not None:
         with manifest.stage("reader_study"):
             from radeval.bench.reader import write_reader_packet

@@ -31,6 +31,7 @@ Minimal example::
       - {name: ours, predictions: ours.jsonl}
     metrics: [bleu4, rougeL, cider]
     baseline: baseline
+    rank_by: rougeL      # optional primary metric: rows ranked by it, with rank groups from the paired tests
     significance: {test: bootstrap, resamples: 5000, seed: 12345, correction: holm}
 """
 
@@ -53,7 +54,7 @@ from reader_study.suite import ReaderStudySpec, load_yaml_mapping
 
 #: Top-level keys of a suite.
 TOP_KEYS: tuple[str, ...] = ("name", "description", "output_dir", "dataset", "systems", "metrics", "baseline",
-                             "significance", "reader_study", "embed", "scaling", "literature")
+                             "significance", "reader_study", "embed", "scaling", "literature", "rank_by")
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class Suite:
     scaling: ScalingSpec | None = None
     literature: str | None = None
     description: str = ""
+    rank_by: str | None = None  # primary metric: leaderboard rows ranked by it, with rank groups
 
     def system(self, name: str) -> SystemSpec:
         """The system called ``name``."""
@@ -156,10 +158,14 @@ def parse_suite(data: Mapping[str, Any], *, base_dir: Path, source: str = "suite
         "literature": _literature(problems, data.get("literature")),
     }
     _cross_checks(problems, parts, for_export=for_export)
+    rank_by = None if data.get("rank_by") is None else str(data["rank_by"])
+    metric_names = [m.name for m in parts["metrics"]]
+    if rank_by is not None and rank_by not in metric_names:
+        problems.add("rank_by", f"{rank_by!r} is not one of the suite's metrics ({', '.join(metric_names)})")
     out = context.resolve(data.get("output_dir") or f"runs/{name}")
     problems.raise_if_any()
     return Suite(name=name, path=Path(source) if source else None, output_dir=out,
-                 description=str(data.get("description", "")), **parts)
+                 description=str(data.get("description", "")), rank_by=rank_by, **parts)
 
 
 def load_suite(path: str | Path, *, check_files: bool = True, output_dir: str | Path | None = None,

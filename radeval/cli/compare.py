@@ -55,6 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mode", choices=MODES, default="baseline", help="baseline (default) or all-pairs")
     p.add_argument("--pvalue", choices=BOOTSTRAP_PVALUES + AR_PVALUES,
                    help="p-value convention (default sacrebleu-bs for bootstrap, ar-ge for ar)")
+    p.add_argument("--rank-by", metavar="METRIC",
+                   help="rank the systems by this metric with rank groups from the paired tests (see README)")
     p.add_argument("--out", type=Path, help="write the table as CSV")
     p.add_argument("--out-json", type=Path, help="write signature, table and pairs as JSON")
     p.add_argument("--json", action="store_true",
@@ -92,7 +94,13 @@ def run(args: argparse.Namespace) -> int:
         ci_resamples=args.ci_resamples, seed=args.seed, ci=args.ci, confidence=args.confidence,
         correction=args.correction, alpha=args.alpha, pvalue=args.pvalue, progress=not args.quiet,
     )
-    write_comparison(result, csv=args.out, json_path=args.out_json, plot=args.plot)
+    ranking = None
+    if args.rank_by:
+        from radeval.stats.ranking import rank_comparison
+
+        ranking = rank_comparison(result, args.rank_by, refs=refs, systems=hyps, metric_options=metric_options(args),
+                                  cache=False if args.no_cache else (args.cache or True))
+    write_comparison(result, csv=args.out, json_path=args.out_json, plot=args.plot, ranking=ranking)
     from radeval.metrics.scoring import empty_reference_ids, empty_reference_warning
     from radeval.stats.sample_size import small_sample_warning
 
@@ -105,8 +113,12 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_json_records()))
         print(f"signature: {result.signature}", file=sys.stderr)
+        if ranking is not None:
+            print(ranking.format(), file=sys.stderr)
     else:
         print(result.format_table() + (f"\n{warning}" if warning else ""))
+        if ranking is not None:
+            print(ranking.format())
     for metric, cases in result.excluded.items():  # the failed-case policy: left out for every system, reported
         print(f"warning: {metric}: {len(cases)} case(s) left out (a system could not score them): "
               f"{', '.join(map(repr, cases[:10]))}{' ...' if len(cases) > 10 else ''}", file=sys.stderr)

@@ -22,6 +22,7 @@ from radeval.paths import atomic_write_text
 
 if TYPE_CHECKING:
     from radeval.stats.compare import ComparisonResult
+    from radeval.stats.ranking import Ranking
 
 
 @dataclass(frozen=True)
@@ -42,15 +43,17 @@ def _records(frame: Any) -> list[dict[str, Any]]:
     return [{k: json_number(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
-def comparison_json(result: ComparisonResult) -> str:
-    """Signature, baseline, the ``--json`` records, the table and the pairs as indented JSON text (NaN -> null)."""
+def comparison_json(result: ComparisonResult, ranking: Ranking | None = None) -> str:
+    """Signature, baseline, the ``--json`` records, the table, the pairs and the rank groups (``null`` when not
+    ranked) as indented JSON text (NaN -> null)."""
     payload = {"signature": result.signature, "baseline": result.baseline, "results": result.to_json_records(),
-               "table": _records(result.table), "pairs": _records(result.pairs)}
+               "table": _records(result.table), "pairs": _records(result.pairs),
+               "ranking": ranking.to_json() if ranking is not None else None}
     return json.dumps(payload, indent=1, ensure_ascii=False) + "\n"
 
 
 def write_comparison(result: ComparisonResult, *, csv: str | Path | None = None, json_path: str | Path | None = None,
-                     plot: str | Path | None = None) -> ComparisonFiles:
+                     plot: str | Path | None = None, ranking: Ranking | None = None) -> ComparisonFiles:
     """Write the CSV table, the JSON document and/or the forest plot (PNG) of ``result``.
 
     Args:
@@ -60,7 +63,7 @@ def write_comparison(result: ComparisonResult, *, csv: str | Path | None = None,
     if csv is not None:
         atomic_write_text(csv, comparison_csv(result))
     if json_path is not None:
-        atomic_write_text(json_path, comparison_json(result))
+        atomic_write_text(json_path, comparison_json(result, ranking))
     if plot is not None:
         draw_forest_plot(result.pairs, plot, title=result.signature)
     return ComparisonFiles(csv=Path(csv) if csv is not None else None,

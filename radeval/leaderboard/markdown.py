@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from radeval.leaderboard.literature import LITERATURE_METRICS
-from radeval.leaderboard.table import BETTER, COLUMNS, WORSE, Leaderboard, format_number, format_p
+from radeval.leaderboard.table import BETTER, COLUMNS, CSV_COLUMNS, WORSE, Leaderboard, format_number, format_p
 
 
 def _md_escape(text: str) -> str:
@@ -14,36 +16,67 @@ def _md_escape(text: str) -> str:
     return text.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
 
 
+def _preamble_markdown(blocks) -> list[str]:
+    lines: list[str] = []
+    for block in blocks:
+        lines += [f"## {_md_escape(block.title)}", ""]
+        for para in block.paragraphs:
+            lines += [_md_escape(para), ""]
+        if block.items:
+            lines += [f"- {_md_escape(item)}" for item in block.items] + [""]
+    return lines
+
+
+def _score_text(board: Leaderboard, system: str, metric: str) -> str:
+    row = board.cell(system, metric)
+    if row is None:
+        return "—"
+    text = f"{format_number(row['score'])} [{format_number(row['ci_low'])}, {format_number(row['ci_high'])}]"
+    return f"{text} {board.mark(system, metric)}".strip()
+
+
 def leaderboard_markdown(board: Leaderboard) -> str:
-    """The leaderboard as a Markdown document: scores with 95% CIs and marks vs the baseline."""
+    """The leaderboard as a Markdown document: one table per metric group (scores with 95% CIs and marks
+    vs the baseline), rows ordered by rank when a primary metric is set.
+
+    Args:
+        board: the leaderboard.
+
+    Returns:
+        the document; :attr:`Leaderboard.preamble` sections come first, right under the title.
+    """
     lines = [f"# {_md_escape(board.title)}", ""]
-    header = ["system"] + list(board.metrics)
-    lines.append("| " + " | ".join(_md_escape(h) for h in header) + " |")
-    lines.append("|" + "|".join(["---"] + ["---:"] * len(board.metrics)) + "|")
-    for system in board.systems:
-        cells = [_md_escape(system + (" (baseline)" if system == board.baseline else ""))]
-        for metric in board.metrics:
-            row = board.cell(system, metric)
-            if row is None:
-                cells.append("—")
-                continue
-            text = f"{format_number(row['score'])} [{format_number(row['ci_low'])}, {format_number(row['ci_high'])}]"
-            mark = board.mark(system, metric)
-            cells.append(f"{text} {mark}".strip())
-        lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", f"Scores with 95% confidence intervals. {BETTER} / {WORSE}: significantly better / worse than "
+    lines += _preamble_markdown(board.preamble)
+    ranked = board.ranking is not None
+    lines += [_md_escape(board.order_note()), ""]
+    systems = board.ordered_systems
+    for group, metrics in board.metric_groups():
+        lines += [f"## {_md_escape(group)}", ""]
+        header = (["rank"] if ranked else []) + ["system"] + list(metrics)
+        lines.append("| " + " | ".join(_md_escape(h) for h in header) + " |")
+        lines.append("|" + "|".join(([":---:"] if ranked else []) + ["---"] + ["---:"] * len(metrics)) + "|")
+        for system in systems:
+            cells = [str(board.rank(system) or "—")] if ranked else []
+            cells.append(_md_escape(system + (" (baseline)" if system == board.baseline else "")))
+            cells += [_score_text(board, system, metric) for metric in metrics]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    lines += [f"Scores with 95% confidence intervals. {BETTER} / {WORSE}: significantly better / worse than "
               f"the baseline after multiple-comparison correction.", "",
               f"Significance: `{board.significance_signature}`", ""]
+    if board.examples:
+        lines += [f"Qualitative examples (largest per-case differences): [{board.examples}.md]({board.examples}.md)",
+                  ""]
     if board.unavailable:
         lines += ["## Metrics not computed", ""]
-        for metric, reason in board.unavailable.items():
-            lines.append(f"- **{_md_escape(metric)}**: {_md_escape(reason)}")
+        for metric, note in board.unavailable_notes().items():
+            lines.append(f"- **{_md_escape(metric)}**: {_md_escape(note)}")
         lines.append("")
     lines += ["## Metric signatures", ""]
     for metric, sig in board.signatures().items():
         lines.append(f"- `{metric}`: `{sig}`")
     lines.append("")
-    for note in board.notes:
+    for note in board.shareable_notes():
         lines += [note, ""]
     if board.literature:
         lines += ["## Reported in the literature (not reproduced here)", "",
@@ -78,6 +111,7 @@ def significance_markdown(board: Leaderboard, *, excluded: dict[str, list[str]] 
                          f"{format_number(row['delta'])} | {ci} | {format_p(row['p'])} | "
                          f"{format_p(row['p_corrected'])} | {sig} |")
     lines.append("")
+    lines += _rank_section(board)
     if excluded:
         lines += ["## Cases excluded per metric", "",
                   "A metric that could not score a case for some system is compared on the cases every system "
@@ -87,13 +121,33 @@ def significance_markdown(board: Leaderboard, *, excluded: dict[str, list[str]] 
         lines.append("")
     if board.unavailable:
         lines += ["## Metrics not computed", ""]
-        lines += [f"- **{_md_escape(m)}**: {_md_escape(r)}" for m, r in board.unavailable.items()]
+        lines += [f"- **{_md_escape(m)}**: {_md_escape(r)}" for m, r in board.unavailable_notes().items()]
         lines.append("")
     return "\n".join(lines)
 
 
+def _rank_section(board: Leaderboard) -> list[str]:
+    """The tests behind the rank groups: which system each was compared with, and the corrected p."""
+    lines = ["## Rank groups", "", _md_escape(board.order_note()), ""]
+    r = board.ranking
+    if r is None:
+        return lines
+    lines += ["| rank | system | score | tested against | corrected p |", "|:---:|---|---:|---|---:|"]
+    for system in r.order:
+        row = board.cell(system, r.metric)
+        score = format_number(row["score"]) if row is not None else "—"
+        against = r.compared_with.get(system)
+        lines.append(f"| {r.groups.get(system, '—')} | {_md_escape(system)} | {score} | "
+                     f"{_md_escape(against) if against else '—'} | "
+                     f"{format_p(r.p_compared[system]) if system in r.p_compared else '—'} |")
+    return lines + [""]
+
+
 def leaderboard_csv(board: Leaderboard) -> str:
-    """The long table (one row per system and metric) as CSV."""
+    """The long table (one row per system and metric) as CSV, with a ``rank`` column (the system's rank
+    group; empty when the leaderboard is not ranked)."""
     from radeval.csv_safe import frame_to_csv
 
-    return frame_to_csv(board.table.loc[:, list(COLUMNS)])
+    table = board.table.loc[:, list(COLUMNS)]
+    ranks = [board.rank(str(s)) for s in table["system"]]
+    return frame_to_csv(table.assign(rank=pd.array(ranks, dtype="Int64")).loc[:, list(CSV_COLUMNS)])

@@ -9,6 +9,9 @@ import pandas as pd
 
 from radeval import number_format
 from radeval.leaderboard.literature import PublishedResult
+from radeval.leaderboard.shareable import scrub_local_paths, unavailable_note
+from radeval.metrics.base import METRIC_GROUPS
+from radeval.stats.ranking import Ranking
 
 #: Columns of the long table (one row per system and metric), as written to ``leaderboard.csv``.
 COLUMNS: tuple[str, ...] = (
@@ -16,7 +19,28 @@ COLUMNS: tuple[str, ...] = (
     "p_corrected", "significant", "higher_is_better", "metric_signature",
 )
 
+#: Columns of ``leaderboard.csv``: :data:`COLUMNS` plus the system's rank group (empty when unranked).
+CSV_COLUMNS: tuple[str, ...] = COLUMNS + ("rank",)
+
 BETTER, WORSE = "▲", "▼"
+
+#: What a leaderboard without ``rank_by`` says about its row order.
+UNRANKED_NOTE = ("No primary metric (`rank_by`) was set: systems are listed in suite order and are not ranked.")
+
+
+@dataclass(frozen=True)
+class PreambleBlock:
+    """A plain-text section shown above the table (e.g. "what this run shows"); every renderer escapes it.
+
+    Attributes:
+        title: the section heading.
+        paragraphs: paragraphs of text.
+        items: bullet points.
+    """
+
+    title: str
+    paragraphs: tuple[str, ...] = ()
+    items: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -33,6 +57,14 @@ class Leaderboard:
         unavailable: metric -> why it was not computed (e.g. weights not available offline).
         literature: published numbers shown in a separate, clearly labelled section.
         notes: extra lines shown under the table.
+        groups: metric -> its group (``Metric.group``); metrics not listed are shown under ``"other"``.
+        ranking: rank groups by the primary metric (:mod:`radeval.stats.ranking`), or ``None`` (suite order).
+        rank_note: why there is no ranking (e.g. the primary metric could not be computed); shown instead
+            of :data:`UNRANKED_NOTE` when set.
+        suite: the suite's name (``None`` for a bare comparison).
+        examples: base name of the qualitative-examples files (``"examples"`` -> ``examples.md`` /
+            ``examples.html``), linked from the leaderboard; ``None`` = no link.
+        preamble: sections shown above the table, in order (insertion point for run summaries).
     """
 
     title: str
@@ -44,6 +76,50 @@ class Leaderboard:
     unavailable: dict[str, str] = field(default_factory=dict)
     literature: tuple[PublishedResult, ...] = ()
     notes: tuple[str, ...] = ()
+    groups: dict[str, str] = field(default_factory=dict)
+    ranking: Ranking | None = None
+    rank_note: str = ""
+    suite: str | None = None
+    examples: str | None = None
+    preamble: tuple[PreambleBlock, ...] = ()
+
+    @property
+    def ordered_systems(self) -> tuple[str, ...]:
+        """Systems in display order: by rank when ranked, else in suite order."""
+        if self.ranking is None:
+            return self.systems
+        ranked = [s for s in self.ranking.order if s in self.systems]
+        return tuple(ranked + [s for s in self.systems if s not in ranked])
+
+    def rank(self, system: str) -> int | None:
+        """The system's rank group (1 = best), or ``None`` when unranked."""
+        return None if self.ranking is None else self.ranking.groups.get(system)
+
+    def order_note(self) -> str:
+        """One sentence on how rows are ordered (rank rule and test family, or suite order)."""
+        if self.ranking is None:
+            return self.rank_note or UNRANKED_NOTE
+        r = self.ranking
+        return (f"Ranked by {r.metric} ({'higher' if r.higher_is_better else 'lower'} is better). {r.rule} "
+                f"alpha = {r.alpha:g}; tests: {r.family}.")
+
+    def metric_groups(self) -> list[tuple[str, list[str]]]:
+        """``[(group, [metric, …]), …]`` in :data:`~radeval.metrics.base.METRIC_GROUPS` order (unknown
+        group names after them, in first-seen order); metrics keep their order inside a group."""
+        by_group: dict[str, list[str]] = {}
+        for metric in self.metrics:
+            by_group.setdefault(self.groups.get(metric, "other"), []).append(metric)
+        known = [g for g in METRIC_GROUPS if g in by_group]
+        extra = [g for g in by_group if g not in METRIC_GROUPS]
+        return [(g, by_group[g]) for g in known + extra]
+
+    def unavailable_notes(self) -> dict[str, str]:
+        """metric -> one shareable line (the ``radeval fetch`` command, no local paths)."""
+        return {m: unavailable_note(m, r) for m, r in self.unavailable.items()}
+
+    def shareable_notes(self) -> tuple[str, ...]:
+        """:attr:`notes` with local paths replaced."""
+        return tuple(scrub_local_paths(n) for n in self.notes)
 
     def cell(self, system: str, metric: str) -> pd.Series | None:
         """The row of ``table`` for one system and metric, or ``None``."""

@@ -21,6 +21,10 @@ from radeval.errors import InputError
 from radeval.version import __version__
 
 
+#: Metric groups in the order leaderboards show them (wide tables are split / collapsed by group).
+METRIC_GROUPS: tuple[str, ...] = ("lexical", "semantic", "clinical", "diagnostics", "other")
+
+
 class Metric(ABC):
     """Base class of every metric.
 
@@ -30,6 +34,9 @@ class Metric(ABC):
         kind: ``"corpus"`` (aggregates counts) or ``"mean"`` (aggregates a per-sample mean).
         cacheable: whether a sample's statistics depend only on its own (ref, hyp) pair, so they may
             be stored in the per-sample cache. CIDEr (idf from the whole corpus) is not.
+        group: the family a leaderboard shows the metric under: one of :data:`METRIC_GROUPS`
+            (``"lexical"`` n-gram overlap, ``"semantic"`` embedding similarity, ``"clinical"`` findings /
+            entities / labels, ``"diagnostics"`` properties of the output itself, ``"other"``).
 
     Subclasses implement :meth:`statistics`, :meth:`aggregate` and :meth:`settings`.
     """
@@ -38,6 +45,7 @@ class Metric(ABC):
     higher_is_better: ClassVar[bool] = True
     kind: ClassVar[str] = "corpus"
     cacheable: ClassVar[bool] = True
+    group: ClassVar[str] = "other"
 
     # -- the two halves of the contract --------------------------------------------------------
     @abstractmethod

@@ -80,6 +80,7 @@ class BertScore(MeanMetric):
 
     name: ClassVar[str] = "bertscore"
     higher_is_better: ClassVar[bool] = True
+    group: ClassVar[str] = "semantic"
 
     def __init__(self, *, model: str, num_layers: int, rescale: bool = False, idf: bool = False,
                  use_fast_tokenizer: bool = False, max_tokens: int = 512, batch_size: int = 64,

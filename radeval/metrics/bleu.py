@@ -118,6 +118,7 @@ class CocoBleu(Metric):
     """
 
     higher_is_better: ClassVar[bool] = True
+    group: ClassVar[str] = "lexical"
     kind: ClassVar[str] = "corpus"
     cacheable: ClassVar[bool] = False
 

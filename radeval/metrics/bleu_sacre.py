@@ -122,6 +122,7 @@ class SacreBleu(Metric):
 
     name: ClassVar[str] = "bleu_sacre"
     higher_is_better: ClassVar[bool] = True
+    group: ClassVar[str] = "lexical"
     kind: ClassVar[str] = "corpus"
     cacheable: ClassVar[bool] = False
 

@@ -73,6 +73,7 @@ class CiderD(MeanMetric):
 
     name: ClassVar[str] = "cider"
     higher_is_better: ClassVar[bool] = True
+    group: ClassVar[str] = "lexical"
     cacheable: ClassVar[bool] = False
 
     def __init__(self, *, sigma: float = SIGMA, normalize: str = "none") -> None:

@@ -138,6 +138,7 @@ class Green(MeanMetric):
 
     name: ClassVar[str] = "green"
     higher_is_better: ClassVar[bool] = True
+    group: ClassVar[str] = "clinical"
 
     def __init__(self, *, judge: str = DEFAULT_JUDGE, parser: str = "upstream", strip_markdown: bool | None = None,
                  max_words: int = MAX_WORDS, store: bool | str | Path = True, **judge_options: Any) -> None:

@@ -233,6 +233,7 @@ class LabelF1(Metric):
 
     kind: ClassVar[str] = "corpus"
     higher_is_better: ClassVar[bool] = True
+    group: ClassVar[str] = "clinical"
 
     def __init__(self, *, average: str = "macro", labeler: LabelerSpec | ReportLabeler | None = None,
                  reference: ReferenceSource | None = None, zero_division: float = 0.0, tuned: bool = False) -> None:

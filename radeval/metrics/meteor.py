@@ -251,6 +251,7 @@ class Meteor(Metric):
 
     name: ClassVar[str] = "meteor"
     higher_is_better: ClassVar[bool] = True
+    group: ClassVar[str] = "lexical"
     kind: ClassVar[str] = "corpus"
     cacheable: ClassVar[bool] = True
 

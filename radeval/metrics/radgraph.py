@@ -116,6 +116,7 @@ class RadGraphF1(Metric):
 
     kind: ClassVar[str] = "mean"
     higher_is_better: ClassVar[bool] = True
+    group: ClassVar[str] = "clinical"
 
     def __init__(self, level: str = "partial", *, model_type: str | None = None,
                  checkpoint: str | Path | None = None, encoder: str | Path | None = None,

@@ -176,6 +176,7 @@ class RaTEScore(MeanMetric):
 
     name: ClassVar[str] = "ratescore"
     higher_is_better: ClassVar[bool] = True
+    group: ClassVar[str] = "clinical"
 
     def __init__(self, *, affinity: str | Path = "long", ner_model: str | Path = NER_MODEL,
                  embed_model: str | Path = EMBED_MODEL, batch_size: int = 32, device: str = "cpu",

@@ -131,6 +131,7 @@ class RougeScore(Metric):
     """
 
     higher_is_better: ClassVar[bool] = True
+    group: ClassVar[str] = "lexical"
     kind: ClassVar[str] = "mean"
     cacheable: ClassVar[bool] = False
 

@@ -58,6 +58,7 @@ class CocoRougeL(MeanMetric):
 
     name: ClassVar[str] = "rougeL_coco"
     higher_is_better: ClassVar[bool] = True
+    group: ClassVar[str] = "lexical"
     cacheable: ClassVar[bool] = False
 
     def __init__(self, *, normalize: str = "none") -> None:

@@ -13,10 +13,10 @@ import yaml
 
 from radeval.bench.runner import run_suite
 from radeval.bench.suite import load_suite
-from radeval.leaderboard.table import COLUMNS
+from radeval.leaderboard.table import CSV_COLUMNS
 
-EXPECTED_FILES = ("leaderboard.md", "leaderboard.csv", "leaderboard.html", "significance.md", "per_sample.csv",
-                  "forest.png", "metrics.png", "manifest.json")
+EXPECTED_FILES = ("leaderboard.md", "leaderboard.csv", "leaderboard.html", "leaderboard.json", "examples.md",
+                  "examples.html", "significance.md", "per_sample.csv", "forest.png", "metrics.png", "manifest.json")
 
 
 def test_bench_writes_every_output(make_suite):
@@ -26,7 +26,7 @@ def test_bench_writes_every_output(make_suite):
     for name in EXPECTED_FILES:
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name
     board = pd.read_csv(out / "leaderboard.csv")
-    assert list(board.columns) == list(COLUMNS)
+    assert list(board.columns) == list(CSV_COLUMNS)  # the long table + the rank group column
     assert len(board) == 3 * 3  # systems × metrics
     per_sample = pd.read_csv(out / "per_sample.csv")
     assert len(per_sample) == 3 * 30 and set(per_sample["system"]) == {"poor", "medium", "good"}

@@ -152,3 +152,24 @@ def test_hyps_path_with_equals_sign_in_a_directory_is_a_file_not_name_equals_fil
                  "--metrics", "rougeL", "--resamples", "100", "--json", "--quiet"], tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert [r["system"] for r in json.loads(proc.stdout)] == ["base", "preds"]
+
+
+@pytest.mark.parametrize("mode", ["baseline", "all-pairs"])
+def test_rank_by_gives_rank_groups(files, tmp_path, mode):
+    out_json = tmp_path / "r.json"
+    proc = _run(["--refs", str(files["refs"]), "--hyps", f"base={files['base']}", f"copy={files['copy']}",
+                 f"good={files['good']}", "--baseline", "base", "--mode", mode, "--metrics", "bleu4", "rougeL",
+                 "--rank-by", "rougeL", "--resamples", "1000", "--out-json", str(out_json), "--quiet"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    ranking = json.loads(out_json.read_text(encoding="utf-8"))["ranking"]
+    assert ranking["order"] == ["good", "base", "copy"]  # base and copy are identical: suite order
+    assert ranking["groups"] == {"good": 1, "base": 2, "copy": 2}
+    assert ranking["compared_with"] == {"base": "good", "copy": "base"}
+    assert ("run's own" in ranking["family"] or "comparison's own" in ranking["family"]) == (mode == "all-pairs")
+    assert "ranked by rougeL" in proc.stdout and "rule: Systems are sorted by the primary metric" in proc.stdout
+
+
+def test_rank_by_unknown_metric_exit_2(files, tmp_path):
+    proc = _run(["--refs", str(files["refs"]), "--hyps", f"base={files['base']}", f"good={files['good']}",
+                 "--metrics", "rougeL", "--rank-by", "bleu4", "--quiet"], tmp_path)
+    assert proc.returncode == 2 and "--rank-by 'bleu4' is not one of the compared metrics" in proc.stderr
