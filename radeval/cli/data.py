@@ -22,6 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="volume grid (default: radeval.data.phantom.DEFAULT_SHAPE, 64 64 48)")
     ph.add_argument("--valid-fraction", type=float, default=0.25, help="share of patients in validation")
     ph.add_argument("--prevalence", type=float, default=0.3, help="probability of each label (default 0.3)")
+    ph.add_argument("--labels", choices=("ct-rate", "inspect"), default="ct-rate",
+                    help="label columns: ct-rate (18) or inspect (the RAD3D-Prefix paper's 21, CTPA impressions)")
     ph.add_argument("--quiet", action="store_true", help="no progress bar")
     ph.set_defaults(handler=run_phantom)
 
@@ -38,7 +40,7 @@ def run_phantom(args: argparse.Namespace) -> int:
     shape = tuple(args.shape) if args.shape else DEFAULT_SHAPE
     root = make_phantom_dataset(args.out, n=args.n, seed=args.seed, shape=shape,
                                 valid_fraction=args.valid_fraction, prevalence=args.prevalence,
-                                progress=not args.quiet)
+                                progress=not args.quiet, labels=args.labels)
     print(f"wrote {args.n} phantom volumes to {root}")
     return 0
 

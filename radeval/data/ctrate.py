@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -228,6 +228,8 @@ class CTRateDataset:
         root: the dataset folder, or a folder holding it as ``dataset/`` (the Hugging Face repo root).
         text: ``"findings"`` (the default target, as CT2Rep) or ``"findings+impressions"``
             (CT-CLIP's text: findings directly followed by impressions).
+        label_names: the label columns of the labels CSVs (default the 18 CT-RATE labels; INSPECT prepared
+            in this layout uses :data:`radeval.data.labels.INSPECT_LABELS`).
 
     Raises:
         InputError: the folder holds no CT-RATE reports CSV.
@@ -243,7 +245,8 @@ class CTRateDataset:
 
     TEXT_MODES = ("findings", "findings+impressions")
 
-    def __init__(self, root: str | Path, *, text: str = "findings") -> None:
+    def __init__(self, root: str | Path, *, text: str = "findings",
+                 label_names: Sequence[str] = CTRATE_LABELS) -> None:
         base = Path(root).expanduser()
         if not (base / "radiology_text_reports").is_dir() and (base / "dataset").is_dir():
             base = base / "dataset"
@@ -253,6 +256,7 @@ class CTRateDataset:
             raise InputError(f"text={text!r}; expected one of {self.TEXT_MODES}")
         self.root = base
         self.text = text
+        self.label_names: tuple[str, ...] = tuple(label_names)
         self.splits: tuple[str, ...] = tuple(s for s, files in SPLIT_FILES.items()
                                              if (base / files["reports"]).is_file())
         if not self.splits:
@@ -284,7 +288,7 @@ class CTRateDataset:
         return self._frames[key]
 
     def labels(self, split: str) -> pd.DataFrame:
-        """The 18 labels of ``split`` (int8 0/1), indexed by case id, columns in :data:`CTRATE_LABELS` order.
+        """The labels of ``split`` (int8 0/1), indexed by case id, columns in :attr:`label_names` order.
 
         Raises:
             InputError: missing file/columns or a value other than 0/1 (naming the case and label).
@@ -292,13 +296,14 @@ class CTRateDataset:
         key = (self.require_split(split), "labels")
         if key not in self._frames:
             path = self.path(split, "labels")
-            frame = read_ctrate_csv(path, ("VolumeName", *CTRATE_LABELS))
-            values = frame.loc[:, list(CTRATE_LABELS)]
+            names = list(self.label_names)
+            frame = read_ctrate_csv(path, ("VolumeName", *names))
+            values = frame.loc[:, names]
             numeric = values.apply(pd.to_numeric, errors="coerce")
             bad = ~numeric.isin([0, 1])
             if bad.to_numpy().any():
                 row, col = np.argwhere(bad.to_numpy())[0]
-                raise InputError(f"{path}: case {frame.index[row]!r}: label {CTRATE_LABELS[col]!r} is "
+                raise InputError(f"{path}: case {frame.index[row]!r}: label {names[col]!r} is "
                                  f"{values.iat[row, col]!r}, expected 0 or 1")
             self._frames[key] = numeric.astype(np.int8)
         return self._frames[key]
