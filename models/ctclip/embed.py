@@ -49,6 +49,9 @@ class EmbedConfig:
         workers: data-loading processes (reading + preprocessing run there).
         seed: random initialisation of an encoder without checkpoint, and head training.
         head_training: settings for fitting the head.
+        labels: the label set of the head (its width): the 18 CT-RATE labels, or the 21 INSPECT ones; a given
+            ``label_head`` must have exactly these labels.
+        split_file: a ``case_id,split`` file that re-splits the dataset (INSPECT has no official split).
     """
 
     encoder: str = "ctclip"
@@ -59,6 +62,8 @@ class EmbedConfig:
     workers: int = 0
     seed: int = 0
     head_training: LabelHeadTrainConfig = field(default_factory=LabelHeadTrainConfig)
+    labels: tuple[str, ...] = CTRATE_LABELS
+    split_file: Path | None = None
 
     def __post_init__(self) -> None:
         if self.encoder not in ENCODER_PRESETS:
@@ -229,7 +234,7 @@ def embed_dataset(root: str | Path, out: str | Path, config: EmbedConfig | None 
         InputError: unreadable dataset tables, bad checkpoint/label head, or no train labels to fit a head.
     """
     cfg = config or EmbedConfig()
-    dataset = CTRateDataset(root)
+    dataset = CTRateDataset(root, label_names=cfg.labels, split_file=cfg.split_file)
     splits = tuple(dataset.require_split(s) for s in (cfg.splits or dataset.splits))
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -273,22 +278,27 @@ def embed_dataset(root: str | Path, out: str | Path, config: EmbedConfig | None 
 def _label_head(cfg: EmbedConfig, dataset: CTRateDataset, latents: dict[str, dict[str, np.ndarray]],
                 out_dir: Path) -> tuple[LabelHead | None, str]:
     if cfg.label_head is not None:
-        return LabelHead.load(cfg.label_head), str(cfg.label_head)
-    if "train" not in latents or not dataset.path("train", "labels").is_file():
+        loaded = LabelHead.load(cfg.label_head)
+        if tuple(loaded.label_names) != tuple(cfg.labels):
+            raise InputError(f"{cfg.label_head}: the label head has {len(loaded.label_names)} labels "
+                             f"({', '.join(loaded.label_names[:3])} ...) but the dataset's label set has "
+                             f"{len(cfg.labels)} ({', '.join(cfg.labels[:3])} ...)")
+        return loaded, str(cfg.label_head)
+    if "train" not in latents or not dataset.has_labels("train"):
         return None, "none (no label head given and no train labels to fit one)"
     labels = dataset.labels("train")
     ids = [c for c in dataset.case_ids("train") if c in latents["train"] and c in labels.index]
     if len(ids) < 2:
         return None, "none (fewer than 2 embedded train cases with labels)"
     x = np.stack([latents["train"][c] for c in ids])
-    y = labels.loc[ids, list(CTRATE_LABELS)].to_numpy()
-    head = train_label_head(x, y, label_names=CTRATE_LABELS, config=cfg.head_training)
+    y = labels.loc[ids, list(cfg.labels)].to_numpy()
+    head = train_label_head(x, y, label_names=cfg.labels, config=cfg.head_training)
     head_dir = head.save(out_dir / "label_head")
-    if "valid" in latents and dataset.path("valid", "labels").is_file():
+    if "valid" in latents and dataset.has_labels("valid"):
         vlabels = dataset.labels("valid")
         vids = [c for c in dataset.case_ids("valid") if c in latents["valid"] and c in vlabels.index]
         if vids:
-            report = label_report(vlabels.loc[vids, list(CTRATE_LABELS)].to_numpy(),
-                                  head.logits(np.stack([latents["valid"][c] for c in vids])))
+            report = label_report(vlabels.loc[vids, list(cfg.labels)].to_numpy(),
+                                  head.logits(np.stack([latents["valid"][c] for c in vids])), label_names=cfg.labels)
             atomic_write_text(head_dir / "valid_report.csv", report.to_csv(index=False))
     return head, f"fitted on train split ({len(ids)} cases), saved to {head_dir.name}/"

@@ -23,6 +23,7 @@ class BenchDataset:
         notes: lines shown under the leaderboard (e.g. "phantom data: synthetic volumes").
         beyond_limit: ids of the split left out by ``dataset.limit``; a predictions file may cover them
             (they are not scored), which is not a misalignment.
+        layout: how ``root`` is read (``label_names``, ``split_file``), from the suite's dataset section.
     """
 
     references: dict[str, str]
@@ -32,12 +33,21 @@ class BenchDataset:
     labels: dict[str, dict[str, int]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     beyond_limit: frozenset[str] = frozenset()
+    layout: dict = field(default_factory=dict)
 
 
 def _ctrate(root: Path, suite: Suite, notes: list[str]) -> BenchDataset:
     from radeval.data.ctrate import CTRateDataset
 
-    ds = CTRateDataset(root)
+    from radeval.bench.label_set import label_names
+
+    layout = {"label_names": label_names(suite.dataset.label_set), "split_file": suite.dataset.split_file}
+    ds = CTRateDataset(root, **layout)
+    if suite.dataset.label_set.lower() == "inspect":
+        notes = [*notes, "Label set: INSPECT, the RAD3D-Prefix paper's 21 entities (its Table 6); the paper extracts "
+                         "them with ReXKG, our labels and label F1 approximate that extraction."]
+    if suite.dataset.split_file is not None:
+        notes = [*notes, f"Split: {ds.split_source} (evaluation part '{suite.dataset.split}')."]
     split = suite.dataset.split
     cases = ds.cases(split)
     beyond: frozenset[str] = frozenset()
@@ -50,7 +60,7 @@ def _ctrate(root: Path, suite: Suite, notes: list[str]) -> BenchDataset:
         raise InputError(f"{root}: split {split!r} has no cases")
     labels = {c.id: dict(c.metadata.get("labels", {})) for c in cases}
     return BenchDataset({c.id: c.reference for c in cases}, root, split, suite.dataset.train_split, labels, notes,
-                        beyond)
+                        beyond, layout)
 
 
 def resolve_dataset(suite: Suite, work: Path, *, quiet: bool = False) -> BenchDataset:
@@ -73,12 +83,13 @@ def resolve_dataset(suite: Suite, work: Path, *, quiet: bool = False) -> BenchDa
     if spec.kind == "phantom":
         from radeval.data.phantom import make_phantom_dataset
 
-        key = content_hash({"n": spec.n, "seed": spec.seed, "shape": spec.shape})
+        key = content_hash({"n": spec.n, "seed": spec.seed, "shape": spec.shape,
+                            **({"labels": spec.label_set.lower()} if spec.label_set.lower() != "ct-rate" else {})})
         root = work / f"phantom-{key}"
         done = root / ".complete"
         if not done.exists():
             kwargs = {"shape": spec.shape} if spec.shape else {}
-            make_phantom_dataset(root, n=spec.n, seed=spec.seed, **kwargs)
+            make_phantom_dataset(root, n=spec.n, seed=spec.seed, labels=spec.label_set.lower(), **kwargs)
             done.write_text("ok\n")
         note = (f"Phantom CT-RATE data (n={spec.n}, seed={spec.seed}): synthetic volumes and template-written "
                 "reports; numbers demonstrate the pipeline, they say nothing about clinical performance.")

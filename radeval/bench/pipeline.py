@@ -43,15 +43,21 @@ def ensure_embeddings(suite: Suite, dataset: BenchDataset, work: Path, manifest:
     from models.ctclip.label_head import LabelHeadTrainConfig
 
     assert dataset.root is not None
+    from radeval.bench.label_set import label_names
+
     spec = suite.embed
-    key = content_hash({"root": str(dataset.root.resolve()), "embed": asdict(spec)})
+    labels = label_names(suite.dataset.label_set)
+    split_file = suite.dataset.split_file
+    key = content_hash({"root": str(dataset.root.resolve()), "embed": asdict(spec), "labels": list(labels),
+                        "split_file": file_digest(split_file) if split_file else None})
     out = work / f"embeddings-{key}"
     if (out / DONE).exists():
         manifest.cached["embeddings"] = True
         return out
     manifest.cached["embeddings"] = False
     config = EmbedConfig(encoder=spec.encoder, checkpoint=spec.checkpoint, batch_size=spec.batch_size,
-                         head_training=LabelHeadTrainConfig(epochs=spec.label_head_epochs))
+                         head_training=LabelHeadTrainConfig(epochs=spec.label_head_epochs), labels=labels,
+                         split_file=split_file)
     results = embed_dataset(dataset.root, out, config, progress=not quiet)
     failed = {s: r.failures for s, r in results.items() if r.failures}
     if failed:
@@ -64,7 +70,7 @@ def _train_reports(dataset: BenchDataset, work: Path) -> Path:
     from radeval.data.ctrate import CTRateDataset
 
     assert dataset.root is not None
-    cases = CTRateDataset(dataset.root).cases(dataset.train_split)
+    cases = CTRateDataset(dataset.root, **dataset.layout).cases(dataset.train_split)
     path = work / f"train-reports-{content_hash([(c.id, c.reference) for c in cases])}.jsonl"
     if not path.exists():
         write_reports(path, {c.id: c.reference for c in cases})

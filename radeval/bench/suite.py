@@ -58,6 +58,7 @@ class DatasetSpec:
     text_field: str | None = None
     limit: int | None = None
     label_set: str = "ct-rate"
+    split_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ class Suite:
 _TOP_KEYS = {"name", "description", "output_dir", "dataset", "systems", "metrics", "baseline", "significance",
              "reader_study", "embed", "scaling", "literature"}
 _DATASET_KEYS = {"kind", "references", "root", "split", "train_split", "n", "seed", "shape", "id_field",
-                 "text_field", "limit", "label_set"}
+                 "text_field", "limit", "label_set", "split_file"}
 _SYSTEM_KEYS = {"name", "predictions", "model", "checkpoint", "train", "generate", "config"}
 _SIG_KEYS = {"test", "resamples", "seed", "ci", "confidence", "correction", "mode", "alpha"}
 _READER_KEYS = {"n", "readers", "seed", "systems", "show_reference", "formats"}
@@ -317,7 +318,11 @@ def parse_suite(data: Mapping[str, Any], *, base_dir: Path, source: str = "suite
         id_field=ds.get("id_field"), text_field=ds.get("text_field"),
         limit=_number(problems, "dataset.limit", ds.get("limit"), None, low=1),
         label_set=str(ds.get("label_set", "ct-rate")),
+        split_file=_path(base_dir, ds["split_file"]) if ds.get("split_file") else None,
     )
+    if dataset.split_file is not None and check_files and not dataset.split_file.is_file():
+        problems.add("dataset.split_file", f"file not found: {dataset.split_file} (make it with radeval data "
+                                           "inspect-split)")
 
     systems: list[SystemSpec] = []
     raw_systems = data.get("systems")
@@ -468,6 +473,9 @@ def parse_suite(data: Mapping[str, Any], *, base_dir: Path, source: str = "suite
         if scaling.metric and scaling.metric not in known_metrics:
             problems.add("scaling.metric", f"unknown metric {scaling.metric!r}")
 
+    from radeval.bench.label_set import apply_label_set  # label set -> prior widths, label-F1 labels
+
+    metrics = list(apply_label_set(problems, dataset.label_set, systems, metrics, known_models))
     literature = data.get("literature")
     if literature is not None and literature not in {"ct-rate", "inspect"}:
         problems.add("literature", f"{literature!r} is not one of ct-rate, inspect")
