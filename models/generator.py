@@ -89,6 +89,21 @@ def prior_width(model_cls: type, config: Mapping[str, Any]) -> int | None:
     return int(defaults["n_logits"])
 
 
+def prior_settings(model_cls: type, config: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``{"width": n, "mode": "probability"|"logit"}`` of a prior-conditioned generator (``None`` without priors).
+
+    Example:
+        >>> from models.rad3d_prefix import Rad3dPrefixV3
+        >>> prior_settings(Rad3dPrefixV3, {"n_logits": 21})
+        {'width': 21, 'mode': 'probability'}
+    """
+    width = prior_width(model_cls, config)
+    if width is None:
+        return None
+    defaults = {f.name: f.default for f in dataclasses.fields(model_cls.config_class)}
+    return {"width": width, "mode": str(config.get("prior", defaults.get("prior", "logit")))}
+
+
 def check_prior_width(label_set: Sequence[str], model_cls: type, config: Mapping[str, Any]) -> str | None:
     """A problem message when a prior-conditioned generator's width differs from the suite's label set.
 

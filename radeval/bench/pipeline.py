@@ -81,6 +81,12 @@ def _model_dir(system: SystemSpec, train_emb: Path, reports: Path, work: Path, m
                quiet: bool) -> Path:
     from models.train import train_generator
 
+    from models.generator import prior_settings
+    from radeval.registry import generators
+
+    priors = prior_settings(generators.get(str(system.model)), dict(system.config))
+    if priors is not None:  # the run manifest says how each system's diagnostic priors enter it
+        manifest.extra.setdefault("diagnostic_priors", {})[system.name] = priors
     if system.checkpoint is not None:
         return system.checkpoint
     train_cfg = dict(system.train or {})
