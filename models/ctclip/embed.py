@@ -43,7 +43,9 @@ class EmbedConfig:
         encoder: ``"ctclip"`` (released size, input 240 x 480 x 480) or ``"small"`` (phantom/demo size).
         checkpoint: a CT-CLIP checkpoint (``visual_transformer.*`` + ``to_visual_latent``); ``None`` keeps a
             seeded random initialisation (recorded in the provenance as untrained).
-        label_head: a directory written by :meth:`LabelHead.save`; ``None`` fits one on the train split.
+        label_head: a directory written by :meth:`LabelHead.save`, or CT-CLIP's released classifier file
+            ``CT_LiPro_v2.pt`` (the paper's CT-RATE priors, see :mod:`models.ctclip.classfine`); ``None`` fits one
+            on the train split (the phantom/demo head).
         splits: splits to embed (default: all present).
         batch_size: volumes per encoder call.
         workers: data-loading processes (reading + preprocessing run there).
@@ -238,6 +240,8 @@ def embed_dataset(root: str | Path, out: str | Path, config: EmbedConfig | None 
     splits = tuple(dataset.require_split(s) for s in (cfg.splits or dataset.splits))
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if cfg.label_head is not None:  # a missing or mismatched head fails before any volume is encoded
+        _given_head(cfg)
     encoder, weights = build_encoder(cfg)
     identity = {"encoder": cfg.encoder, "weights": weights, "preprocess": cfg.preprocess.signature}
     if cfg.checkpoint is not None:  # two checkpoints may share a file name: tell them apart by content
@@ -275,15 +279,26 @@ def embed_dataset(root: str | Path, out: str | Path, config: EmbedConfig | None 
     return results
 
 
+def _given_head(cfg: EmbedConfig) -> LabelHead:
+    """The label head named by the config, checked against the dataset's label set."""
+    assert cfg.label_head is not None
+    if Path(cfg.label_head).suffix in {".pt", ".pth"}:  # CT-CLIP's released ClassFine head (CT_LiPro_v2.pt)
+        from models.ctclip.classfine import load_classfine_head
+
+        loaded = load_classfine_head(cfg.label_head)
+    else:
+        loaded = LabelHead.load(cfg.label_head)
+    if tuple(loaded.label_names) != tuple(cfg.labels):
+        raise InputError(f"{cfg.label_head}: the label head has {len(loaded.label_names)} labels "
+                         f"({', '.join(loaded.label_names[:3])} ...) but the dataset's label set has "
+                         f"{len(cfg.labels)} ({', '.join(cfg.labels[:3])} ...)")
+    return loaded
+
+
 def _label_head(cfg: EmbedConfig, dataset: CTRateDataset, latents: dict[str, dict[str, np.ndarray]],
                 out_dir: Path) -> tuple[LabelHead | None, str]:
     if cfg.label_head is not None:
-        loaded = LabelHead.load(cfg.label_head)
-        if tuple(loaded.label_names) != tuple(cfg.labels):
-            raise InputError(f"{cfg.label_head}: the label head has {len(loaded.label_names)} labels "
-                             f"({', '.join(loaded.label_names[:3])} ...) but the dataset's label set has "
-                             f"{len(cfg.labels)} ({', '.join(cfg.labels[:3])} ...)")
-        return loaded, str(cfg.label_head)
+        return _given_head(cfg), str(cfg.label_head)
     if "train" not in latents or not dataset.has_labels("train"):
         return None, "none (no label head given and no train labels to fit one)"
     labels = dataset.labels("train")

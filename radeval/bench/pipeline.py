@@ -56,6 +56,7 @@ def ensure_embeddings(suite: Suite, dataset: BenchDataset, work: Path, manifest:
         return out
     manifest.cached["embeddings"] = False
     config = EmbedConfig(encoder=spec.encoder, checkpoint=spec.checkpoint, batch_size=spec.batch_size,
+                         label_head=spec.label_head,
                          head_training=LabelHeadTrainConfig(epochs=spec.label_head_epochs), labels=labels,
                          split_file=split_file)
     results = embed_dataset(dataset.root, out, config, progress=not quiet)

@@ -128,6 +128,7 @@ class EmbedSpec:
     checkpoint: Path | None = None
     label_head_epochs: int = 300
     batch_size: int = 4
+    label_head: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ _DATASET_KEYS = {"kind", "references", "root", "split", "train_split", "n", "see
 _SYSTEM_KEYS = {"name", "predictions", "model", "checkpoint", "train", "generate", "config"}
 _SIG_KEYS = {"test", "resamples", "seed", "ci", "confidence", "correction", "mode", "alpha"}
 _READER_KEYS = {"n", "readers", "seed", "systems", "show_reference", "formats"}
-_EMBED_KEYS = {"encoder", "checkpoint", "label_head_epochs", "batch_size"}
+_EMBED_KEYS = {"encoder", "checkpoint", "label_head_epochs", "batch_size", "label_head"}
 _SCALING_KEYS = {"variants", "llms", "metric", "train", "config"}
 
 
@@ -456,7 +457,8 @@ def parse_suite(data: Mapping[str, Any], *, base_dir: Path, source: str = "suite
                       checkpoint=_path(base_dir, em["checkpoint"]) if em.get("checkpoint") else None,
                       label_head_epochs=_number(problems, "embed.label_head_epochs", em.get("label_head_epochs"), 300,
                                                 low=0),
-                      batch_size=_number(problems, "embed.batch_size", em.get("batch_size"), 4, low=1))
+                      batch_size=_number(problems, "embed.batch_size", em.get("batch_size"), 4, low=1),
+                      label_head=_path(base_dir, em["label_head"]) if em.get("label_head") else None)
 
     scaling = None
     if data.get("scaling") is not None:

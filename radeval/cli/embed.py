@@ -17,7 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--encoder", choices=["ctclip", "small"], default="ctclip",
                    help="ctclip: released CT-CLIP size (480x480x240 input); small: phantom/demo size")
     p.add_argument("--checkpoint", type=Path, help="CT-CLIP checkpoint (e.g. CT-CLIP_v2.pt); default: untrained")
-    p.add_argument("--label-head", type=Path, help="label head folder (default: fit one on the train split)")
+    p.add_argument("--label-head", type=Path, help="label head folder, or CT-CLIP's released classifier CT_LiPro_v2.pt (the paper's "
+                        "CT-RATE priors); default: fit one on the train split")
     p.add_argument("--splits", nargs="+", metavar="SPLIT", help="splits to embed (default: all)")
     p.add_argument("--batch-size", type=int, default=1, help="volumes per encoder call (default 1)")
     p.add_argument("--workers", type=int, default=0, help="data-loading processes (default 0 = in process)")
