@@ -199,7 +199,13 @@ def embed_split(dataset: CTRateDataset, split: str, out: str | Path, encoder: CT
     out_dir = Path(out)
     case_ids = dataset.case_ids(split)
     done = _load_done(out_dir, split, encoder.config.dim_latent)
+    classifier = _finetuned(config)
     todo = [c for c in case_ids if c not in done]
+    if classifier is not None:  # a fine-tuned last layer reads the pooled features: its logits are made here
+        todo = [c for c in case_ids if c not in done or not (_logits_dir(out_dir, split) / f"{c}.npy").is_file()]
+    captured: list[torch.Tensor] = []
+    hook = (encoder.to_visual_latent.register_forward_pre_hook(lambda _m, args: captured.append(args[0]))
+            if classifier is not None else None)
     failures: dict[str, str] = {}
     loader = DataLoader(_CaseVolumes(dataset, todo, config.preprocess), batch_size=config.batch_size,
                         num_workers=config.workers, collate_fn=_collate,
@@ -209,14 +215,41 @@ def embed_split(dataset: CTRateDataset, split: str, out: str | Path, encoder: CT
         good = [(cid, arr) for cid, arr, err in batch if err is None]
         failures.update({cid: err for cid, _arr, err in batch if err is not None})
         if good:
+            captured.clear()
             with torch.no_grad():
                 latents = encoder(torch.from_numpy(np.stack([a for _, a in good]))).latent.numpy()
-            for (cid, _), latent in zip(good, latents):
+            logits = classifier.logits(captured[0].numpy()) if classifier is not None else None
+            for i, ((cid, _), latent) in enumerate(zip(good, latents)):
+                if logits is not None:
+                    _save_logits_part(out_dir, split, cid, logits[i])
                 _save_part(out_dir, split, cid, latent)
                 done[cid] = latent
         bar.update(len(batch))
     bar.close()
+    if hook is not None:
+        hook.remove()
     return done, failures, len(case_ids) - len(todo)
+
+
+def _logits_dir(out: Path, split: str) -> Path:
+    return out / f"{split}.logits-parts"
+
+
+def _save_logits_part(out: Path, split: str, case_id: str, logits: np.ndarray) -> None:
+    parts = _logits_dir(out, split)
+    parts.mkdir(parents=True, exist_ok=True)
+    tmp = parts / f".{case_id}.tmp.npy"
+    np.save(tmp, logits.astype(np.float32))
+    tmp.replace(parts / f"{case_id}.npy")
+
+
+def _finetuned(cfg: EmbedConfig):  # -> FinetunedClassifier | None
+    """The fine-tuned classifier (last layer + head) named by ``label_head``, if it is one."""
+    if cfg.label_head is None:
+        return None
+    from models.ctclip.finetune import FinetunedClassifier, is_finetuned_classifier
+
+    return FinetunedClassifier.load(cfg.label_head) if is_finetuned_classifier(cfg.label_head) else None
 
 
 def embed_dataset(root: str | Path, out: str | Path, config: EmbedConfig | None = None, *,
@@ -246,6 +279,10 @@ def embed_dataset(root: str | Path, out: str | Path, config: EmbedConfig | None 
     identity = {"encoder": cfg.encoder, "weights": weights, "preprocess": cfg.preprocess.signature}
     if cfg.checkpoint is not None:  # two checkpoints may share a file name: tell them apart by content
         identity["weights_sha256"] = file_sha256(cfg.checkpoint)
+    if _finetuned(cfg) is not None:  # its logits are made while encoding: a resume must use the same classifier
+        from models.ctclip.finetune import PROJECTION_FILE
+
+        identity["classifier_sha256"] = file_sha256(Path(cfg.label_head) / PROJECTION_FILE)
     _check_same_run(out_dir, identity)
 
     latents: dict[str, dict[str, np.ndarray]] = {}
@@ -256,6 +293,9 @@ def embed_dataset(root: str | Path, out: str | Path, config: EmbedConfig | None 
                                                                       progress=progress)
 
     head, head_source = _label_head(cfg, dataset, latents, out_dir)
+    finetuned = _finetuned(cfg)
+    if finetuned is not None:
+        head_source += " (fine-tuned CT-CLIP last layer + classification layer; priors from the pooled features)"
     provenance: dict[str, Any] = {
         "encoder": cfg.encoder, "encoder_config": cfg.encoder_config.to_dict(), "weights": weights,
         "preprocess": cfg.preprocess.signature, "label_head": head_source, "torch": torch.__version__,
@@ -264,7 +304,10 @@ def embed_dataset(root: str | Path, out: str | Path, config: EmbedConfig | None 
     for split in splits:
         order = [c for c in dataset.case_ids(split) if c in latents[split]]
         emb = np.stack([latents[split][c] for c in order]) if order else np.zeros((0, cfg.encoder_config.dim_latent))
-        logits = head.logits(emb) if (head is not None and len(order)) else None
+        if finetuned is not None and len(order):
+            logits = np.stack([np.load(_logits_dir(out_dir, split) / f"{c}.npy") for c in order])
+        else:
+            logits = head.logits(emb) if (head is not None and len(order)) else None
         path = out_dir / f"{split}.safetensors"
         save_embeddings(path, EmbeddingSet(order, emb, logits, list(head.label_names) if head else [],
                                            {**provenance, "split": split}))
@@ -274,6 +317,7 @@ def embed_dataset(root: str | Path, out: str | Path, config: EmbedConfig | None 
                     "provenance": provenance}
         atomic_write_text(out_dir / f"{split}.manifest.json", json.dumps(manifest, indent=1))
         shutil.rmtree(_parts_dir(out_dir, split), ignore_errors=True)
+        shutil.rmtree(_logits_dir(out_dir, split), ignore_errors=True)
         results[split] = SplitResult(split, path, len(dataset.case_ids(split)), len(order), skipped[split],
                                      dict(failures[split]))
     return results
@@ -316,4 +360,6 @@ def _label_head(cfg: EmbedConfig, dataset: CTRateDataset, latents: dict[str, dic
             report = label_report(vlabels.loc[vids, list(cfg.labels)].to_numpy(),
                                   head.logits(np.stack([latents["valid"][c] for c in vids])), label_names=cfg.labels)
             atomic_write_text(head_dir / "valid_report.csv", report.to_csv(index=False))
-    return head, f"fitted on train split ({len(ids)} cases), saved to {head_dir.name}/"
+    return head, (f"fitted on train split ({len(ids)} cases), saved to {head_dir.name}/ - a quickly fitted "
+                  "demo/phantom head on frozen latents, not the paper's classifier (CT_LiPro_v2.pt for CT-RATE, "
+                  "`radeval classifier` for INSPECT)")
