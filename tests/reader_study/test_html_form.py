@@ -63,7 +63,7 @@ def test_form_has_every_item_with_required_radios(exported) -> None:
     assert f"0 / {len(items)} reports rated" in html
     assert html.count("Reference report (ground truth)") == 12
     for label in ("1 Very Poor", "5 Excellent", "Clinical accuracy", "Technical &amp; linguistic quality",
-                  "No hallucinated findings", "No incomplete or truncated sentences"):
+                  "false-positive findings", "none is cut off"):
         assert label in html
 
 
