@@ -77,6 +77,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--resamples", type=int, default=DEFAULT_RESAMPLES, help="bootstrap resamples (default 10000)")
     a.add_argument("--seed", type=int, default=DEFAULT_SEED, help="bootstrap seed (default 0)")
     a.add_argument("--confidence", type=float, default=0.95, help="CI level (default 0.95)")
+    a.add_argument("--pairs", nargs="+", metavar="SYSTEM:REFERENCE",
+                   help="pairs to compare (default: every system vs the baseline, or the paper's with --paper-roles)")
+    a.add_argument("--paper-roles", metavar="v3=NAME,v2=NAME,baseline=NAME",
+                   help="which systems are the paper's V-3, V-2 and baseline: compares V-3 vs baseline and V-3 vs "
+                        "V-2 and prints the paper's quoted percentages beside ours")
     a.add_argument("--title", default="Reader study", help="report title")
     a.set_defaults(handler=run_analyze)
     p.set_defaults(handler=lambda args: (p.print_help(), 2)[1])
@@ -258,8 +263,26 @@ def run_analyze(args: argparse.Namespace) -> int:
     result = ingest(args.key, args.ratings)
     _print_coverage(result)
     _print_problems(result, 20)
+    from radeval.errors import InputError
+
+    pairs = None
+    if args.pairs:
+        pairs = []
+        for item in args.pairs:
+            system, sep, reference = item.partition(":")
+            if not sep or not system or not reference:
+                raise InputError(f"--pairs {item!r}: expected SYSTEM:REFERENCE")
+            pairs.append((system, reference))
+    roles = None
+    if args.paper_roles:
+        roles = {}
+        for item in args.paper_roles.split(","):
+            role, sep, name = item.partition("=")
+            if not sep or role.strip() not in {"v3", "v2", "baseline"} or not name.strip():
+                raise InputError(f"--paper-roles {item!r}: expected v3=NAME, v2=NAME or baseline=NAME")
+            roles[role.strip()] = name.strip()
     analysis = analyze(result, baseline=args.baseline, resamples=args.resamples, seed=args.seed,
-                       confidence=args.confidence)
+                       confidence=args.confidence, pairs=pairs, paper_roles=roles)
     files = write_report(analysis, args.out, title=args.title)
     print(to_markdown(analysis, title=args.title))
     print(f"wrote {files.markdown}, {files.html}, {files.plot}")
