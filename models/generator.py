@@ -76,6 +76,67 @@ def config_from_mapping(config_class: type, values: Mapping[str, Any], *, source
     return config_class(**dict(values))
 
 
+def prior_width(model_cls: type, config: Mapping[str, Any]) -> int | None:
+    """How many diagnostic priors a generator class with this config takes (``None``: it takes none).
+
+    Example:
+        >>> from models.rad3d_prefix import Rad3dPrefixV2, Rad3dPrefixV3
+        >>> prior_width(Rad3dPrefixV3, {}), prior_width(Rad3dPrefixV3, {"n_logits": 21}), prior_width(Rad3dPrefixV2, {})
+        (18, 21, None)
+    """
+    if not getattr(model_cls, "use_logits", False):
+        return None
+    if "n_logits" in config:
+        return int(config["n_logits"])
+    defaults = {f.name: f.default for f in dataclasses.fields(model_cls.config_class)}
+    return int(defaults["n_logits"])
+
+
+def prior_settings(model_cls: type, config: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``{"width": n, "mode": "probability"|"logit"}`` of a prior-conditioned generator (``None`` without priors).
+
+    Example:
+        >>> from models.rad3d_prefix import Rad3dPrefixV3
+        >>> prior_settings(Rad3dPrefixV3, {"n_logits": 21})
+        {'width': 21, 'mode': 'probability'}
+    """
+    width = prior_width(model_cls, config)
+    if width is None:
+        return None
+    defaults = {f.name: f.default for f in dataclasses.fields(model_cls.config_class)}
+    return {"width": width, "mode": str(config.get("prior", defaults.get("prior", "logit")))}
+
+
+def check_prior_width(label_set: Sequence[str], model_cls: type, config: Mapping[str, Any]) -> str | None:
+    """A problem message when a prior-conditioned generator's width differs from the suite's label set.
+
+    The label head fitted (or loaded) for a suite gives one prior per label of its label set, so a V-3 /
+    linear RAD3D-Prefix must take exactly that many (``n_logits``). Checked at suite validation, before
+    any embedding or training.
+
+    Args:
+        label_set: the suite's label names (18 CT-RATE, 21 INSPECT).
+        model_cls: the generator class (its ``use_logits`` says whether it takes priors).
+        config: the system's ``config`` mapping.
+
+    Returns:
+        ``None`` when they agree (or the generator takes no priors), else the problem.
+
+    Example:
+        >>> from models.rad3d_prefix import Rad3dPrefixV3
+        >>> from radeval.data.labels import INSPECT_LABELS
+        >>> check_prior_width(INSPECT_LABELS, Rad3dPrefixV3, {"n_logits": 21}) is None
+        True
+        >>> check_prior_width(INSPECT_LABELS, Rad3dPrefixV3, {})
+        'takes 18 diagnostic priors (n_logits) but the label set has 21 labels; set config.n_logits: 21'
+    """
+    width = prior_width(model_cls, config)
+    if width is None or width == len(label_set):
+        return None
+    return (f"takes {width} diagnostic priors (n_logits) but the label set has {len(label_set)} labels; "
+            f"set config.n_logits: {len(label_set)}")
+
+
 class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
     """Shared machinery of the bundled generators (see the module docstring)."""
 
@@ -116,6 +177,10 @@ class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
     def input_dim(self) -> int:
         """Width of the conditioning vector: embedding dim (+ number of logits for logit-conditioned variants)."""
         return self.config.embedding_dim + (self.config.n_logits if self.use_logits else 0)
+
+    def priors(self, logits: np.ndarray) -> np.ndarray:
+        """The diagnostic priors fed to the model from the label head's raw logits (default: unchanged)."""
+        return logits
 
     @property
     def hidden_size(self) -> int:
@@ -199,7 +264,7 @@ class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
                 raise InputError(f"{source}: logits must be ({n}, {self.config.n_logits}) for {self.name}, "
                                  f"got {lg.shape}")
             _check_finite(lg, case_ids, "logits", source)
-            parts.append(lg)
+            parts.append(self.priors(lg))
         return torch.from_numpy(np.concatenate(parts, axis=1))
 
     def generate(self, batch: GenerationBatch) -> list[str]:

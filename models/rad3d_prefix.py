@@ -1,7 +1,8 @@
 """RAD3D-Prefix (Sharma et al., "Revisiting LLM Adaptation for 3D CT Report Generation"): a mapped image prefix for a
 causal LLM.
 
-The CT-CLIP latent ``z`` (V-1, V-2) or ``z ⊕ l`` with the raw diagnostic logits ``l`` (V-3, linear) goes through a
+The CT-CLIP latent ``z`` (V-1, V-2) or ``z ⊕ l`` with the diagnostic priors ``l`` (V-3, linear; sigmoid probabilities
+of the label head by default, as the paper's Table 5 shows them, or raw logits with ``prior: logit``) goes through a
 mapper to ``prefix_length`` LLM-width vectors, which are placed in front of the report tokens. The loss covers the
 report tokens (plus the EOS appended to them) only; decoding is greedy from the prefix alone until EOS.
 
@@ -21,8 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from pathlib import Path
+from typing import Any, ClassVar
 
+import numpy as np
 import torch
 
 from models.generation import greedy_decode
@@ -30,6 +33,10 @@ from models.generator import GeneratorModel
 from models.llm import stop_token_ids
 from models.lm_loss import loss_after_context, report_targets
 from models.mappers import LinearMapper, TransformerMapper
+from radeval.errors import InputError
+
+#: Accepted values of :attr:`Rad3dPrefixConfig.prior`.
+PRIOR_MODES: tuple[str, ...] = ("probability", "logit")
 
 
 @dataclass
@@ -40,7 +47,10 @@ class Rad3dPrefixConfig:
         llm: LLM spec (``"smollm2"``, a GGUF file, a local directory or a hub id such as
             ``meta-llama/Llama-3.2-1B``).
         embedding_dim: width of the image embedding (512 for CT-CLIP).
-        n_logits: number of diagnostic logits appended for V-3 / linear (18 CT-RATE, 21 INSPECT).
+        n_logits: number of diagnostic priors appended for V-3 / linear (18 CT-RATE, 21 INSPECT).
+        prior: how the label head's outputs enter V-3 / linear: ``"probability"`` (default: sigmoid of the logits,
+            confidences in [0, 1] as the paper shows them in its Table 5) or ``"logit"`` (the raw logits).
+            Checkpoints saved before this setting existed were trained on raw logits and load as ``"logit"``.
         prefix_length: prefix tokens given to the LLM (paper: 10; ablations 2-14).
         clip_length: tokens the input vector is split into inside the transformer mapper.
         num_layers: transformer mapper depth (paper: 8; ablations 2-16).
@@ -52,12 +62,17 @@ class Rad3dPrefixConfig:
     llm: str = "smollm2"
     embedding_dim: int = 512
     n_logits: int = 18
+    prior: str = "probability"
     prefix_length: int = 10
     clip_length: int = 10
     num_layers: int = 8
     num_heads: int = 8
     max_target_tokens: int = 512
     max_new_tokens: int = 512
+
+    def __post_init__(self) -> None:
+        if self.prior not in PRIOR_MODES:
+            raise InputError(f"prior={self.prior!r}: expected one of {', '.join(PRIOR_MODES)}")
 
 
 class Rad3dPrefix(GeneratorModel):
@@ -75,6 +90,29 @@ class Rad3dPrefix(GeneratorModel):
             self.mapper = TransformerMapper(self.input_dim, self.hidden_size, prefix_length=cfg.prefix_length,
                                             clip_length=cfg.clip_length, num_layers=cfg.num_layers,
                                             num_heads=cfg.num_heads)
+
+    def priors(self, logits: np.ndarray) -> np.ndarray:
+        """Sigmoid probabilities (``prior: probability``, the default) or the raw logits (``prior: logit``).
+
+        Example:
+            >>> import numpy as np
+            >>> m = Rad3dPrefixV3.__new__(Rad3dPrefixV3); m.config = Rad3dPrefixConfig()
+            >>> [round(float(v), 4) for v in m.priors(np.array([[0.0, 2.0]], dtype=np.float32))[0]]
+            [0.5, 0.8808]
+        """
+        if self.config.prior == "logit":
+            return logits
+        return (1.0 / (1.0 + np.exp(-logits.astype(np.float64)))).astype(np.float32)
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path, **overrides: Any) -> "GeneratorModel":
+        """Load a saved generator; one saved without a ``prior`` setting was trained on raw logits."""
+        from models.checkpoint import read_checkpoint_config
+
+        saved = read_checkpoint_config(directory, expected_type=cls.name).get("config", {})
+        if "prior" not in saved and "prior" not in overrides:
+            overrides["prior"] = "logit"
+        return super().from_pretrained(directory, **overrides)
 
     def prefix(self, conditioning: torch.Tensor) -> torch.Tensor:
         """The ``(batch, prefix_length, hidden)`` prefix, cast to the LLM's dtype."""

@@ -10,7 +10,10 @@ averaged; a system's mean is the mean of those per-case means.
   "+9.8% / +3.7%"), with its CI from the same resamples.
 * **Paired test**: Wilcoxon signed-rank on per-case means over cases rated for both systems
   (``scipy.stats.wilcoxon``, zero differences dropped — ``zero_method="wilcox"``; two-sided), Holm
-  correction over every (system, criterion) comparison.
+  correction over every (pair, criterion) comparison. The pairs are every system vs the baseline, or
+  the ``pairs=`` given — the paper's are V-3 vs the baseline and V-3 vs V-2.
+* **The paper's figures**: :func:`paper_comparison` sets the percentages the RAD3D-Prefix paper quotes
+  (:data:`PAPER_READER_STUDY`) beside ours for the same pairs.
 * **Agreement** per criterion (all systems pooled, and per system), on items (one report = one
   item): quadratic-weighted Cohen's κ (exactly two readers), ICC(2,1) on items every reader rated,
   Krippendorff's α (ordinal) on everything.
@@ -37,6 +40,18 @@ from reader_study.rubric import Rubric
 
 REQUIRED_COLUMNS = ("case_id", "system", "reader", "criterion", "score")
 
+#: The reader-study improvements the RAD3D-Prefix paper quotes (§4.6 and its supplementary reader study):
+#: (system role, reference role, criterion, % difference of the mean over both clinicians). The roles are
+#: ``v3`` (RAD3D-Prefix), ``v2`` and ``baseline``. The paper also says the baseline scored higher than both
+#: variants on linguistic quality, without a number.
+PAPER_READER_STUDY: tuple[tuple[str, str, str, float], ...] = (
+    ("v3", "baseline", "clinical_accuracy", 9.8),
+    ("v3", "v2", "clinical_accuracy", 3.7),
+    ("v3", "v2", "technical_quality", 9.4),
+)
+#: The pairs the paper compares in its reader study, by role.
+PAPER_PAIRS: tuple[tuple[str, str], ...] = (("v3", "baseline"), ("v3", "v2"))
+
 
 @dataclass(frozen=True)
 class StudyAnalysis:
@@ -45,8 +60,8 @@ class StudyAnalysis:
     Attributes:
         summary: per system × criterion: ``n_cases, n_ratings, mean, ci_low, ci_high, diff_pct,
             diff_pct_low, diff_pct_high`` (differences vs the baseline; NaN for the baseline).
-        comparisons: per non-baseline system × criterion: ``n_pairs, mean_diff, diff_pct, statistic,
-            p_value, p_holm``.
+        comparisons: per compared pair × criterion: ``system, baseline`` (the pair's reference), ``criterion,
+            n_pairs, mean_diff, diff_pct, statistic, p_value, p_holm`` (every system vs the baseline by default).
         agreement: per criterion and scope (``"all"`` or a system): ``n_items, n_readers,
             n_complete, kappa_quadratic, icc_2_1, icc_low, icc_high, alpha_ordinal``.
         per_reader: per reader × system × criterion: ``n, mean``.
@@ -55,6 +70,8 @@ class StudyAnalysis:
         systems: systems in report order.
         settings: resamples, seed, confidence, test, correction, signature.
         coverage: per reader ``expected, rated, fraction`` when analysed from an ingest.
+        paper: our percentages beside the paper's quoted ones (:func:`paper_comparison`), when ``paper_roles``
+            were given.
     """
 
     summary: pd.DataFrame
@@ -66,6 +83,7 @@ class StudyAnalysis:
     systems: tuple[str, ...]
     settings: dict[str, Any] = field(default_factory=dict)
     coverage: pd.DataFrame | None = None
+    paper: pd.DataFrame | None = None
 
 
 def _check(frame: pd.DataFrame, rubric: Rubric) -> pd.DataFrame:
@@ -89,7 +107,8 @@ def _check(frame: pd.DataFrame, rubric: Rubric) -> pd.DataFrame:
 
 def analyze(data: IngestResult | pd.DataFrame, *, rubric: Rubric | None = None, baseline: str | None = None,
             systems: Sequence[str] | None = None, resamples: int = 10_000, seed: int = 0,
-            confidence: float = 0.95) -> StudyAnalysis:
+            confidence: float = 0.95, pairs: Sequence[tuple[str, str]] | None = None,
+            paper_roles: dict[str, str] | None = None) -> StudyAnalysis:
     """Analyse a reader study.
 
     Args:
@@ -101,9 +120,13 @@ def analyze(data: IngestResult | pd.DataFrame, *, rubric: Rubric | None = None, 
         resamples: bootstrap resamples.
         seed: seed of the bootstrap.
         confidence: CI level.
+        pairs: ``(system, reference)`` pairs to test (default: every system vs the baseline), e.g. the paper's
+            ``[("v3", "baseline"), ("v3", "v2")]``.
+        paper_roles: role -> system (``v3``, ``v2``, ``baseline``): compare the paper's pairs (unless ``pairs`` is
+            given) and set the paper's quoted percentages beside ours (:attr:`StudyAnalysis.paper`).
 
     Raises:
-        InputError: a bad table, an unknown baseline, or no ratings at all.
+        InputError: a bad table, an unknown baseline or pair system, or no ratings at all.
     """
     coverage = None
     if isinstance(data, IngestResult):
@@ -162,15 +185,31 @@ def analyze(data: IngestResult | pd.DataFrame, *, rubric: Rubric | None = None, 
                          "diff_pct_low": math.nan if is_base else pct_lo[i, j],
                          "diff_pct_high": math.nan if is_base else pct_hi[i, j]})
     summary = pd.DataFrame(rows)
-    comparisons = _comparisons(case_means, order, criteria, base)
+    if pairs is None and paper_roles is not None:
+        missing = sorted({r for p in PAPER_PAIRS for r in p} - set(paper_roles))
+        if missing:
+            raise InputError(f"paper_roles: give the system of role(s) {', '.join(missing)} (v3, v2, baseline)")
+        pairs = [(paper_roles[a], paper_roles[b]) for a, b in PAPER_PAIRS]
+    if pairs is None:
+        pairs = [(s, base) for s in order if s != base]
+    for pair in pairs:
+        bad = [x for x in pair if x not in order]
+        if bad or len(pair) != 2 or pair[0] == pair[1]:
+            raise InputError(f"pair {tuple(pair)!r}: needs two different systems of {', '.join(order)}")
+    comparisons = _comparisons(case_means, order, criteria, [tuple(p) for p in pairs])
     settings = {"resamples": resamples, "seed": seed, "confidence": confidence, "ci": "percentile",
                 "test": "wilcoxon signed-rank (zero_method=wilcox, two-sided)", "correction": "holm",
                 "unit": "case (mean over readers)",
                 "signature": f"reader-study|ci:percentile{confidence:g}|boot:{resamples}|seed:{seed}"
                              f"|test:wilcoxon-wilcox|corr:holm|v:{__version__}"}
-    return StudyAnalysis(summary=summary, comparisons=comparisons, agreement=_agreement(df, rubric, order, confidence),
-                         per_reader=_per_reader(df, order, criteria), rubric=rubric, baseline=base, systems=order,
-                         settings=settings, coverage=coverage)
+    result = StudyAnalysis(summary=summary, comparisons=comparisons,
+                           agreement=_agreement(df, rubric, order, confidence), per_reader=_per_reader(df, order, criteria),
+                           rubric=rubric, baseline=base, systems=order, settings=settings, coverage=coverage)
+    if paper_roles is not None:
+        from dataclasses import replace
+
+        result = replace(result, paper=paper_comparison(result, paper_roles))
+    return result
 
 
 def _wilcoxon(diff: np.ndarray) -> tuple[float, float]:
@@ -191,14 +230,13 @@ def _paired_pct(diff: np.ndarray, baseline: np.ndarray) -> float:
     return float(100.0 * diff.mean() / baseline.mean())
 
 
-def _comparisons(case_means: np.ndarray, order: Sequence[str], criteria: Sequence[str], base: str) -> pd.DataFrame:
-    """Paired comparisons vs the baseline on the cases both were rated on: mean difference, its percentage of the
-    baseline's mean on those cases, Wilcoxon signed-rank p and Holm-corrected p."""
-    b = order.index(base)
+def _comparisons(case_means: np.ndarray, order: Sequence[str], criteria: Sequence[str],
+                 pairs: Sequence[tuple[str, str]]) -> pd.DataFrame:
+    """Paired comparisons of each (system, reference) pair on the cases both were rated on: mean difference, its
+    percentage of the reference's mean on those cases, Wilcoxon signed-rank p and Holm-corrected p."""
     rows = []
-    for i, s in enumerate(order):
-        if s == base:
-            continue
+    for s, base in pairs:
+        i, b = order.index(s), order.index(base)
         for j, c in enumerate(criteria):
             x, y = case_means[:, i, j], case_means[:, b, j]
             both = ~np.isnan(x) & ~np.isnan(y)
@@ -251,3 +289,33 @@ def _per_reader(df: pd.DataFrame, order: Sequence[str], criteria: Sequence[str])
     g["criterion"] = pd.Categorical(g["criterion"], categories=list(criteria), ordered=True)
     return g.sort_values(["reader", "system", "criterion"]).reset_index(drop=True).astype(
         {"system": str, "criterion": str})
+
+
+def paper_comparison(analysis: StudyAnalysis, roles: dict[str, str]) -> pd.DataFrame:
+    """Our percentage differences beside the ones the RAD3D-Prefix paper quotes, for the same pairs.
+
+    Args:
+        analysis: an :func:`analyze` result whose comparisons include the paper's pairs.
+        roles: role -> system name, e.g. ``{"v3": "rad3d-prefix-v3", "v2": "rad3d-prefix-v2", "baseline": "baseline"}``.
+
+    Returns:
+        one row per figure of :data:`PAPER_READER_STUDY`: ``system, reference, criterion, diff_pct`` (ours, paired
+        on common cases), ``p_holm`` and ``paper_diff_pct``.
+
+    Raises:
+        InputError: a role missing from ``roles`` or a pair not in the analysis (naming it).
+    """
+    missing = sorted({r for row in PAPER_READER_STUDY for r in row[:2]} - set(roles))
+    if missing:
+        raise InputError(f"paper comparison: give the system of role(s) {', '.join(missing)} (v3, v2, baseline)")
+    comp = analysis.comparisons.set_index(["system", "baseline", "criterion"])
+    rows = []
+    for sys_role, ref_role, criterion, paper in PAPER_READER_STUDY:
+        key = (roles[sys_role], roles[ref_role], criterion)
+        if key not in comp.index:
+            raise InputError(f"paper comparison: the analysis has no {key[0]} vs {key[1]} comparison on {criterion}; "
+                             f"analyse with pairs=[({key[0]!r}, {key[1]!r}), ...]")
+        r = comp.loc[key]
+        rows.append({"system": key[0], "reference": key[1], "criterion": criterion, "diff_pct": float(r["diff_pct"]),
+                     "p_holm": float(r["p_holm"]), "paper_diff_pct": paper})
+    return pd.DataFrame(rows, columns=["system", "reference", "criterion", "diff_pct", "p_holm", "paper_diff_pct"])

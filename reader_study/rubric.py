@@ -1,18 +1,23 @@
 """The rating rubric as data: criteria (with sub-items) and the ordinal scale, overridable by YAML.
 
-The default follows the paper's protocol: two criteria rated on a 1–5 scale.
+The default follows the RAD3D-Prefix paper's reader study (supplementary material): a double-blind study in
+which two clinicians rate anonymised reports of the compared systems on two criteria, each on a five-point
+scale whose points are named Very Poor, Poor, Acceptable, Good and Excellent.
 
-* **Clinical accuracy** — presence/absence of findings correct; no hallucinated findings; whether
-  errors would affect diagnosis or management; correct anatomical location.
-* **Technical & linguistic quality** — no repetition or redundancy; no incomplete or truncated
-  sentences; no strange symbols or artifacts.
+* **Clinical accuracy** — what the paper asks readers to weigh: whether findings are correctly called
+  present or absent, whether findings are invented (false positives), whether the errors would matter for
+  diagnosis or management, and whether findings sit at the right anatomical site.
+* **Technical & linguistic quality** — repetition or redundancy, sentences left incomplete or cut off,
+  and stray symbols or generation artifacts (the paper's examples: "#", "?", "Question").
+
+The sub-item wording below is ours; the criteria, their sub-items and the scale are the paper's.
 
 A YAML override has the shape::
 
     scale:            # ordered integer points with labels (at least two, consecutive)
-      1: Very poor
+      1: Very Poor
       2: Poor
-      3: Fair
+      3: Acceptable
       4: Good
       5: Excellent
     criteria:
@@ -142,29 +147,29 @@ def _check(rubric: Rubric) -> None:
 
 
 DEFAULT_SCALE: tuple[tuple[int, str], ...] = (
-    (1, "Very poor"), (2, "Poor"), (3, "Fair"), (4, "Good"), (5, "Excellent"),
+    (1, "Very Poor"), (2, "Poor"), (3, "Acceptable"), (4, "Good"), (5, "Excellent"),
 )
 
 DEFAULT_CRITERIA: tuple[Criterion, ...] = (
     Criterion(
         id="clinical_accuracy",
         name="Clinical accuracy",
-        description="Does the report state the findings of this scan correctly?",
+        description="How faithfully does the report describe what this scan shows?",
         items=(
-            "Presence and absence of findings are correct",
-            "No hallucinated findings",
-            "Whether errors would affect diagnosis or management",
-            "Correct anatomical location",
+            "Each finding is called present or absent as the scan (reference) shows it",
+            "Nothing is reported that is not there (no invented, false-positive findings)",
+            "How much any error would change the diagnosis or the patient's management",
+            "Findings are placed at the right anatomical site",
         ),
     ),
     Criterion(
         id="technical_quality",
         name="Technical & linguistic quality",
-        description="Is the report well written, whatever its clinical content?",
+        description="How well is the report written, whatever its clinical content?",
         items=(
-            "No repetition or redundancy",
-            "No incomplete or truncated sentences",
-            "No strange symbols or artifacts",
+            "Nothing is said twice or padded with redundant text",
+            "Every sentence is complete; none is cut off",
+            "No stray symbols or generation artifacts (for example '#', '?' or 'Question')",
         ),
     ),
 )

@@ -43,12 +43,17 @@ class EmbedConfig:
         encoder: ``"ctclip"`` (released size, input 240 x 480 x 480) or ``"small"`` (phantom/demo size).
         checkpoint: a CT-CLIP checkpoint (``visual_transformer.*`` + ``to_visual_latent``); ``None`` keeps a
             seeded random initialisation (recorded in the provenance as untrained).
-        label_head: a directory written by :meth:`LabelHead.save`; ``None`` fits one on the train split.
+        label_head: a directory written by :meth:`LabelHead.save`, or CT-CLIP's released classifier file
+            ``CT_LiPro_v2.pt`` (the paper's CT-RATE priors, see :mod:`models.ctclip.classfine`); ``None`` fits one
+            on the train split (the phantom/demo head).
         splits: splits to embed (default: all present).
         batch_size: volumes per encoder call.
         workers: data-loading processes (reading + preprocessing run there).
         seed: random initialisation of an encoder without checkpoint, and head training.
         head_training: settings for fitting the head.
+        labels: the label set of the head (its width): the 18 CT-RATE labels, or the 21 INSPECT ones; a given
+            ``label_head`` must have exactly these labels.
+        split_file: a ``case_id,split`` file that re-splits the dataset (INSPECT has no official split).
     """
 
     encoder: str = "ctclip"
@@ -59,6 +64,8 @@ class EmbedConfig:
     workers: int = 0
     seed: int = 0
     head_training: LabelHeadTrainConfig = field(default_factory=LabelHeadTrainConfig)
+    labels: tuple[str, ...] = CTRATE_LABELS
+    split_file: Path | None = None
 
     def __post_init__(self) -> None:
         if self.encoder not in ENCODER_PRESETS:
@@ -192,7 +199,13 @@ def embed_split(dataset: CTRateDataset, split: str, out: str | Path, encoder: CT
     out_dir = Path(out)
     case_ids = dataset.case_ids(split)
     done = _load_done(out_dir, split, encoder.config.dim_latent)
+    classifier = _finetuned(config)
     todo = [c for c in case_ids if c not in done]
+    if classifier is not None:  # a fine-tuned last layer reads the pooled features: its logits are made here
+        todo = [c for c in case_ids if c not in done or not (_logits_dir(out_dir, split) / f"{c}.npy").is_file()]
+    captured: list[torch.Tensor] = []
+    hook = (encoder.to_visual_latent.register_forward_pre_hook(lambda _m, args: captured.append(args[0]))
+            if classifier is not None else None)
     failures: dict[str, str] = {}
     loader = DataLoader(_CaseVolumes(dataset, todo, config.preprocess), batch_size=config.batch_size,
                         num_workers=config.workers, collate_fn=_collate,
@@ -202,14 +215,41 @@ def embed_split(dataset: CTRateDataset, split: str, out: str | Path, encoder: CT
         good = [(cid, arr) for cid, arr, err in batch if err is None]
         failures.update({cid: err for cid, _arr, err in batch if err is not None})
         if good:
+            captured.clear()
             with torch.no_grad():
                 latents = encoder(torch.from_numpy(np.stack([a for _, a in good]))).latent.numpy()
-            for (cid, _), latent in zip(good, latents):
+            logits = classifier.logits(captured[0].numpy()) if classifier is not None else None
+            for i, ((cid, _), latent) in enumerate(zip(good, latents)):
+                if logits is not None:
+                    _save_logits_part(out_dir, split, cid, logits[i])
                 _save_part(out_dir, split, cid, latent)
                 done[cid] = latent
         bar.update(len(batch))
     bar.close()
+    if hook is not None:
+        hook.remove()
     return done, failures, len(case_ids) - len(todo)
+
+
+def _logits_dir(out: Path, split: str) -> Path:
+    return out / f"{split}.logits-parts"
+
+
+def _save_logits_part(out: Path, split: str, case_id: str, logits: np.ndarray) -> None:
+    parts = _logits_dir(out, split)
+    parts.mkdir(parents=True, exist_ok=True)
+    tmp = parts / f".{case_id}.tmp.npy"
+    np.save(tmp, logits.astype(np.float32))
+    tmp.replace(parts / f"{case_id}.npy")
+
+
+def _finetuned(cfg: EmbedConfig):  # -> FinetunedClassifier | None
+    """The fine-tuned classifier (last layer + head) named by ``label_head``, if it is one."""
+    if cfg.label_head is None:
+        return None
+    from models.ctclip.finetune import FinetunedClassifier, is_finetuned_classifier
+
+    return FinetunedClassifier.load(cfg.label_head) if is_finetuned_classifier(cfg.label_head) else None
 
 
 def embed_dataset(root: str | Path, out: str | Path, config: EmbedConfig | None = None, *,
@@ -229,14 +269,20 @@ def embed_dataset(root: str | Path, out: str | Path, config: EmbedConfig | None 
         InputError: unreadable dataset tables, bad checkpoint/label head, or no train labels to fit a head.
     """
     cfg = config or EmbedConfig()
-    dataset = CTRateDataset(root)
+    dataset = CTRateDataset(root, label_names=cfg.labels, split_file=cfg.split_file)
     splits = tuple(dataset.require_split(s) for s in (cfg.splits or dataset.splits))
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if cfg.label_head is not None:  # a missing or mismatched head fails before any volume is encoded
+        _given_head(cfg)
     encoder, weights = build_encoder(cfg)
     identity = {"encoder": cfg.encoder, "weights": weights, "preprocess": cfg.preprocess.signature}
     if cfg.checkpoint is not None:  # two checkpoints may share a file name: tell them apart by content
         identity["weights_sha256"] = file_sha256(cfg.checkpoint)
+    if _finetuned(cfg) is not None:  # its logits are made while encoding: a resume must use the same classifier
+        from models.ctclip.finetune import PROJECTION_FILE
+
+        identity["classifier_sha256"] = file_sha256(Path(cfg.label_head) / PROJECTION_FILE)
     _check_same_run(out_dir, identity)
 
     latents: dict[str, dict[str, np.ndarray]] = {}
@@ -247,6 +293,9 @@ def embed_dataset(root: str | Path, out: str | Path, config: EmbedConfig | None 
                                                                       progress=progress)
 
     head, head_source = _label_head(cfg, dataset, latents, out_dir)
+    finetuned = _finetuned(cfg)
+    if finetuned is not None:
+        head_source += " (fine-tuned CT-CLIP last layer + classification layer; priors from the pooled features)"
     provenance: dict[str, Any] = {
         "encoder": cfg.encoder, "encoder_config": cfg.encoder_config.to_dict(), "weights": weights,
         "preprocess": cfg.preprocess.signature, "label_head": head_source, "torch": torch.__version__,
@@ -255,7 +304,10 @@ def embed_dataset(root: str | Path, out: str | Path, config: EmbedConfig | None 
     for split in splits:
         order = [c for c in dataset.case_ids(split) if c in latents[split]]
         emb = np.stack([latents[split][c] for c in order]) if order else np.zeros((0, cfg.encoder_config.dim_latent))
-        logits = head.logits(emb) if (head is not None and len(order)) else None
+        if finetuned is not None and len(order):
+            logits = np.stack([np.load(_logits_dir(out_dir, split) / f"{c}.npy") for c in order])
+        else:
+            logits = head.logits(emb) if (head is not None and len(order)) else None
         path = out_dir / f"{split}.safetensors"
         save_embeddings(path, EmbeddingSet(order, emb, logits, list(head.label_names) if head else [],
                                            {**provenance, "split": split}))
@@ -265,30 +317,49 @@ def embed_dataset(root: str | Path, out: str | Path, config: EmbedConfig | None 
                     "provenance": provenance}
         atomic_write_text(out_dir / f"{split}.manifest.json", json.dumps(manifest, indent=1))
         shutil.rmtree(_parts_dir(out_dir, split), ignore_errors=True)
+        shutil.rmtree(_logits_dir(out_dir, split), ignore_errors=True)
         results[split] = SplitResult(split, path, len(dataset.case_ids(split)), len(order), skipped[split],
                                      dict(failures[split]))
     return results
 
 
+def _given_head(cfg: EmbedConfig) -> LabelHead:
+    """The label head named by the config, checked against the dataset's label set."""
+    assert cfg.label_head is not None
+    if Path(cfg.label_head).suffix in {".pt", ".pth"}:  # CT-CLIP's released ClassFine head (CT_LiPro_v2.pt)
+        from models.ctclip.classfine import load_classfine_head
+
+        loaded = load_classfine_head(cfg.label_head)
+    else:
+        loaded = LabelHead.load(cfg.label_head)
+    if tuple(loaded.label_names) != tuple(cfg.labels):
+        raise InputError(f"{cfg.label_head}: the label head has {len(loaded.label_names)} labels "
+                         f"({', '.join(loaded.label_names[:3])} ...) but the dataset's label set has "
+                         f"{len(cfg.labels)} ({', '.join(cfg.labels[:3])} ...)")
+    return loaded
+
+
 def _label_head(cfg: EmbedConfig, dataset: CTRateDataset, latents: dict[str, dict[str, np.ndarray]],
                 out_dir: Path) -> tuple[LabelHead | None, str]:
     if cfg.label_head is not None:
-        return LabelHead.load(cfg.label_head), str(cfg.label_head)
-    if "train" not in latents or not dataset.path("train", "labels").is_file():
+        return _given_head(cfg), str(cfg.label_head)
+    if "train" not in latents or not dataset.has_labels("train"):
         return None, "none (no label head given and no train labels to fit one)"
     labels = dataset.labels("train")
     ids = [c for c in dataset.case_ids("train") if c in latents["train"] and c in labels.index]
     if len(ids) < 2:
         return None, "none (fewer than 2 embedded train cases with labels)"
     x = np.stack([latents["train"][c] for c in ids])
-    y = labels.loc[ids, list(CTRATE_LABELS)].to_numpy()
-    head = train_label_head(x, y, label_names=CTRATE_LABELS, config=cfg.head_training)
+    y = labels.loc[ids, list(cfg.labels)].to_numpy()
+    head = train_label_head(x, y, label_names=cfg.labels, config=cfg.head_training)
     head_dir = head.save(out_dir / "label_head")
-    if "valid" in latents and dataset.path("valid", "labels").is_file():
+    if "valid" in latents and dataset.has_labels("valid"):
         vlabels = dataset.labels("valid")
         vids = [c for c in dataset.case_ids("valid") if c in latents["valid"] and c in vlabels.index]
         if vids:
-            report = label_report(vlabels.loc[vids, list(CTRATE_LABELS)].to_numpy(),
-                                  head.logits(np.stack([latents["valid"][c] for c in vids])))
+            report = label_report(vlabels.loc[vids, list(cfg.labels)].to_numpy(),
+                                  head.logits(np.stack([latents["valid"][c] for c in vids])), label_names=cfg.labels)
             atomic_write_text(head_dir / "valid_report.csv", report.to_csv(index=False))
-    return head, f"fitted on train split ({len(ids)} cases), saved to {head_dir.name}/"
+    return head, (f"fitted on train split ({len(ids)} cases), saved to {head_dir.name}/ - a quickly fitted "
+                  "demo/phantom head on frozen latents, not the paper's classifier (CT_LiPro_v2.pt for CT-RATE, "
+                  "`radeval classifier` for INSPECT)")

@@ -47,7 +47,9 @@ class DatasetSpec:
         id_field / text_field: columns of the references file.
         limit: evaluate the first ``limit`` cases only.
         label_set: the abnormality label set of the reports (``ct-rate`` or ``inspect``), passed to the
-            label head and label F1 stages.
+            label head, V-3's prior width and the label F1 stages.
+        split_file: a train/test split file (``radeval data inspect-split``) read instead of the layout's
+            own split folders (``ctrate``/``phantom``).
     """
 
     kind: str = key("", Choice(DATASET_KINDS))
@@ -62,11 +64,12 @@ class DatasetSpec:
     text_field: str | None = key(None, Text())
     limit: int | None = key(None, Integer(low=1))
     label_set: str = key("ct-rate", Choice(tuple(LABEL_SETS)))
+    split_file: Path | None = key(None, FilePath("file"))
 
     #: Which kinds each key applies to (``kind`` and the rest of the keys not listed apply to all).
     KINDS_OF_KEY = {"references": REFERENCE_KINDS, "id_field": REFERENCE_KINDS, "text_field": REFERENCE_KINDS,
                     "root": ("ctrate",), "split": _CT, "train_split": _CT, "n": ("phantom",),
-                    "seed": ("phantom",), "shape": ("phantom",)}
+                    "seed": ("phantom",), "shape": ("phantom",), "split_file": _CT}
 
     @classmethod
     def from_section(cls, raw: Any, problems: Problems, context: Context, where: str = "dataset") -> DatasetSpec:
@@ -109,6 +112,7 @@ class BenchDataset:
         notes: lines shown under the leaderboard (e.g. "phantom data: synthetic volumes").
         beyond_limit: ids of the split left out by ``dataset.limit``; a predictions file may cover them
             (they are not scored), which is not a misalignment.
+        layout: how ``root`` is read (``label_names``, ``split_file``), from the suite's dataset section.
     """
 
     references: dict[str, str]
@@ -119,12 +123,21 @@ class BenchDataset:
     notes: list[str] = field(default_factory=list)
     beyond_limit: frozenset[str] = frozenset()
     label_set: str = "ct-rate"
+    layout: dict = field(default_factory=dict)
 
 
 def _ctrate(root: Path, suite: Suite, notes: list[str]) -> BenchDataset:
     from radeval.data.ctrate import CTRateDataset
 
-    ds = CTRateDataset(root)
+    from radeval.bench.label_set import label_names
+
+    layout = {"label_names": label_names(suite.dataset.label_set), "split_file": suite.dataset.split_file}
+    ds = CTRateDataset(root, **layout)
+    if suite.dataset.label_set.lower() == "inspect":
+        notes = [*notes, "Label set: INSPECT, the RAD3D-Prefix paper's 21 entities (its Table 6); the paper extracts "
+                         "them with ReXKG, our labels and label F1 approximate that extraction."]
+    if suite.dataset.split_file is not None:
+        notes = [*notes, f"Split: {ds.split_source} (evaluation part '{suite.dataset.split}')."]
     split = suite.dataset.split
     cases = ds.cases(split)
     beyond: frozenset[str] = frozenset()
@@ -137,7 +150,7 @@ def _ctrate(root: Path, suite: Suite, notes: list[str]) -> BenchDataset:
         raise InputError(f"{root}: split {split!r} has no cases")
     labels = {c.id: dict(c.metadata.get("labels", {})) for c in cases}
     return BenchDataset({c.id: c.reference for c in cases}, root, split, suite.dataset.train_split, labels, notes,
-                        beyond, label_set=suite.dataset.label_set)
+                        beyond, label_set=suite.dataset.label_set, layout=layout)
 
 
 def resolve_dataset(suite: Suite, work: Path, *, quiet: bool = False) -> BenchDataset:
@@ -162,12 +175,13 @@ def resolve_dataset(suite: Suite, work: Path, *, quiet: bool = False) -> BenchDa
     if spec.kind == "phantom":
         from radeval.data.phantom import make_phantom_dataset
 
-        key = content_hash({"n": spec.n, "seed": spec.seed, "shape": spec.shape})
+        key = content_hash({"n": spec.n, "seed": spec.seed, "shape": spec.shape,
+                            **({"labels": spec.label_set.lower()} if spec.label_set.lower() != "ct-rate" else {})})
         root = work / f"phantom-{key}"
         done = root / ".complete"
         if not done.exists():
             kwargs = {"shape": spec.shape} if spec.shape else {}
-            make_phantom_dataset(root, n=spec.n, seed=spec.seed, **kwargs)
+            make_phantom_dataset(root, n=spec.n, seed=spec.seed, labels=spec.label_set.lower(), **kwargs)
             done.write_text("ok\n")
         note = (f"Phantom CT-RATE data (n={spec.n}, seed={spec.seed}): synthetic volumes and template-written "
                 "reports; numbers demonstrate the pipeline, they say nothing about clinical performance.")

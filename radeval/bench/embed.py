@@ -21,12 +21,15 @@ class EmbedSpec:
         checkpoint: CT-CLIP weights (``None``: the seeded random encoder).
         label_head_epochs: epochs of the 18/21-label head trained on the training split's embeddings.
         batch_size: volumes per encoder forward pass.
+        label_head: released classifier-head weights (CT-CLIP's ``CT_LiPro_v2.pt``) used for the priors instead
+            of a head fitted here (``None``: fit the head on the training split).
     """
 
     encoder: str = key("small", Text())
     checkpoint: Path | None = key(None, FilePath("file"))
     label_head_epochs: int = key(300, Integer(low=0))
     batch_size: int = key(4, Integer(low=1))
+    label_head: Path | None = key(None, FilePath("file"))
 
     @classmethod
     def from_section(cls, raw: Any, problems: Problems, context: Context, where: str = "embed") -> EmbedSpec:

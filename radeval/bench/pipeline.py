@@ -43,15 +43,22 @@ def ensure_embeddings(suite: Suite, dataset: BenchDataset, work: Path, manifest:
     from models.ctclip.label_head import LabelHeadTrainConfig
 
     assert dataset.root is not None
+    from radeval.bench.label_set import label_names
+
     spec = suite.embed
-    key = content_hash({"root": str(dataset.root.resolve()), "embed": asdict(spec)})
+    labels = label_names(suite.dataset.label_set)
+    split_file = suite.dataset.split_file
+    key = content_hash({"root": str(dataset.root.resolve()), "embed": asdict(spec), "labels": list(labels),
+                        "split_file": file_digest(split_file) if split_file else None})
     out = work / f"embeddings-{key}"
     if (out / DONE).exists():
         manifest.cached["embeddings"] = True
         return out
     manifest.cached["embeddings"] = False
     config = EmbedConfig(encoder=spec.encoder, checkpoint=spec.checkpoint, batch_size=spec.batch_size,
-                         head_training=LabelHeadTrainConfig(epochs=spec.label_head_epochs))
+                         label_head=spec.label_head,
+                         head_training=LabelHeadTrainConfig(epochs=spec.label_head_epochs), labels=labels,
+                         split_file=split_file)
     results = embed_dataset(dataset.root, out, config, progress=not quiet)
     failed = {s: r.failures for s, r in results.items() if r.failures}
     if failed:
@@ -64,7 +71,7 @@ def _train_reports(dataset: BenchDataset, work: Path) -> Path:
     from radeval.data.ctrate import CTRateDataset
 
     assert dataset.root is not None
-    cases = CTRateDataset(dataset.root).cases(dataset.train_split)
+    cases = CTRateDataset(dataset.root, **dataset.layout).cases(dataset.train_split)
     path = work / f"train-reports-{content_hash([(c.id, c.reference) for c in cases])}.jsonl"
     if not path.exists():
         write_reports(path, {c.id: c.reference for c in cases})
@@ -75,6 +82,12 @@ def _model_dir(system: SystemSpec, train_emb: Path, reports: Path, work: Path, m
                quiet: bool) -> Path:
     from models.train import train_generator
 
+    from models.generator import prior_settings
+    from radeval.registry import generators
+
+    priors = prior_settings(generators.get(str(system.model)), dict(system.config))
+    if priors is not None:  # the run manifest says how each system's diagnostic priors enter it
+        manifest.extra.setdefault("diagnostic_priors", {})[system.name] = priors
     if system.checkpoint is not None:
         return system.checkpoint
     train_cfg = dict(system.train or {})

@@ -93,6 +93,15 @@ def _literature(problems: Problems, value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def _bind_label_set(problems: Problems, parts: Mapping[str, Any]) -> tuple[MetricSpec, ...]:
+    """``dataset.label_set`` against the systems' prior widths; label-F1 metrics get the suite's labels."""
+    from radeval.bench.label_set import apply_label_set
+    from radeval.registry import generators
+
+    return apply_label_set(problems, parts["dataset"].label_set, parts["systems"], parts["metrics"],
+                           set(generators.names()))
+
+
 def _cross_checks(problems: Problems, suite: Mapping[str, Any], *, for_export: bool) -> None:
     """What spans sections: the baseline and reader-study systems exist, models have a CT dataset."""
     names = [s.name for s in suite["systems"]]
@@ -158,6 +167,7 @@ def parse_suite(data: Mapping[str, Any], *, base_dir: Path, source: str = "suite
         "literature": _literature(problems, data.get("literature")),
     }
     _cross_checks(problems, parts, for_export=for_export)
+    parts["metrics"] = _bind_label_set(problems, parts)
     rank_by = None if data.get("rank_by") is None else str(data["rank_by"])
     metric_names = [m.name for m in parts["metrics"]]
     if rank_by is not None and rank_by not in metric_names:

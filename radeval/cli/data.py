@@ -22,8 +22,22 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="volume grid (default: radeval.data.phantom.DEFAULT_SHAPE, 64 64 48)")
     ph.add_argument("--valid-fraction", type=float, default=0.25, help="share of patients in validation")
     ph.add_argument("--prevalence", type=float, default=0.3, help="probability of each label (default 0.3)")
+    ph.add_argument("--labels", choices=("ct-rate", "inspect"), default="ct-rate",
+                    help="label columns: ct-rate (18) or inspect (the RAD3D-Prefix paper's 21, CTPA impressions)")
     ph.add_argument("--quiet", action="store_true", help="no progress bar")
     ph.set_defaults(handler=run_phantom)
+
+    sp = actions.add_parser("inspect-split", help="build the paper's INSPECT train/test split (stratified, seeded)",
+                            description="Split an INSPECT folder into 17,730/3,506-proportioned train/test parts, "
+                                        "stratified on the RAD3D-Prefix paper's 21 labels, write case_id,split to "
+                                        "--out (a suite reads it as dataset.split_file) and print per-label counts "
+                                        "beside the paper's Table 6.")
+    sp.add_argument("root", type=Path, help="INSPECT folder: the release (Final_Impressions.csv) or CT-RATE layout")
+    sp.add_argument("--seed", type=int, required=True, help="the split's random seed")
+    sp.add_argument("--out", type=Path, required=True, help="split file to write (CSV case_id,split)")
+    sp.add_argument("--labels-csv", type=Path, help="the 21 labels per case (default: the folder's labels CSVs; "
+                                                    "without any, the reports are labelled by the rule-based labeler)")
+    sp.set_defaults(handler=run_inspect_split)
 
     info = actions.add_parser("info", help="count cases, labels and volume files of a CT-RATE folder")
     info.add_argument("root", type=Path, help="CT-RATE folder (or the folder holding dataset/)")
@@ -38,7 +52,7 @@ def run_phantom(args: argparse.Namespace) -> int:
     shape = tuple(args.shape) if args.shape else DEFAULT_SHAPE
     root = make_phantom_dataset(args.out, n=args.n, seed=args.seed, shape=shape,
                                 valid_fraction=args.valid_fraction, prevalence=args.prevalence,
-                                progress=not args.quiet)
+                                progress=not args.quiet, labels=args.labels)
     print(f"wrote {args.n} phantom volumes to {root}")
     return 0
 
@@ -59,4 +73,38 @@ def run_info(args: argparse.Namespace) -> int:
             labels = ds.labels(split)
             top = labels.mean().sort_values(ascending=False)
             print("    prevalence: " + ", ".join(f"{k} {v:.2f}" for k, v in top.items()))
+    return 0
+
+
+def run_inspect_split(args: argparse.Namespace) -> int:
+    """Handler of ``radeval data inspect-split``."""
+    import sys
+
+    from radeval.data.inspect_ct import build_inspect_split, read_inspect_layout, split_label_counts
+    from radeval.data.split_file import write_split_file
+    from radeval.errors import InputError
+
+    inputs = [p.resolve() for p in args.root.rglob("*.csv")] if args.root.is_dir() else []
+    if args.labels_csv is not None:
+        inputs.append(args.labels_csv.resolve())
+    if args.out.resolve() in inputs:
+        raise InputError(f"{args.out}: the split file would overwrite an input; choose another --out")
+    reports, labels = read_inspect_layout(args.root, labels=args.labels_csv)
+    source = "the folder's labels"
+    if labels is None:
+        from radeval.labeling.rule_based import RuleBasedLabeler
+
+        labeler = RuleBasedLabeler(labels="inspect")
+        table = labeler.label(reports.to_dict())
+        labels = table.to_frame().set_index("VolumeName").clip(lower=0)
+        source = f"labelled from the reports ({labeler.signature})"
+    assignment = build_inspect_split(labels, seed=args.seed)
+    write_split_file(args.out, assignment)
+    counts = split_label_counts(labels, assignment)
+    print(f"INSPECT split of {len(assignment)} cases, seed {args.seed}, stratified on 21 labels ({source}) "
+          f"-> {args.out.name}")
+    print("Per-label counts beside the RAD3D-Prefix paper's Table 6 (train/test):")
+    print(counts.to_string())
+    if len(assignment) < 100:
+        print("note: a small folder; the paper's split has 21,236 scans", file=sys.stderr)
     return 0

@@ -17,7 +17,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--encoder", choices=["ctclip", "small"], default="ctclip",
                    help="ctclip: released CT-CLIP size (480x480x240 input); small: phantom/demo size")
     p.add_argument("--checkpoint", type=Path, help="CT-CLIP checkpoint (e.g. CT-CLIP_v2.pt); default: untrained")
-    p.add_argument("--label-head", type=Path, help="label head folder (default: fit one on the train split)")
+    p.add_argument("--label-head", type=Path, help="label head folder, or CT-CLIP's released classifier CT_LiPro_v2.pt (the paper's "
+                        "CT-RATE priors); default: fit one on the train split")
+    p.add_argument("--labels", choices=("ct-rate", "inspect"), default="ct-rate",
+                   help="label set of the head and its priors: ct-rate (18) or inspect (21)")
+    p.add_argument("--split-file", type=Path, help="case_id,split file re-splitting the folder (data inspect-split)")
     p.add_argument("--splits", nargs="+", metavar="SPLIT", help="splits to embed (default: all)")
     p.add_argument("--batch-size", type=int, default=1, help="volumes per encoder call (default 1)")
     p.add_argument("--workers", type=int, default=0, help="data-loading processes (default 0 = in process)")
@@ -34,12 +38,14 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from models.ctclip.embed import EmbedConfig, embed_dataset
+    from radeval.data.labels import label_set
 
     if args.threads:
         torch.set_num_threads(args.threads)
     config = EmbedConfig(encoder=args.encoder, checkpoint=args.checkpoint, label_head=args.label_head,
                          splits=tuple(args.splits) if args.splits else None, batch_size=args.batch_size,
-                         workers=args.workers, seed=args.seed)
+                         workers=args.workers, seed=args.seed, labels=label_set(args.labels),
+                         split_file=args.split_file)
     if args.checkpoint is None:
         print("warning: no --checkpoint: the encoder is untrained (seeded random weights); its embeddings carry "
               "little image information", file=sys.stderr)

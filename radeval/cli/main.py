@@ -18,7 +18,7 @@ from radeval.version import __version__
 
 #: Subcommand modules, in the order ``--help`` lists them.
 SUBCOMMAND_MODULES: tuple[str, ...] = (
-    "score", "compare", "label", "fetch", "data", "embed", "train", "generate", "models", "bench",
+    "score", "compare", "label", "fetch", "data", "embed", "classifier", "train", "generate", "models", "bench",
     "reader_study",
 )
 

@@ -79,6 +79,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--resamples", type=int, default=DEFAULT_RESAMPLES, help="bootstrap resamples (default 10000)")
     a.add_argument("--seed", type=int, default=DEFAULT_SEED, help="bootstrap seed (default 0)")
     a.add_argument("--confidence", type=float, default=0.95, help="CI level (default 0.95)")
+    a.add_argument("--pairs", nargs="+", metavar="SYSTEM:REFERENCE",
+                   help="pairs to compare (default: every system vs the baseline, or the paper's with --paper-roles)")
+    a.add_argument("--paper-roles", metavar="v3=NAME,v2=NAME,baseline=NAME",
+                   help="which systems are the paper's V-3, V-2 and baseline: compares V-3 vs baseline and V-3 vs "
+                        "V-2 and prints the paper's quoted percentages beside ours")
     a.add_argument("--title", default="Reader study", help="report title")
     a.set_defaults(handler=run_analyze)
     p.set_defaults(handler=lambda args: (p.print_help(), 2)[1])
@@ -188,8 +193,12 @@ def run_analyze(args: argparse.Namespace) -> int:
 
     result = ingest(args.key, args.ratings)
     _print_summary(result, 20)
+    from reader_study.analysis_options import parse_pairs, parse_paper_roles
+
+    pairs = parse_pairs(args.pairs) if args.pairs else None
+    roles = parse_paper_roles(args.paper_roles) if args.paper_roles else None
     analysis = analyze(result, baseline=args.baseline, resamples=args.resamples, seed=args.seed,
-                       confidence=args.confidence)
+                       confidence=args.confidence, pairs=pairs, paper_roles=roles)
     files = write_report(analysis, args.out, title=args.title)
     print(to_markdown(analysis, title=args.title))
     print(f"wrote {files.markdown}, {files.html}, {files.plot}")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -249,6 +249,11 @@ class CTRateDataset:
         root: the dataset folder, or a folder holding it as ``dataset/`` (the Hugging Face repo root).
         text: ``"findings"`` (the default target, as CT2Rep) or ``"findings+impressions"``
             (CT-CLIP's text: findings directly followed by impressions).
+        label_names: the label columns of the labels CSVs (default the 18 CT-RATE labels; INSPECT prepared
+            in this layout uses :data:`radeval.data.labels.INSPECT_LABELS`).
+        split_file: a ``case_id,split`` table (e.g. from ``radeval data inspect-split``) that re-splits the pooled
+            cases of every folder into ``train`` and ``valid`` (``test`` is read as ``valid``); cases it does not
+            list are left out. The volumes stay where they are.
 
     Raises:
         InputError: the folder holds no CT-RATE reports CSV.
@@ -264,7 +269,8 @@ class CTRateDataset:
 
     TEXT_MODES = ("findings", "findings+impressions")
 
-    def __init__(self, root: str | Path, *, text: str = "findings") -> None:
+    def __init__(self, root: str | Path, *, text: str = "findings",
+                 label_names: Sequence[str] = CTRATE_LABELS, split_file: str | Path | None = None) -> None:
         base = Path(root).expanduser()
         if not (base / "radiology_text_reports").is_dir() and (base / "dataset").is_dir():
             base = base / "dataset"
@@ -274,6 +280,7 @@ class CTRateDataset:
             raise InputError(f"text={text!r}; expected one of {self.TEXT_MODES}")
         self.root = base
         self.text = text
+        self.label_names: tuple[str, ...] = tuple(label_names)
         self.splits: tuple[str, ...] = tuple(s for s, files in SPLIT_FILES.items()
                                              if (base / files["reports"]).is_file())
         if not self.splits:
@@ -281,6 +288,26 @@ class CTRateDataset:
             raise InputError(f"{root}: no CT-RATE reports CSV found (expected {expected})")
         self._frames: dict[tuple[str, str], pd.DataFrame] = {}
         self._file_index: dict[str, Path] | None = None
+        self._folder_splits = self.splits
+        self._assignment: pd.Series | None = None
+        self.split_source = "folders"
+        if split_file is not None:
+            self._assign(Path(split_file))
+
+    def _assign(self, path: Path) -> None:
+        """Re-split the pooled cases by a split file (``case_id,split``; ``test`` is the ``valid`` split)."""
+        from radeval.data.split_file import read_split_file
+
+        assignment = read_split_file(path)
+        known: set[str] = set()
+        for folder in self._folder_splits:
+            known.update(self._folder_table(folder, "reports").index)
+        unknown = [c for c in assignment.index if c not in known]
+        if unknown:
+            raise InputError(f"{path}: {len(unknown)} case id(s) are not in {self.root}: {unknown[:10]}")
+        self._assignment = assignment
+        self.splits = tuple(s for s in SPLIT_FILES if s in set(assignment))
+        self.split_source = f"split file {path.name}"
 
     def __repr__(self) -> str:
         return f"CTRateDataset(root={str(self.root)!r}, splits={self.splits})"
@@ -299,37 +326,59 @@ class CTRateDataset:
 
     def reports(self, split: str) -> pd.DataFrame:
         """The reports table of ``split``, indexed by case id (columns as in the CSV)."""
-        key = (self.require_split(split), "reports")
-        if key not in self._frames:
-            self._frames[key] = read_ctrate_csv(self.path(split, "reports"), REPORT_COLUMNS)
-        return self._frames[key]
+        return self._table(self.require_split(split), "reports")
 
     def labels(self, split: str) -> pd.DataFrame:
-        """The 18 labels of ``split`` (int8 0/1), indexed by case id, columns in :data:`CTRATE_LABELS` order.
+        """The labels of ``split`` (int8 0/1), indexed by case id, columns in :attr:`label_names` order.
 
         Raises:
             InputError: missing file/columns or a value other than 0/1 (naming the case and label).
         """
-        key = (self.require_split(split), "labels")
+        return self._table(self.require_split(split), "labels")
+
+    def metadata(self, split: str) -> pd.DataFrame:
+        """The metadata table of ``split``, indexed by case id."""
+        return self._table(self.require_split(split), "metadata")
+
+    def has_labels(self, split: str) -> bool:
+        """Whether ``split`` has a labels CSV (with a split file: every folder has one)."""
+        folders = self._folder_splits if self._assignment is not None else (self.require_split(split),)
+        return all((self.root / SPLIT_FILES[f]["labels"]).is_file() for f in folders)
+
+    def _table(self, split: str, kind: str) -> pd.DataFrame:
+        """One split's table: the folder's CSV, or (with a split file) the rows assigned to ``split``."""
+        if self._assignment is None:
+            return self._folder_table(split, kind)
+        key = (f"assigned:{split}", kind)
         if key not in self._frames:
-            path = self.path(split, "labels")
-            frame = read_ctrate_csv(path, ("VolumeName", *CTRATE_LABELS))
-            values = frame.loc[:, list(CTRATE_LABELS)]
+            frames = [self._folder_table(folder, kind) for folder in self._folder_splits]
+            pooled = pd.concat(frames) if len(frames) > 1 else frames[0]
+            members = self._assignment.index[self._assignment == split]
+            self._frames[key] = pooled.loc[[c for c in pooled.index if c in set(members)]]
+        return self._frames[key]
+
+    def _folder_table(self, folder: str, kind: str) -> pd.DataFrame:
+        key = (folder, kind)
+        if key in self._frames:
+            return self._frames[key]
+        path = self.root / SPLIT_FILES[folder][kind]
+        if kind == "reports":
+            frame = read_ctrate_csv(path, REPORT_COLUMNS)
+        elif kind == "metadata":
+            frame = read_ctrate_csv(path, REQUIRED_METADATA_COLUMNS)
+        else:
+            names = list(self.label_names)
+            raw = read_ctrate_csv(path, ("VolumeName", *names))
+            values = raw.loc[:, names]
             numeric = values.apply(pd.to_numeric, errors="coerce")
             bad = ~numeric.isin([0, 1])
             if bad.to_numpy().any():
                 row, col = np.argwhere(bad.to_numpy())[0]
-                raise InputError(f"{path}: case {frame.index[row]!r}: label {CTRATE_LABELS[col]!r} is "
+                raise InputError(f"{path}: case {raw.index[row]!r}: label {names[col]!r} is "
                                  f"{values.iat[row, col]!r}, expected 0 or 1")
-            self._frames[key] = numeric.astype(np.int8)
-        return self._frames[key]
-
-    def metadata(self, split: str) -> pd.DataFrame:
-        """The metadata table of ``split``, indexed by case id."""
-        key = (self.require_split(split), "metadata")
-        if key not in self._frames:
-            self._frames[key] = read_ctrate_csv(self.path(split, "metadata"), REQUIRED_METADATA_COLUMNS)
-        return self._frames[key]
+            frame = numeric.astype(np.int8)
+        self._frames[key] = frame
+        return frame
 
     def case_ids(self, split: str) -> list[str]:
         """Case ids of ``split`` in reports-file order."""
@@ -356,7 +405,7 @@ class CTRateDataset:
         """
         name = self.require_split(split)
         reports = self.reports(name)
-        labels = self.labels(name) if self.path(name, "labels").is_file() else None
+        labels = self.labels(name) if self.has_labels(name) else None
         out = []
         for cid, row in zip(reports.index, reports.to_dict("records")):
             parts = parse_volume_name(cid)
@@ -405,7 +454,7 @@ class CTRateDataset:
     def _metadata_row(self, case_id: str) -> pd.Series:
         cid = strip_volume_ext(case_id)
         split = parse_volume_name(cid).split
-        table = self.metadata(split)
+        table = self._folder_table(split, "metadata")
         if cid not in table.index:
             raise InputError(f"case {cid!r}: no row in {self.path(split, 'metadata')}")
         return table.loc[cid]

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from radeval.data.labels import INSPECT_LABELS
+from radeval.data.labels import INSPECT_LABELS, INSPECT_TABLE6_COUNTS, INSPECT_TEST_SCANS, INSPECT_TRAIN_SCANS
 from radeval.errors import InputError
 from radeval.types import Case
 
@@ -235,3 +235,122 @@ class InspectDataset:
             out.append(Case(cid, text, {"split": split, "labels": labels,
                                         "volume_path": str(path) if path.is_file() else None}))
         return out
+
+
+#: Parts of the paper's INSPECT split, and their sizes (RAD3D-Prefix paper: 17,730 train / 3,506 test scans).
+PAPER_SPLIT: tuple[tuple[str, int], ...] = (("train", INSPECT_TRAIN_SCANS), ("test", INSPECT_TEST_SCANS))
+
+
+def build_inspect_split(labels: pd.DataFrame, *, seed: int) -> pd.Series:
+    """A train/test split of INSPECT cases in the paper's proportions, stratified on its 21 labels.
+
+    The paper (appendix, "INSPECT") splits 21,236 scans into 17,730 train and 3,506 test by stratified
+    sampling on the 21 ReXKG entities; it publishes the per-label counts (Table 6) but not the split. This
+    reproduces the procedure with :func:`stratified_split` (seeded), so a given seed always gives the same
+    split; it cannot give the paper's exact case list.
+
+    Args:
+        labels: 0/1 table indexed by case id with (at least) the 21 :data:`INSPECT_LABELS` columns.
+        seed: the split's seed.
+
+    Returns:
+        case id -> ``"train"`` / ``"test"``, in ``labels`` order.
+
+    Raises:
+        InputError: missing label columns (named) or non-0/1 values.
+
+    Example:
+        >>> y = pd.DataFrame(0, index=[f"c{i}" for i in range(100)], columns=list(INSPECT_LABELS))
+        >>> y.loc[y.index[::5], "Embolism"] = 1
+        >>> s = build_inspect_split(y, seed=0)
+        >>> s.value_counts().to_dict(), int(y.loc[s == "test", "Embolism"].sum())
+        ({'train': 83, 'test': 17}, 3)
+
+    The test part has ``round(n * 3506 / 21236)`` cases, the paper's proportion.
+    """
+    missing = [c for c in INSPECT_LABELS if c not in labels.columns]
+    if missing:
+        raise InputError(f"the INSPECT split needs the 21 label columns; missing {missing}")
+    names = tuple(name for name, _ in PAPER_SPLIT)
+    y = labels[list(INSPECT_LABELS)]
+    split = stratified_split(y, fractions=tuple(float(n) for _, n in PAPER_SPLIT), names=names, seed=seed)
+    # Iterative stratification lets the part sizes drift; the paper's split has exact sizes, so move the
+    # surplus rows with the fewest positive labels (ties at random) from the fuller part to the other.
+    n_test = int(round(len(y) * INSPECT_TEST_SCANS / (INSPECT_TRAIN_SCANS + INSPECT_TEST_SCANS)))
+    surplus = int((split == "test").sum()) - n_test
+    if surplus:
+        source, target = ("test", "train") if surplus > 0 else ("train", "test")
+        rng = np.random.default_rng([seed, 1])
+        pool = np.flatnonzero((split == source).to_numpy())
+        weight = y.to_numpy()[pool].sum(axis=1) + rng.random(pool.size)
+        moved = pool[np.argsort(weight, kind="stable")[: abs(surplus)]]
+        split.iloc[moved] = target
+    return split
+
+
+def split_label_counts(labels: pd.DataFrame, assignment: pd.Series) -> pd.DataFrame:
+    """Per-label train/test counts of a split beside the paper's Table 6 counts.
+
+    Returns:
+        one row per INSPECT label (Table 6 order) with ``train``, ``test``, ``test_share`` (ours) and
+        ``paper_train``, ``paper_test``, ``paper_test_share`` (RAD3D-Prefix paper, Table 6), then a
+        ``(scans)`` row with the split sizes (paper: 17,730 / 3,506).
+
+    Example:
+        >>> y = pd.DataFrame(1, index=["a", "b"], columns=list(INSPECT_LABELS))
+        >>> t = split_label_counts(y, pd.Series({"a": "train", "b": "test"}))
+        >>> t.loc["Embolism", ["train", "test", "paper_train", "paper_test"]].tolist()
+        [1, 1, 3691, 739]
+    """
+    part = assignment.reindex(labels.index)
+    rows = []
+    for label in INSPECT_LABELS:
+        col = labels[label].astype(int)
+        train, test = int(col[part == "train"].sum()), int(col[part == "test"].sum())
+        p_train, p_test = INSPECT_TABLE6_COUNTS[label]
+        rows.append((label, train, test, p_train, p_test))
+    n_train, n_test = int((part == "train").sum()), int((part == "test").sum())
+    rows.append(("(scans)", n_train, n_test, INSPECT_TRAIN_SCANS, INSPECT_TEST_SCANS))
+    table = pd.DataFrame(rows, columns=["label", "train", "test", "paper_train", "paper_test"]).set_index("label")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table.insert(2, "test_share", (table["test"] / (table["train"] + table["test"])).round(3))
+        table["paper_test_share"] = (table["paper_test"] / (table["paper_train"] + table["paper_test"])).round(3)
+    return table
+
+
+def read_inspect_layout(root: str | Path, *, labels: str | Path | None = None) -> tuple[pd.Series, pd.DataFrame | None]:
+    """Reports and (when present) the 21 labels of every case of an INSPECT folder, whatever its layout.
+
+    Two layouts are read: the release (``Final_Impressions.csv`` + ``CTPA/``; labels from ``labels``, a CSV
+    with ``impression_id`` and the 21 columns) and INSPECT prepared in CT-RATE's layout (the phantom's too),
+    whose folders' reports and labels CSVs are pooled.
+
+    Returns:
+        ``(reports, labels)``: case id -> report text, and the 0/1 table (``None`` when the folder has no labels).
+
+    Raises:
+        InputError: neither layout, or unreadable tables (naming the file).
+    """
+    base = Path(root).expanduser()
+    if any((base / name).is_file() for name in DEFAULT_REPORTS):
+        ds = InspectDataset(base, labels=labels, fractions=(1.0, 0.0, 0.0)) if labels is not None else None
+        if ds is None:
+            found = next(base / name for name in DEFAULT_REPORTS if (base / name).is_file())
+            table = _index_by_id(_read_table(found), found, ID_COLUMN)
+            if TEXT_COLUMN not in table.columns:
+                raise InputError(f"{found}: missing column {TEXT_COLUMN!r}")
+            return table[TEXT_COLUMN].fillna("").astype(str), None
+        return ds.reports()[TEXT_COLUMN].fillna("").astype(str), ds.labels()
+    from radeval.data.ctrate import CTRateDataset
+
+    ds_ct = CTRateDataset(base, label_names=INSPECT_LABELS)
+    texts = pd.concat([pd.Series({c.id: c.reference for c in ds_ct.cases(s)}, dtype=object) for s in ds_ct.splits])
+    if labels is not None:
+        path = Path(labels)
+        frame = _read_table(path)
+        id_col = ID_COLUMN if ID_COLUMN in frame.columns else "VolumeName"
+        frame[id_col] = frame[id_col].astype(str).str.replace(r"\.nii(\.gz)?$", "", regex=True)
+        return texts, _index_by_id(frame, path, id_col)[list(INSPECT_LABELS)].astype(np.int8)
+    if not all(ds_ct.has_labels(s) for s in ds_ct.splits):
+        return texts, None
+    return texts, pd.concat([ds_ct.labels(s) for s in ds_ct.splits])

@@ -1,4 +1,4 @@
-"""Abnormality label sets: CT-RATE's 18 labels (CT-CLIP order) and the 21-label INSPECT set."""
+"""Abnormality label sets: CT-RATE's 18 labels (CT-CLIP order) and the RAD3D-Prefix paper's 21 INSPECT labels."""
 
 from __future__ import annotations
 
@@ -31,14 +31,29 @@ CTRATE_POS_WEIGHT: tuple[float, ...] = (
     13.8480647, 6.335045662, 10.81701149, 13.40695067,
 )
 
-#: INSPECT: RAD3D-Prefix extracts 21 abnormalities but does not publish the list. This is our
-#: reconstruction: the 18 CT-RATE labels plus three findings central to CT pulmonary angiography.
-#: Override it (``labels=`` arguments, suite YAML) when you have the authors' list.
-INSPECT_LABELS: tuple[str, ...] = CTRATE_LABELS + (
-    "Pulmonary embolism",
-    "Pulmonary artery enlargement",
-    "Right ventricular strain",
+#: The 21 INSPECT abnormalities of the RAD3D-Prefix paper (appendix, Table 6), in the paper's order.
+#: The paper extracted them from the impressions with ReXKG, kept entities seen more than 1,000 times and
+#: merged entities sharing a UMLS CUI (e.g. emboli/embolus/embolism -> "Embolism", CUI C1704212).
+INSPECT_LABELS: tuple[str, ...] = (
+    "Embolism", "Opacities", "Nodules", "Disease", "Atelectasis", "Infection", "Thickening", "Effusions",
+    "Edema", "Aspiration", "Consolidation", "Mass", "Pneumonia", "Metastatic", "Lymphadenopathies",
+    "Hypertension", "Metastases", "Lesions", "Malignancy", "Node", "Others",
 )
+
+#: Per-label (train, test) scan counts of the paper's INSPECT split (RAD3D-Prefix paper, Table 6):
+#: 17,730 train / 3,506 test scans, stratified on the 21 labels (INSPECT has no official split).
+INSPECT_TABLE6_COUNTS: dict[str, tuple[int, int]] = {
+    "Embolism": (3691, 739), "Opacities": (3788, 758), "Nodules": (4296, 859), "Disease": (2592, 518),
+    "Atelectasis": (2916, 583), "Infection": (2744, 549), "Thickening": (2526, 505), "Effusions": (4608, 922),
+    "Edema": (1775, 355), "Aspiration": (1543, 308), "Consolidation": (1828, 366), "Mass": (1403, 281),
+    "Pneumonia": (1367, 273), "Metastatic": (1283, 256), "Lymphadenopathies": (1557, 311),
+    "Hypertension": (1048, 209), "Metastases": (1137, 227), "Lesions": (1648, 330), "Malignancy": (1070, 214),
+    "Node": (850, 169), "Others": (3302, 661),
+}
+
+#: Scans of the paper's INSPECT split (RAD3D-Prefix paper, appendix "INSPECT" and §4.1).
+INSPECT_TRAIN_SCANS = 17_730
+INSPECT_TEST_SCANS = 3_506
 
 LABEL_SETS: dict[str, tuple[str, ...]] = {"ct-rate": CTRATE_LABELS, "inspect": INSPECT_LABELS}
 
@@ -57,3 +72,17 @@ def label_set(name: str) -> tuple[str, ...]:
         return LABEL_SETS[name.lower()]
     except KeyError:
         raise KeyError(f"unknown label set {name!r}; known: {', '.join(LABEL_SETS)}") from None
+
+
+def all_label_names() -> tuple[str, ...]:
+    """Every label name of every known set, each once, in set order (CT-RATE first).
+
+    Example:
+        >>> names = all_label_names()
+        >>> len(names), names.count("Atelectasis")
+        (37, 1)
+    """
+    seen: dict[str, None] = {}
+    for members in LABEL_SETS.values():
+        seen.update(dict.fromkeys(members))
+    return tuple(seen)

@@ -22,7 +22,8 @@ import numpy as np
 
 from radeval.csv_safe import rows_to_csv
 from radeval.data.ctrate import METADATA_COLUMNS, REPORT_COLUMNS, SPLIT_FILES, VOLUME_DIRS, VolumeName
-from radeval.data.labels import CTRATE_LABELS
+from radeval.data.labels import CTRATE_LABELS, INSPECT_LABELS
+from radeval.data.phantom_inspect import draw_inspect_labels, render_inspect_impression
 from radeval.data.phantom_reports import (CLINICAL_INFORMATION, TECHNIQUE, render_findings,
                                           render_impressions)
 from radeval.errors import InputError
@@ -374,7 +375,8 @@ def make_phantom_dataset(out: str | Path, n: int = 64, seed: int = 0, *,
                          shape: tuple[int, int, int] = DEFAULT_SHAPE,
                          spacing: tuple[float, float, float] | None = None,
                          valid_fraction: float = 0.25, prevalence: float | Mapping[str, float] = 0.3,
-                         recon_rate: float = 0.25, noise_hu: float = 15.0, progress: bool = False) -> Path:
+                         recon_rate: float = 0.25, noise_hu: float = 15.0, progress: bool = False,
+                         labels: str = "ct-rate") -> Path:
     """Write a phantom dataset in CT-RATE's layout and return its dataset folder (``out/dataset``).
 
     Args:
@@ -388,6 +390,9 @@ def make_phantom_dataset(out: str | Path, n: int = 64, seed: int = 0, *,
         recon_rate: probability that a study gets a second reconstruction (same report and labels).
         noise_hu: image noise, HU.
         progress: show a tqdm bar.
+        labels: ``"ct-rate"`` (the 18 CT-RATE label columns, findings + impressions) or ``"inspect"`` (the
+            RAD3D-Prefix paper's 21 INSPECT label columns and a CTPA-style impression as the report, in the
+            same folder structure; see :mod:`radeval.data.phantom_inspect`). The images are the same either way.
 
     Returns:
         The dataset folder, readable by :class:`radeval.data.ctrate.CTRateDataset`.
@@ -403,6 +408,8 @@ def make_phantom_dataset(out: str | Path, n: int = 64, seed: int = 0, *,
     """
     if n < 2:
         raise InputError(f"n={n}: a phantom dataset needs at least 2 volumes (one per split)")
+    if labels not in ("ct-rate", "inspect"):
+        raise InputError(f"labels={labels!r}: expected 'ct-rate' or 'inspect'")
     if not 0.0 < valid_fraction < 1.0:
         raise InputError(f"valid_fraction={valid_fraction} must be in (0, 1)")
     if isinstance(prevalence, Mapping):
@@ -422,6 +429,7 @@ def make_phantom_dataset(out: str | Path, n: int = 64, seed: int = 0, *,
     spacing = tuple(float(v) for v in spacing)  # type: ignore[assignment]
     root = Path(out).expanduser() / "dataset"
     rng = np.random.default_rng(seed)
+    text_rng = np.random.default_rng([seed, 21]) if labels == "inspect" else None  # INSPECT text only
     n_valid_target = max(1, int(round(n * valid_fraction)))
 
     rows: dict[str, dict[str, list[dict[str, Any]]]] = {
@@ -446,10 +454,16 @@ def make_phantom_dataset(out: str | Path, n: int = 64, seed: int = 0, *,
             remaining = n - produced["train"] - produced["valid"]
             if remaining <= 0:
                 break
-            labels = _draw_labels(rng, prevalence)
-            hu, details = synthesize_chest(labels, rng, shape=shape, spacing=spacing, noise_hu=0.0)
-            findings = render_findings(labels, rng, details=details)
-            impressions = render_impressions(labels, rng, details=details)
+            case_labels = _draw_labels(rng, prevalence)
+            hu, details = synthesize_chest(case_labels, rng, shape=shape, spacing=spacing, noise_hu=0.0)
+            findings = render_findings(case_labels, rng, details=details)
+            impressions = render_impressions(case_labels, rng, details=details)
+            if text_rng is not None:  # INSPECT: 21 labels, the impression is the whole report
+                row_labels = draw_inspect_labels(case_labels, text_rng,
+                                                 prevalence=float(prevalence) if isinstance(prevalence, (int, float)) else 0.3)
+                findings = impressions = render_inspect_impression(row_labels, case_labels, text_rng)
+            else:
+                row_labels = case_labels
             clinical = str(CLINICAL_INFORMATION[rng.integers(len(CLINICAL_INFORMATION))])
             technique = str(TECHNIQUE[rng.integers(len(TECHNIQUE))]).format(z=f"{spacing[2]:g}")
             date = f"2021{int(rng.integers(1, 13)):02d}{int(rng.integers(1, 29)):02d}"
@@ -468,12 +482,13 @@ def make_phantom_dataset(out: str | Path, n: int = 64, seed: int = 0, *,
                 rows[split]["reports"].append({"VolumeName": name, "ClinicalInformation_EN": clinical,
                                                "Technique_EN": technique, "Findings_EN": findings,
                                                "Impressions_EN": impressions})
-                rows[split]["labels"].append({"VolumeName": name, **labels})
+                rows[split]["labels"].append({"VolumeName": name, **row_labels})
                 rows[split]["metadata"].append(_metadata_row(name, shape, spacing, rng, sex, age, date, recon))
                 produced[split] += 1
                 bar.update(1)
     bar.close()
-    columns = {"reports": REPORT_COLUMNS, "labels": ("VolumeName", *CTRATE_LABELS), "metadata": METADATA_COLUMNS}
+    label_columns = INSPECT_LABELS if labels == "inspect" else CTRATE_LABELS
+    columns = {"reports": REPORT_COLUMNS, "labels": ("VolumeName", *label_columns), "metadata": METADATA_COLUMNS}
     for split, files in SPLIT_FILES.items():
         for kind, rel in files.items():
             atomic_write_text(root / rel, _csv_text(columns[kind], rows[split][kind]))

@@ -24,7 +24,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from radeval.data.labels import LABEL_SETS
+from radeval.data.labels import LABEL_SETS, all_label_names
 from radeval.errors import InputError, UnknownNameError
 from radeval.version import __version__
 
@@ -41,7 +41,7 @@ def resolve_labels(labels: str | Sequence[str], *, known: Sequence[str] | None =
 
     Args:
         labels: ``"ct-rate"`` (18 labels), ``"inspect"`` (21) or explicit label names.
-        known: the names a back-end can produce (default: the INSPECT set, a superset of CT-RATE).
+        known: the names a back-end can produce (default: every label of every known set).
 
     Raises:
         UnknownNameError: an unknown set name or label name, with close matches.
@@ -67,7 +67,7 @@ def resolve_labels(labels: str | Sequence[str], *, known: Sequence[str] | None =
     dups = sorted({n for n in names if names.count(n) > 1})
     if dups:
         raise InputError(f"duplicated label name(s): {', '.join(repr(d) for d in dups)}")
-    allowed = list(known) if known is not None else list(LABEL_SETS["inspect"])
+    allowed = list(known) if known is not None else list(all_label_names())
     for name in names:
         if name not in allowed:
             close = difflib.get_close_matches(name, allowed, n=3, cutoff=0.5)

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from radeval.csv_safe import restore_cell, rows_to_csv
+from radeval.data.labels import all_label_names
 from radeval.errors import AlignmentError, InputError, UnknownNameError
 from radeval.labeling.base import LabelTable, resolve_labels
 from radeval.paths import atomic_write_text
@@ -108,7 +109,7 @@ def read_label_csv(path: str | Path, *, labels: str | Sequence[str] | None = Non
             try:
                 resolve_labels([column])
             except UnknownNameError:
-                close = difflib.get_close_matches(column, resolve_labels("inspect"), n=3, cutoff=0.5)
+                close = difflib.get_close_matches(column, all_label_names(), n=3, cutoff=0.5)
                 hint = f"; did you mean: {', '.join(repr(c) for c in close)}?" if close else ""
                 raise UnknownNameError(f"{p}: unknown label column {column!r}{hint}") from None
         wanted = resolve_labels(label_columns) if label_columns else resolve_labels("ct-rate")

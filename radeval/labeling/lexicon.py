@@ -14,7 +14,8 @@ The match span is the *mention*; negation and uncertainty are then decided for t
 Turkish hospital reports: "Pleural effusion-thickening was not detected", "Calcific atheromatous
 plaques are observed in the aorta and coronary arteries", "sequelae fibrotic changes") and common
 English radiology usage. Each entry documents its rules in ``description``; :func:`describe`
-prints the whole lexicon.
+prints the whole lexicon. The 21 INSPECT entries (the RAD3D-Prefix paper's Table 6) approximate the
+paper's ReXKG entity extraction; their descriptions say which CTPA impression phrases count.
 """
 
 from __future__ import annotations
@@ -267,26 +268,118 @@ _add("Interlobular septal thickening",
           r"(?:\w+\s+)?thickened\b|\bcrazy[\s-]*paving\b",
           excludes=r"\b(?:interventricular|ventricular|interatrial|atrial|nasal|myocard\w*)\b"))
 
-# -- the three INSPECT additions (CT pulmonary angiography) ---------------------------------------
-_add("Pulmonary embolism",
-     "Pulmonary (thrombo)embolism / emboli / embolus; a filling defect in a clause about the "
-     "pulmonary arteries.",
-     Term(r"\b(?:thrombo)?embol(?:ism|i|us|ic)\b"),
-     Term(r"\bfilling\s+defects?\b|\bthrombus\b|\bthrombi\b", requires=r"\bpulmonary\b|\barter\w*"))
+# -- INSPECT: the RAD3D-Prefix paper's 21 entities (its Table 6) ----------------------------------
+# The paper extracts these from CTPA impressions with ReXKG (an LLM knowledge-graph pipeline) and merges
+# entities that share a UMLS CUI. We approximate ReXKG with the terms below, negation and uncertainty
+# as for CT-RATE; which phrases count for each entity is our reconstruction and is written in each
+# description. "Atelectasis" and "Consolidation" share the CT-RATE entries above.
+_MASS_NOT_BODY = r"\b(?:body\s+mass|muscle\s+mass|mass\s+effect|bone\s+mass)\b"
 
-_add("Pulmonary artery enlargement",
-     "Enlarged / dilated pulmonary artery or trunk, or one of increased diameter.",
-     Term(r"\b(?:enlarge\w*|dilat\w*|increased\s+(?:in\s+)?(?:diameter|calibre|caliber|size))\b",
-          requires=r"\bpulmonary\s+(?:arter\w*|trunk)\b|\bmain\s+pulmonary\b"))
+_add("Embolism",
+     "INSPECT (ReXKG approximation). Embolism, emboli, embolus, embolic (one CUI in the paper), "
+     "thromboembolism/thromboembolic, 'PE'; a filling defect or thrombus in a clause about the pulmonary "
+     "arteries. 'Embolization material' (a device) is not an embolism.",
+     Term(r"\b(?:thrombo-?)?embol(?:ism|isms|i|us|ic)\b|\bPEs?\b", excludes=r"\bembolization\s+material\b"),
+     Term(r"\bfilling\s+defects?\b|\bthromb(?:us|i)\b", requires=r"\bpulmonary\b|\barter\w*|\blobar\b|"
+          r"\bsegmental\b"))
 
-_add("Right ventricular strain",
-     "Right heart / right ventricular (RV) strain, RV dilatation, increased RV/LV ratio, flattening "
-     "or bowing of the interventricular septum, contrast reflux into the IVC.",
-     Term(r"\b(?:right\s+(?:heart|ventric\w*)|RV)\s+(?:strain|dysfunction|overload)\b"),
-     Term(r"\bright\s+ventric\w*\s+(?:dilat\w*|enlarge\w*)|\b(?:dilat\w*|enlarged)\s+right\s+ventric\w*"),
-     Term(r"\bRV\s*/\s*LV\s+ratio\b", requires=r"\bincreased|\belevated|\b>\s*1"),
-     Term(r"\b(?:interventricular\s+)?septal\s+(?:bowing|flattening|straightening|deviation)\b|"
-          r"\breflux\s+(?:of\s+contrast\s+)?into\s+the\s+(?:IVC|inferior\s+vena\s+cava|hepatic\s+veins)\b"))
+_add("Opacities",
+     "INSPECT (ReXKG approximation). Opacity/opacities/opacification, ground-glass (opacity, "
+     "attenuation), GGO, airspace or patchy opacities; not opacities of a non-lung organ.",
+     Term(r"\bopaci(?:ty|ties|fication|fied)\b|\bground[\s-]*glass\w*|\bGGOs?\b", excludes=_NON_LUNG_ORGAN))
+
+_add("Nodules",
+     "INSPECT (ReXKG approximation). Nodule(s), nodular, micronodule(s), pulmonary nodularity; "
+     "a nodule of the thyroid, adrenal, liver, kidney, breast and similar organs counts as well, as "
+     "ReXKG keeps the entity word regardless of organ.",
+     Term(r"\b\w*nodul(?:e|es|ar|arity)\b"))
+
+_add("Disease",
+     "INSPECT (ReXKG approximation). The word 'disease' in any finding: airspace disease, interstitial "
+     "lung disease, emphysematous/atherosclerotic disease, metastatic disease, reactive airways disease.",
+     Term(r"\bdiseases?\b"))
+
+_add("Infection",
+     "INSPECT (ReXKG approximation). Infection, infectious (process, etiology), infected; "
+     "'infectious or inflammatory' counts (often hedged, so usually uncertain).",
+     Term(r"\binfect(?:ion|ions|ious|ed)\b"))
+
+_add("Thickening",
+     "INSPECT (ReXKG approximation). Thickening or thickened of any structure: pleural, bronchial wall, "
+     "interlobular septal, peribronchial, esophageal wall.",
+     Term(r"\bthicken(?:ing|ed)\b"))
+
+_add("Effusions",
+     "INSPECT (ReXKG approximation). Effusion(s) of the pleura or pericardium (any 'effusion' not of a "
+     "joint), hydrothorax.",
+     Term(r"\beffusions?\b|\bhydrothorax\b", excludes=r"\b(?:joint|knee|articular)\b"))
+
+_add("Edema",
+     "INSPECT (ReXKG approximation). Edema/oedema/edematous of the lung or elsewhere (pulmonary "
+     "edema, interstitial edema, anasarca, soft tissue edema).",
+     Term(r"\b(?:o)?edema\w*|\banasarca\b"))
+
+_add("Aspiration",
+     "INSPECT (ReXKG approximation). Aspiration, aspirated (material, secretions) in the airways or "
+     "lungs.",
+     Term(r"\baspirat(?:ion|ed)\b"))
+
+_add("Mass",
+     "INSPECT (ReXKG approximation). Mass/masses of any organ (lung, mediastinal, hilar, adrenal, "
+     "hepatic), 'masslike'; not 'mass effect', body or muscle mass.",
+     Term(r"\bmass(?:es|like|-like)?\b", excludes=_MASS_NOT_BODY))
+
+_add("Pneumonia",
+     "INSPECT (ReXKG approximation). Pneumonia(s), bronchopneumonia, pneumonic consolidation.",
+     Term(r"\b(?:broncho)?pneumoni(?:a|as|c)\b"))
+
+_add("Metastatic",
+     "INSPECT (ReXKG approximation). The adjective 'metastatic' (metastatic disease, lesion, "
+     "lymphadenopathy).",
+     Term(r"\bmetastatic\b"))
+
+_add("Lymphadenopathies",
+     "INSPECT (ReXKG approximation). Lymphadenopathy/lymphadenopathies, adenopathy (mediastinal, "
+     "hilar, axillary), 'enlarged lymph nodes'.",
+     Term(r"\b(?:lymph)?adenopath(?:y|ies)\b"),
+     Term(r"\b(?:enlarged|bulky|pathologic(?:al)?(?:ly)?\s+enlarged)\s+(?:\w+\s+){0,2}(?:lymph\s+)?nodes\b"))
+
+_add("Hypertension",
+     "INSPECT (ReXKG approximation). Hypertension in any form: pulmonary (arterial) hypertension, "
+     "hypertensive changes.",
+     Term(r"\bhypertensi(?:on|ve)\b"))
+
+_add("Metastases",
+     "INSPECT (ReXKG approximation). The noun: metastasis/metastases, 'mets' (osseous, hepatic, "
+     "pulmonary metastases).",
+     Term(r"\bmetastas(?:is|es)\b|\bmets\b"))
+
+_add("Lesions",
+     "INSPECT (ReXKG approximation). Lesion(s) of any organ (lytic/sclerotic bone lesions, hepatic "
+     "lesions, cavitary lung lesions).",
+     Term(r"\blesions?\b"))
+
+_add("Malignancy",
+     "INSPECT (ReXKG approximation). Malignancy/malignancies, malignant, neoplasm/neoplastic, cancer "
+     "(one UMLS concept with malignancy).",
+     Term(r"\bmalignan(?:cy|cies|t)\b|\bneoplas(?:m|ms|tic)\b|\bcancers?\b"))
+
+_add("Node",
+     "INSPECT (ReXKG approximation). A (lymph) node or nodes mentioned as a finding: 'a 12 mm "
+     "subcarinal node', 'prominent mediastinal lymph nodes'; the negated 'no enlarged lymph nodes' is "
+     "negative.",
+     Term(r"\b(?:lymph\s+)?nodes?\b|\bnodal\b"))
+
+_add("Others",
+     "INSPECT (ReXKG approximation; our reconstruction: the paper does not say what 'Others' holds). "
+     "Frequent CTPA abnormalities outside the other 20 entities: cardiomegaly, pericardial or cardiac "
+     "enlargement, right heart strain, enlarged pulmonary artery, emphysema, bronchiectasis, fibrosis, "
+     "scarring, pneumothorax, hiatal hernia, fracture, cyst, aneurysm.",
+     Term(r"\bcardiomegal\w*|\bright\s+(?:heart|ventricular)\s+strain\b|\bemphysem\w*|\bbronchiecta\w*|"
+          r"\bfibro(?:sis|tic)\b|\bscar(?:ring)?\b|\bpneumothora(?:x|ces)\b|\bhernia\w*|\bfractur\w*|"
+          r"\bcysts?\b|\baneurysm\w*"),
+     Term(r"\b(?:enlarged|dilated|enlargement|dilatation)\b",
+          requires=r"\bpulmonary\s+(?:arter\w*|trunk)\b|\bright\s+ventric\w*|\bheart\b|\bcardiac\b"))
 
 
 def entries(labels: Iterable[str]) -> list[LabelEntry]:

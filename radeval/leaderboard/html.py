@@ -200,7 +200,7 @@ def leaderboard_html(board: Leaderboard) -> str:
         out.append("<th>source</th><th>note</th></tr></thead><tbody>")
         for res in board.literature:
             out.append(f"<tr><td>{escape(res.system)}</td>")
-            out += [f'<td class="num">{format_number(res.scores[m]) if m in res.scores else ""}</td>'
+            out += [f'<td class="num">{res.display(m, format_number)}</td>'
                     for m in LITERATURE_METRICS]
             out.append(f"<td>{escape(res.source)}</td><td>{escape(res.note)}</td></tr>")
         out.append("</tbody></table>")

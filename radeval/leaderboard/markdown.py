@@ -85,7 +85,7 @@ def leaderboard_markdown(board: Leaderboard) -> str:
         lines.append("| system | " + " | ".join(LITERATURE_METRICS) + " | source | note |")
         lines.append("|---|" + "---:|" * len(LITERATURE_METRICS) + "---|---|")
         for res in board.literature:
-            vals = [format_number(res.scores[m]) if m in res.scores else "" for m in LITERATURE_METRICS]
+            vals = [res.display(m, format_number) for m in LITERATURE_METRICS]
             lines.append(f"| {_md_escape(res.system)} | " + " | ".join(vals)
                          + f" | {_md_escape(res.source)} | {_md_escape(res.note)} |")
         lines.append("")

@@ -26,11 +26,13 @@ BUILTIN_METRICS: dict[str, str] = {
     "bleu2": "radeval.metrics.bleu:bleu2",
     "bleu3": "radeval.metrics.bleu:bleu3",
     "bleu4": "radeval.metrics.bleu:bleu4",
+    "avg_bleu": "radeval.metrics.bleu:avg_bleu",
     "bleu_sacre": "radeval.metrics.bleu_sacre:SacreBleu",
     "meteor": "radeval.metrics.meteor:Meteor",
     "rouge1": "radeval.metrics.rouge:rouge1",
     "rouge2": "radeval.metrics.rouge:rouge2",
     "rougeL": "radeval.metrics.rouge:rougeL",
+    "avg_rouge12": "radeval.metrics.rouge:avg_rouge12",
     "rougeL_coco": "radeval.metrics.rouge_coco:CocoRougeL",
     "cider": "radeval.metrics.cider:CiderD",
     "bertscore": "radeval.metrics.bertscore:bertscore_radeval",
@@ -50,8 +52,8 @@ BUILTIN_METRICS: dict[str, str] = {
 
 #: What ``radeval score`` computes when no ``--metrics`` are given: everything lexical.
 LEXICAL_METRICS: tuple[str, ...] = (
-    "bleu1", "bleu2", "bleu3", "bleu4", "bleu_sacre", "meteor",
-    "rouge1", "rouge2", "rougeL", "rougeL_coco", "cider",
+    "bleu1", "bleu2", "bleu3", "bleu4", "avg_bleu", "bleu_sacre", "meteor",
+    "rouge1", "rouge2", "avg_rouge12", "rougeL", "rougeL_coco", "cider",
 )
 DEFAULT_METRICS = LEXICAL_METRICS
 

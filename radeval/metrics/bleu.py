@@ -9,7 +9,9 @@ sums them and applies
 
 The epsilons mean an order with no matches gives a tiny but non-zero BLEU, and an order with no
 n-grams at all gives p_k = 1e-6 (not 0). A per-sample score is the same formula on one row, which is
-exactly pycocoevalcap's per-image list. The four metrics share one statistics computation.
+exactly pycocoevalcap's per-image list. The four metrics share one statistics computation, and so
+does ``avg_bleu`` (the RAD3D-Prefix paper's "Avg. BLEU"): the mean of BLEU-1..4, each computed from the
+same summed counts, so it gets CIs and paired tests from the very same rows.
 
 Example:
     >>> m = bleu4()
@@ -170,3 +172,51 @@ def bleu3(**options: object) -> CocoBleu:
 def bleu4(**options: object) -> CocoBleu:
     """BLEU-4 (pycocoevalcap convention)."""
     return CocoBleu(4, **options)  # type: ignore[arg-type]
+
+
+class CocoBleuAverage(CocoBleu):
+    """Avg. BLEU: the mean of corpus BLEU-1, -2, -3 and -4 (pycocoevalcap convention).
+
+    The RAD3D-Prefix paper reports this mean as its headline n-gram metric (its Tables 1, 2, 4, 8).
+    Statistics are the BLEU family's own ``(n, 10)`` counts (same :attr:`statistics_key`), so a run
+    that also asks for ``bleu1..4`` computes them once. Per sample the score is the mean of that row's
+    four BLEU values, i.e. the mean of pycocoevalcap's four per-image lists.
+
+    Args:
+        normalize: a :mod:`radeval.text` normalisation applied to both sides first (default none).
+
+    Raises:
+        InputError: unknown normalisation; refs/hyps of different lengths or not text.
+
+    Example:
+        >>> m = avg_bleu()
+        >>> m.signature.split("|v:")[0]
+        'avg_bleu|conv:coco|tok:ws|case:keep|norm:none|mean:bleu1-4'
+        >>> s = m.statistics(["the lungs are clear ."], ["lungs are clear"])
+        >>> round(float(m.aggregate(s.sum(axis=0))), 6)
+        0.389122
+    """
+
+    def __init__(self, *, normalize: str = "none") -> None:
+        super().__init__(MAX_ORDER, normalize=normalize)
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return "avg_bleu"
+
+    def settings(self) -> dict[str, str]:
+        return {**super().settings(), "mean": f"bleu1-{MAX_ORDER}"}
+
+    @property
+    def statistics_key(self) -> str:
+        return CocoBleu(MAX_ORDER, normalize=self.normalize).statistics_key
+
+    def aggregate(self, stats: np.ndarray) -> np.ndarray | float:
+        out = sum(bleu_from_counts(stats, k) for k in range(1, MAX_ORDER + 1)) / MAX_ORDER
+        out = np.asarray(out, dtype=np.float64)
+        return float(out) if out.ndim == 0 else out
+
+
+def avg_bleu(**options: object) -> CocoBleuAverage:
+    """Avg. BLEU: mean of BLEU-1..4 (pycocoevalcap convention)."""
+    return CocoBleuAverage(**options)  # type: ignore[arg-type]

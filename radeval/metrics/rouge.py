@@ -7,7 +7,8 @@ outside ``[a-z0-9]`` becomes a space (so non-ASCII letters are separators), spli
 n-gram overlap; ROUGE-L uses the LCS of the whole token sequences; an empty side scores 0.
 
 The three metrics share one statistics computation: rows are ``[F_rouge1, F_rouge2, F_rougeL, 1]``
-and each metric averages its own column.
+and each metric averages its own column. ``avg_rouge12`` (the RAD3D-Prefix paper's "Avg. ROUGE (1-2)")
+reads the same rows and averages ``(F_rouge1 + F_rouge2) / 2``.
 
 Example:
     >>> m = rougeL()
@@ -185,3 +186,52 @@ def rouge2(**options: object) -> RougeScore:
 def rougeL(**options: object) -> RougeScore:  # noqa: N802 - the metric's public name
     """ROUGE-L F1 (rouge-score, stemmed)."""
     return RougeScore("rougeL", **options)  # type: ignore[arg-type]
+
+
+class RougeAverage12(RougeScore):
+    """Avg. ROUGE (1-2): the mean of ROUGE-1 F1 and ROUGE-2 F1 (rouge-score convention, stemmed).
+
+    The RAD3D-Prefix paper reports this mean (its Tables 1, 2, 4, 8). The statistics are the ROUGE
+    family's ``(n, 4)`` rows (same :attr:`statistics_key`); the corpus value is the mean over pairs
+    of ``(F_rouge1 + F_rouge2) / 2``, which equals the mean of the corpus ROUGE-1 and ROUGE-2.
+
+    Args:
+        use_stemmer: Porter stemming (default True).
+        normalize: a :mod:`radeval.text` normalisation applied to both sides first (default none).
+
+    Raises:
+        InputError: unknown normalisation; refs/hyps of different lengths or not text.
+
+    Example:
+        >>> m = avg_rouge12()
+        >>> m.signature.split("|v:")[0]
+        'avg_rouge12|conv:rouge-score|tok:alnum|case:lower|stem:porter|norm:none|mean:rouge1+rouge2'
+        >>> m.corpus_score(["no pleural effusion"], ["no effusion"])
+        0.4
+    """
+
+    def __init__(self, *, use_stemmer: bool = True, normalize: str = "none") -> None:
+        super().__init__("rouge1", use_stemmer=use_stemmer, normalize=normalize)
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return "avg_rouge12"
+
+    def settings(self) -> dict[str, str]:
+        return {**super().settings(), "mean": "rouge1+rouge2"}
+
+    @property
+    def statistics_key(self) -> str:
+        return RougeScore("rouge1", use_stemmer=self.use_stemmer, normalize=self.normalize).statistics_key
+
+    def aggregate(self, stats: np.ndarray) -> np.ndarray | float:
+        s = np.asarray(stats, dtype=np.float64)
+        count = s[..., -1]
+        pair = (s[..., 0] + s[..., 1]) / 2.0
+        out = np.where(count > 0, pair / np.where(count > 0, count, 1.0), 0.0)
+        return float(out) if out.ndim == 0 else out
+
+
+def avg_rouge12(**options: object) -> RougeAverage12:
+    """Avg. ROUGE (1-2): mean of ROUGE-1 and ROUGE-2 F1 (rouge-score, stemmed)."""
+    return RougeAverage12(**options)  # type: ignore[arg-type]

@@ -146,3 +146,23 @@ def test_hypotheses_against_reference_reports(reports: Path, tmp_path: Path,
     assert micro.split()[1:4] == ["1.0000", "0.6667", "0.8000"]
     code = main(["label", "--reports", str(reports), "--refs", str(refs), "--ground-truth", str(refs)])
     assert code == 2 and "not both" in capsys.readouterr().err
+
+
+def test_label_inspect_writes_the_papers_21_columns_in_table6_order(tmp_path: Path) -> None:
+    from radeval.data.labels import INSPECT_LABELS
+
+    reports = _write_jsonl(tmp_path / "ctpa.jsonl", {
+        "PE1": "Acute pulmonary emboli in the right lower lobe. Small right pleural effusion.",
+        "PE2": "No pulmonary embolism. Mediastinal lymphadenopathy and a 2 cm left hilar mass.",
+    })
+    out = tmp_path / "inspect_labels.csv"
+    assert main(["label", "--reports", str(reports), "--labels", "inspect", "--out", str(out)]) == 0
+    header = out.read_text().splitlines()[0].split(",")
+    assert header == ["VolumeName", "Embolism", "Opacities", "Nodules", "Disease", "Atelectasis", "Infection",
+                      "Thickening", "Effusions", "Edema", "Aspiration", "Consolidation", "Mass", "Pneumonia",
+                      "Metastatic", "Lymphadenopathies", "Hypertension", "Metastases", "Lesions", "Malignancy",
+                      "Node", "Others"]
+    assert header[1:] == list(INSPECT_LABELS)
+    table = read_label_csv(out)
+    positives = [{name for name, v in zip(table.labels, row) if v == 1} for row in table.decisions]
+    assert positives == [{"Embolism", "Effusions"}, {"Lymphadenopathies", "Mass"}]

@@ -91,6 +91,17 @@ def test_end_to_end(inputs: Path, capsys: pytest.CaptureFixture[str]) -> None:
     again = pd.read_csv(d / "rep2" / "summary.csv")
     pd.testing.assert_frame_equal(again, pd.read_csv(d / "rep" / "summary.csv"))
 
+    # the paper's pairs (V-3 vs baseline, V-3 vs V-2) with its quoted percentages beside ours
+    assert main(["reader-study", "analyze", str(d / "packet-key.json"), str(d / "ing" / "ratings.csv"),
+                 "--out", str(d / "rep3"), "--resamples", "200", "--paper-roles", "v3=v3,v2=v2,baseline=baseline"]) == 0
+    paper = pd.read_csv(d / "rep3" / "paper_comparison.csv")
+    assert paper["paper_diff_pct"].tolist() == [9.8, 3.7, 9.4]
+    assert set(zip(paper["system"], paper["reference"])) == {("v3", "baseline"), ("v3", "v2")}
+    comp = pd.read_csv(d / "rep3" / "comparisons.csv")
+    assert set(zip(comp["system"], comp["baseline"])) == {("v3", "baseline"), ("v3", "v2")}
+    assert main(["reader-study", "analyze", str(d / "packet-key.json"), str(d / "ing" / "ratings.csv"),
+                 "--out", str(d / "rep4"), "--pairs", "v2-v3"]) != 0
+
 
 def test_ingest_reports_problems_and_exits_1(inputs: Path, capsys: pytest.CaptureFixture[str]) -> None:
     d = inputs

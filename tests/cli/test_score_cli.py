@@ -65,8 +65,8 @@ def test_json_has_every_lexical_metric_and_out_writes_per_sample_csv(files, tmp_
     proc = run_cli("--refs", str(refs), "--hyps", str(hyps), "--json", "--out", str(out), home=tmp_path)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
-    assert list(result) == ["bleu1", "bleu2", "bleu3", "bleu4", "bleu_sacre", "meteor", "rouge1", "rouge2",
-                            "rougeL", "rougeL_coco", "cider"]
+    assert list(result) == ["bleu1", "bleu2", "bleu3", "bleu4", "avg_bleu", "bleu_sacre", "meteor", "rouge1",
+                            "rouge2", "avg_rouge12", "rougeL", "rougeL_coco", "cider"]
     assert list(result) == list(LEXICAL_METRICS)
     expected = score(REFS, HYPS, metrics=[m for m in LEXICAL_METRICS if m != "meteor"]).as_dict()
     for name, value in expected.items():

@@ -75,12 +75,12 @@ def test_bad_input(inspect_root: Path) -> None:
     with pytest.raises(InputError, match="needs labels"):
         InspectDataset(inspect_root)
     frame = pd.read_csv(inspect_root / "labels.csv")
-    frame.drop(columns=["Pulmonary embolism"]).to_csv(inspect_root / "bad.csv", index=False)
-    with pytest.raises(InputError, match=r"bad\.csv.*Pulmonary embolism"):
+    frame.drop(columns=["Embolism"]).to_csv(inspect_root / "bad.csv", index=False)
+    with pytest.raises(InputError, match=r"bad\.csv.*Embolism"):
         InspectDataset(inspect_root, labels=inspect_root / "bad.csv")
-    frame.loc[2, "Emphysema"] = 5
+    frame.loc[2, "Edema"] = 5
     frame.to_csv(inspect_root / "bad2.csv", index=False)
-    with pytest.raises(InputError, match="'1002'.*Emphysema"):
+    with pytest.raises(InputError, match="'1002'.*Edema"):
         InspectDataset(inspect_root, labels=inspect_root / "bad2.csv")
     pd.DataFrame({"impression_id": ["1"], "text": ["x"]}).to_csv(inspect_root / "r.csv", index=False)
     with pytest.raises(InputError, match=r"r\.csv: missing column 'impressions'"):

@@ -201,19 +201,84 @@ def test_lexicon_covers_inspect_labels_and_documents_each() -> None:
         assert LEXICON[name].description and LEXICON[name].terms
 
 
-@pytest.mark.parametrize(("label", "sentence", "present"), [
-    ("Pulmonary embolism", "Filling defects consistent with pulmonary embolism are seen in the right lower lobe "
-                           "segmental arteries.", True),
-    ("Pulmonary embolism", "No filling defect to suggest pulmonary embolism was detected.", False),
-    ("Pulmonary artery enlargement", "The main pulmonary artery is dilated, measuring 34 mm.", True),
-    ("Pulmonary artery enlargement", "The main pulmonary artery has a normal diameter.", False),
-    ("Right ventricular strain", "Findings of right ventricular strain with flattening of the interventricular "
-                                 "septum are present.", True),
-    ("Right ventricular strain", "There is no evidence of right heart strain.", False),
-])
-def test_inspect_only_labels(label: str, sentence: str, present: bool) -> None:
+#: Hand-written CTPA impression sentences (ours), one positive and one negated per INSPECT entity
+#: (RAD3D-Prefix paper, Table 6 order).
+INSPECT_SENTENCES: list[tuple[str, str, str]] = [
+    ("Embolism", "Acute pulmonary emboli in the right lower lobe segmental arteries.",
+     "No evidence of pulmonary embolism to the subsegmental level."),
+    ("Opacities", "Patchy ground-glass opacities in both upper lobes.",
+     "No focal airspace opacity."),
+    ("Nodules", "A 4 mm nodule in the left upper lobe, unchanged.",
+     "No suspicious pulmonary nodules."),
+    ("Disease", "Multifocal airspace disease in the right lung.",
+     "No acute cardiopulmonary disease."),
+    ("Atelectasis", "Dependent atelectasis at both lung bases.",
+     "No atelectasis."),
+    ("Infection", "Tree-in-bud nodularity in the right middle lobe compatible with infection.",
+     "No findings of infection."),
+    ("Thickening", "Mild bronchial wall thickening in the lower lobes.",
+     "No pleural thickening."),
+    ("Effusions", "Small bilateral pleural effusions.",
+     "No pleural or pericardial effusion."),
+    ("Edema", "Interlobular septal thickening consistent with mild interstitial edema.",
+     "No pulmonary edema."),
+    ("Aspiration", "Debris in the right mainstem bronchus from aspiration.",
+     "No aspiration."),
+    ("Consolidation", "Dense consolidation of the left lower lobe.",
+     "No consolidation."),
+    ("Mass", "A 3.2 cm spiculated mass in the right upper lobe.",
+     "No hilar or mediastinal mass."),
+    ("Pneumonia", "Left lower lobe pneumonia.",
+     "No pneumonia."),
+    ("Metastatic", "Innumerable pulmonary nodules consistent with metastatic disease.",
+     "No evidence of metastatic disease in the chest."),
+    ("Lymphadenopathies", "Bulky mediastinal and hilar lymphadenopathy.",
+     "No thoracic lymphadenopathy."),
+    ("Hypertension", "Enlarged main pulmonary artery, which can be seen with pulmonary arterial hypertension; "
+                     "pulmonary hypertension is known.",
+     "No signs of pulmonary hypertension."),
+    ("Metastases", "Lytic osseous metastases in the thoracic spine.",
+     "No hepatic metastases."),
+    ("Lesions", "Two hypodense lesions in the liver, too small to characterize.",
+     "No destructive osseous lesions."),
+    ("Malignancy", "Findings are concerning for malignancy; a malignant mass is present.",
+     "No evidence of malignancy."),
+    ("Node", "A 12 mm subcarinal node.",
+     "No enlarged lymph nodes."),
+    ("Others", "Small right pneumothorax and a moderate hiatal hernia.",
+     "No pneumothorax."),
+]
+
+
+@pytest.mark.parametrize(("label", "positive", "negated"), INSPECT_SENTENCES, ids=[t[0] for t in INSPECT_SENTENCES])
+def test_inspect_entity_in_ctpa_impressions(label: str, positive: str, negated: str) -> None:
     lab = RuleBasedLabeler(labels="inspect")
-    assert (label in _positive(lab, sentence)) is present
+    assert label in _positive(lab, positive), [(m.label, m.text, m.status) for m in lab.annotate(positive)]
+    assert label not in _positive(lab, negated), [(m.label, m.text, m.status) for m in lab.annotate(negated)]
+
+
+def test_inspect_sentences_cover_every_entity_in_table6_order() -> None:
+    assert [t[0] for t in INSPECT_SENTENCES] == list(INSPECT_LABELS)
+
+
+def test_inspect_whole_impression_decisions() -> None:
+    lab = RuleBasedLabeler(labels="inspect")
+    impression = ("1. Acute pulmonary embolism involving the right lower lobe segmental arteries. "
+                  "2. Small left pleural effusion with adjacent atelectasis. "
+                  "3. No suspicious pulmonary nodules or mass. "
+                  "4. Possible early pneumonia in the lingula.")
+    row = dict(zip(INSPECT_LABELS, lab.decide([impression])[0].tolist()))
+    positives = {k for k, v in row.items() if v == 1}
+    assert positives == {"Embolism", "Effusions", "Atelectasis", "Pneumonia"}, positives
+    strict = RuleBasedLabeler(labels="inspect", uncertain="ignore")
+    assert strict.decide([impression])[0][INSPECT_LABELS.index("Pneumonia")] == -1
+
+
+def test_inspect_lexicon_terms_do_not_misfire() -> None:
+    lab = RuleBasedLabeler(labels="inspect")
+    assert "Mass" not in _positive(lab, "There is mass effect on the right atrium.")
+    assert "Embolism" not in _positive(lab, "Embolization material in the left renal artery.")
+    assert "Effusions" not in _positive(lab, "Small knee joint effusion.")
 
 
 def test_term_requires_and_excludes() -> None:

@@ -21,7 +21,7 @@ BEFORE = [
     ("label_f1_macro", {"uncertain": "ignore"},
      "label_f1_macro|labeler:rules|unc:ignore|labels:ct-rate|zd:0|ref:text|v:0.1.0"),
     ("label_f1_macro", {"uncertain": "negative", "labels": "inspect"},
-     "label_f1_macro|labeler:rules|unc:negative|labels:inspect|zd:0|ref:text|v:0.1.0"),
+     "label_f1_macro|labeler:rules|unc:negative|labels:inspect|entities:approx-rexkg|zd:0|ref:text|v:0.1.0"),
     ("label_f1_micro", {"labels": ["Pleural effusion", "Cardiomegaly"], "zero_division": 1},
      "label_f1_micro|labeler:rules|unc:positive|labels:custom2|zd:1|ref:text|v:0.1.0"),
     ("label_f1_macro", {"labeler": "rules", "progress": True},
@@ -34,7 +34,7 @@ BEFORE = [
      "label_f1_macro|labeler:transformer|model:IAMJB/RadBERT-CT|thr:0.3|maxlen:256|labels:ct-rate|zd:0|ref:text|"
      "v:0.1.0"),
     ("label_f1_macro", {"labeler": "transformer", "model": "org/some-model", "labels": "inspect"},
-     "label_f1_macro|labeler:transformer|model:org/some-model|thr:0.5|maxlen:512|labels:inspect|zd:0|ref:text|"
+     "label_f1_macro|labeler:transformer|model:org/some-model|thr:0.5|maxlen:512|labels:inspect|entities:approx-rexkg|zd:0|ref:text|"
      "v:0.1.0"),
 ]
 

@@ -8,7 +8,7 @@ from pycocoevalcap.bleu.bleu import Bleu
 
 from radeval.errors import InputError
 from radeval.metrics import get_metric
-from radeval.metrics.bleu import COLUMNS, CocoBleu, bleu1, bleu2, bleu3, bleu4, bleu_row
+from radeval.metrics.bleu import COLUMNS, CocoBleu, avg_bleu, bleu1, bleu2, bleu3, bleu4, bleu_row
 from radeval.metrics.scoring import score
 
 
@@ -110,3 +110,56 @@ def test_bad_input_names_the_item() -> None:
         score({"c1": "a", "c2": "b"}, {"c1": "a"}, metrics=["bleu4"])
     with pytest.raises(InputError, match="2 references but 3 hypotheses"):
         score(["a", "b"], ["a", "b", "c"], metrics=["bleu4"])
+
+
+# -- avg_bleu: the RAD3D-Prefix paper's "Avg. BLEU" (mean of BLEU-1..4) ------------------------------
+
+def test_avg_bleu_parity_with_mean_of_pycocoevalcap_bleu(lexical_pairs) -> None:
+    ids, refs, hyps = lexical_pairs
+    expected_corpus, expected_per = coco_bleu(refs, hyps)
+    m = get_metric("avg_bleu")
+    stats = m.statistics(refs, hyps)
+    assert m.aggregate(stats.sum(axis=0)) == pytest.approx(float(np.mean(expected_corpus)), abs=1e-9)
+    np.testing.assert_allclose(m.sample_scores(stats), np.mean(expected_per, axis=0), rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("cid", ["empty_hyp", "empty_ref", "both_empty", "ws_hyp", "ws_ref", "punct_only_hyp",
+                                 "punct_only_both", "identical", "long_hyp", "one_word", "unicode", "pipes"])
+def test_avg_bleu_edge_case_alone_matches_pycocoevalcap_mean(edge_cases, cid) -> None:
+    ref, hyp = next((r, h) for c, r, h in edge_cases if c == cid)
+    expected_corpus, _ = coco_bleu([ref], [hyp])
+    assert avg_bleu().corpus_score([ref], [hyp]) == pytest.approx(float(np.mean(expected_corpus)), abs=1e-9)
+
+
+def test_avg_bleu_contract_and_shared_family(check_metric, lexical_pairs) -> None:
+    ids, refs, hyps = lexical_pairs
+    stats = check_metric(avg_bleu(), refs, hyps)
+    np.testing.assert_array_equal(stats, bleu4().statistics(refs, hyps))  # the BLEU rows, not a copy of the code
+    assert avg_bleu().statistics_key == bleu1().statistics_key
+    assert avg_bleu(normalize="lower").statistics_key == bleu4(normalize="lower").statistics_key
+    assert avg_bleu().signature.startswith("avg_bleu|conv:coco|tok:ws|case:keep|norm:none|mean:bleu1-4|v:")
+    assert avg_bleu().kind == "corpus" and avg_bleu().higher_is_better
+    # in one scoring call the BLEU family is computed once and avg_bleu equals the mean of bleu1..4
+    out = score(refs, hyps, metrics=["bleu1", "bleu2", "bleu3", "bleu4", "avg_bleu"]).as_dict()
+    assert out["avg_bleu"] == pytest.approx(np.mean([out[f"bleu{n}"] for n in range(1, 5)]), abs=1e-15)
+
+
+def test_avg_bleu_gets_bootstrap_ci_and_paired_test(lexical_pairs) -> None:
+    import radeval
+
+    ids, refs, hyps = lexical_pairs
+    ref_map = dict(zip(ids, refs))
+    systems = {"perturbed": dict(zip(ids, hyps)), "copy": dict(zip(ids, refs))}
+    res = radeval.compare(ref_map, systems, metrics=["avg_bleu"], resamples=200, seed=3)
+    row = res.table[(res.table["system"] == "perturbed") & (res.table["metric"] == "avg_bleu")].iloc[0]
+    assert row["ci_low"] < row["score"] < row["ci_high"]
+    assert row["score"] == pytest.approx(avg_bleu().corpus_score(refs, hyps), abs=1e-12)
+    other = res.table[(res.table["system"] == "copy") & (res.table["metric"] == "avg_bleu")].iloc[0]
+    assert np.isfinite(other["p"]) and other["p"] < 0.05
+
+
+def test_avg_bleu_rejects_bad_input() -> None:
+    with pytest.raises(InputError, match="avg_bleu: 2 references but 1 hypotheses"):
+        avg_bleu().statistics(["a", "b"], ["a"])
+    with pytest.raises(TypeError):
+        avg_bleu(n=2)  # the order is fixed: it is the mean of 1..4

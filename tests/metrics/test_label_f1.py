@@ -217,3 +217,16 @@ def test_bad_options() -> None:
         get_metric("label_f1_micro").statistics(["a", "b", "c"], ["a", "b"])
     with pytest.raises(InputError, match="3L columns"):
         f1_from_counts(np.ones(4), average="macro")
+
+
+def test_inspect_label_f1_signature_flags_the_rexkg_approximation() -> None:
+    from radeval.metrics.label_f1 import LabelF1
+
+    sig = LabelF1(average="macro", labels="inspect").signature
+    assert "labels:inspect|entities:approx-rexkg|" in sig
+    assert "approx-rexkg" not in LabelF1(average="macro", labels="ct-rate").signature
+    refs = ["Acute pulmonary embolism in the left lower lobe.", "No pulmonary embolism. Small pleural effusion."]
+    hyps = ["Pulmonary embolism in the left lower lobe.", "Small pleural effusion, no embolism."]
+    m = LabelF1(average="micro", labels="inspect")
+    assert m.corpus_score(refs, hyps) == pytest.approx(1.0)
+    assert m.statistics(refs, hyps).shape == (2, 3 * 21)

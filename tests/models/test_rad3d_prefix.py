@@ -109,3 +109,52 @@ def test_v1_trains_the_llm_and_saves_it(tmp_path: Path, tiny_llama: Path, phanto
     batch = GenerationBatch(data.case_ids[:3], data.embeddings[:3])
     model.save_pretrained(tmp_path / "copy")
     assert Rad3dPrefixV1.from_pretrained(tmp_path / "copy").generate(batch) == model.generate(batch)
+
+
+# -- diagnostic priors: sigmoid probabilities by default (the paper's Table 5 shows confidences in [0, 1]) --------
+
+def test_prior_mode_is_probability_by_default_and_logit_on_request(tiny_llama: Path) -> None:
+    from models.rad3d_prefix import Rad3dPrefixConfig
+
+    assert Rad3dPrefixConfig().prior == "probability"
+    with pytest.raises(InputError, match="prior='softmax'"):
+        Rad3dPrefixConfig(prior="softmax")
+    logits = np.array([[-2.0, 0.0, 3.0] + [0.0] * 15], dtype=np.float32)
+    emb = np.zeros((1, 512), dtype=np.float32)
+    prob = Rad3dPrefixV3.from_config({"llm": str(tiny_llama), "num_layers": 1})
+    raw = Rad3dPrefixV3.from_config({"llm": str(tiny_llama), "num_layers": 1, "prior": "logit"})
+    got_prob = prob.conditioning(["c1"], emb, logits).numpy()[0, 512:]
+    got_raw = raw.conditioning(["c1"], emb, logits).numpy()[0, 512:]
+    np.testing.assert_allclose(got_prob, 1 / (1 + np.exp(-logits[0])), rtol=1e-6)
+    np.testing.assert_array_equal(got_raw, logits[0])
+    assert ((got_prob >= 0) & (got_prob <= 1)).all()
+    # V-2 takes no priors at all
+    v2 = Rad3dPrefixV2.from_config({"llm": str(tiny_llama), "num_layers": 1})
+    assert v2.conditioning(["c1"], emb, None).shape == (1, 512)
+
+
+def test_saved_prior_mode_round_trips_and_old_checkpoints_load_as_logit(trained_v3: tuple[Path, dict],
+                                                                        tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    model_dir = trained_v3[0]
+    assert Rad3dPrefixV3.from_pretrained(model_dir).config.prior == "probability"
+    old = tmp_path / "old"
+    shutil.copytree(model_dir, old)
+    cfg_file = old / "config.json"
+    body = json.loads(cfg_file.read_text())
+    body["config"].pop("prior")
+    cfg_file.write_text(json.dumps(body))
+    assert Rad3dPrefixV3.from_pretrained(old).config.prior == "logit"
+
+
+def test_prior_width_check_against_a_label_set() -> None:
+    from models.generator import check_prior_width, prior_width
+    from radeval.data.labels import CTRATE_LABELS, INSPECT_LABELS
+
+    assert prior_width(Rad3dPrefixV3, {}) == 18 and prior_width(Rad3dPrefixV2, {"n_logits": 21}) is None
+    assert check_prior_width(CTRATE_LABELS, Rad3dPrefixV3, {}) is None
+    assert check_prior_width(INSPECT_LABELS, Rad3dPrefixV3, {"n_logits": 21}) is None
+    assert "18 diagnostic priors" in check_prior_width(INSPECT_LABELS, Rad3dPrefixLinear, {})
+    assert check_prior_width(INSPECT_LABELS, Rad3dPrefixV2, {}) is None

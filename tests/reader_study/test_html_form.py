@@ -62,8 +62,8 @@ def test_form_has_every_item_with_required_radios(exported) -> None:
     assert f'data-packet="{key.packet_sha256}"' in html and 'data-reader="reader2"' in html
     assert f"0 / {len(items)} reports rated" in html
     assert html.count("Reference report (ground truth)") == 12
-    for label in ("1 Very poor", "5 Excellent", "Clinical accuracy", "Technical &amp; linguistic quality",
-                  "No hallucinated findings", "No incomplete or truncated sentences"):
+    for label in ("1 Very Poor", "5 Excellent", "Clinical accuracy", "Technical &amp; linguistic quality",
+                  "false-positive findings", "none is cut off"):
         assert label in html
 
 

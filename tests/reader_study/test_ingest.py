@@ -234,8 +234,8 @@ def test_bad_key(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("value, expected", [
-    (1, (1, True)), ("  3 ", (3, True)), ("4.0", (4, True)), (5.0, (5, True)), ("Very poor", (1, True)),
-    ("3 Fair", (3, True)), ("3 - Fair", (3, True)), (None, (None, True)), (float("nan"), (None, True)),
+    (1, (1, True)), ("  3 ", (3, True)), ("4.0", (4, True)), (5.0, (5, True)), ("Very Poor", (1, True)),
+    ("3 Acceptable", (3, True)), ("3 - Acceptable", (3, True)), (None, (None, True)), (float("nan"), (None, True)),
     ("", (None, True)), (True, (None, False)), ("3 Good", (None, False)), ("-1", (None, False)), (6, (None, False)),
 ])
 def test_parse_score(value, expected) -> None:

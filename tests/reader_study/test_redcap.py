@@ -26,8 +26,8 @@ def test_data_dictionary(exported) -> None:
     ca = rows["clinical_accuracy"]
     assert ca["Field Type"] == "radio" and ca["Required Field?"] == "y"
     assert ca["Choices, Calculations, OR Slider Labels"] == (
-        "1, 1 Very poor | 2, 2 Poor | 3, 3 Fair | 4, 4 Good | 5, 5 Excellent")
-    assert "No hallucinated findings" in ca["Field Note"]
+        "1, 1 Very Poor | 2, 2 Poor | 3, 3 Acceptable | 4, 4 Good | 5, 5 Excellent")
+    assert "no invented, false-positive findings" in ca["Field Note"]
     assert rows["generated_report"]["Field Annotation"] == "@READONLY"
     assert rows["comment"]["Field Type"] == "notes"
 

@@ -12,9 +12,15 @@ def test_default_rubric_is_the_papers_protocol() -> None:
     r = default_rubric()
     assert r.criterion_ids == ("clinical_accuracy", "technical_quality")
     assert r.values == (1, 2, 3, 4, 5)
-    assert r.label(1) == "Very poor" and r.label(5) == "Excellent"
-    assert "No hallucinated findings" in r.criterion("clinical_accuracy").items
-    assert "No strange symbols or artifacts" in r.criterion("technical_quality").items
+    # the paper's scale: 1 = Very Poor | 2 = Poor | 3 = Acceptable | 4 = Good | 5 = Excellent
+    assert [r.label(v) for v in r.values] == ["Very Poor", "Poor", "Acceptable", "Good", "Excellent"]
+    # the paper's four clinical and three technical sub-criteria, one item each (our wording)
+    clinical, technical = r.criterion("clinical_accuracy").items, r.criterion("technical_quality").items
+    assert len(clinical) == 4 and len(technical) == 3
+    for needle, items in (("present or absent", clinical), ("false-positive", clinical),
+                          ("diagnosis or the patient's management", clinical), ("anatomical site", clinical),
+                          ("redundant", technical), ("cut off", technical), ("'Question'", technical)):
+        assert any(needle in item for item in items), needle
     assert rubric_from_dict(r.to_dict()) == r
 
 

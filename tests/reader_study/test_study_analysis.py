@@ -170,3 +170,63 @@ def test_bad_arguments() -> None:
         analyze(_table())
     with pytest.raises(InputError, match="not in systems"):
         analyze(_table(), rubric=RUBRIC, systems=["base"])
+
+
+def _three_systems() -> pd.DataFrame:
+    """3 cases x (baseline, v2, v3) x 2 readers x 2 criteria, with hand-picked scores."""
+    scores = {  # (case, system) -> (clinical r1, clinical r2, technical r1, technical r2)
+        ("c1", "baseline"): (3, 3, 5, 4), ("c1", "v2"): (3, 4, 3, 3), ("c1", "v3"): (4, 4, 4, 3),
+        ("c2", "baseline"): (2, 3, 4, 4), ("c2", "v2"): (3, 3, 3, 2), ("c2", "v3"): (3, 4, 3, 3),
+        ("c3", "baseline"): (4, 3, 5, 5), ("c3", "v2"): (4, 4, 2, 3), ("c3", "v3"): (4, 4, 3, 4),
+    }
+    rows = []
+    for (case, system), (c1, c2, t1, t2) in scores.items():
+        for reader, ca, tq in (("r1", c1, t1), ("r2", c2, t2)):
+            rows.append({"case_id": case, "system": system, "reader": reader, "criterion": "clinical_accuracy",
+                         "score": ca})
+            rows.append({"case_id": case, "system": system, "reader": reader, "criterion": "technical_quality",
+                         "score": tq})
+    return pd.DataFrame(rows)
+
+
+def test_v3_vs_baseline_and_v3_vs_v2_with_the_papers_percentages_beside_ours() -> None:
+    from reader_study.analysis import PAPER_READER_STUDY
+
+    df = _three_systems()
+    a = analyze(df, rubric=RUBRIC, resamples=200, baseline="baseline",
+                paper_roles={"v3": "v3", "v2": "v2", "baseline": "baseline"})
+    pairs = set(zip(a.comparisons["system"], a.comparisons["baseline"]))
+    assert pairs == {("v3", "baseline"), ("v3", "v2")}
+    means = df.groupby(["system", "criterion"])["score"].mean()  # every case rated by both readers
+    v3_base = 100 * (means["v3", "clinical_accuracy"] - means["baseline", "clinical_accuracy"]) / \
+        means["baseline", "clinical_accuracy"]
+    v3_v2_tq = 100 * (means["v3", "technical_quality"] - means["v2", "technical_quality"]) / \
+        means["v2", "technical_quality"]
+    paper = a.paper.set_index(["system", "reference", "criterion"])
+    assert paper.loc[("v3", "baseline", "clinical_accuracy"), "diff_pct"] == pytest.approx(v3_base)
+    assert paper.loc[("v3", "v2", "technical_quality"), "diff_pct"] == pytest.approx(v3_v2_tq)
+    # the paper's quoted figures (RAD3D-Prefix paper, §4.6 and supplementary reader study)
+    assert paper.loc[("v3", "baseline", "clinical_accuracy"), "paper_diff_pct"] == 9.8
+    assert paper.loc[("v3", "v2", "clinical_accuracy"), "paper_diff_pct"] == 3.7
+    assert paper.loc[("v3", "v2", "technical_quality"), "paper_diff_pct"] == 9.4
+    assert len(PAPER_READER_STUDY) == 3
+    # Holm over the 4 comparisons (2 pairs x 2 criteria), Wilcoxon on the per-case means
+    from statsmodels.stats.multitest import multipletests
+
+    assert a.comparisons["p_holm"].to_numpy() == pytest.approx(multipletests(a.comparisons["p_value"],
+                                                                             method="holm")[1])
+    from reader_study.report import to_markdown
+
+    md = to_markdown(a)
+    assert "## Paired comparisons" in md and "v3 vs v2" in md and "+9.8%" in md and "+3.7%" in md
+
+
+def test_explicit_pairs_and_bad_pairs() -> None:
+    df = _three_systems()
+    a = analyze(df, rubric=RUBRIC, resamples=50, pairs=[("v2", "v3")])
+    assert set(a.comparisons["system"]) == {"v2"} and set(a.comparisons["baseline"]) == {"v3"}
+    assert a.paper is None
+    with pytest.raises(InputError, match="pair .*'v4'"):
+        analyze(df, rubric=RUBRIC, resamples=50, pairs=[("v4", "v2")])
+    with pytest.raises(InputError, match="role.*v2"):
+        analyze(df, rubric=RUBRIC, resamples=50, paper_roles={"v3": "v3", "baseline": "baseline"})
