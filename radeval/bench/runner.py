@@ -23,14 +23,16 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from radeval.bench.manifest import Manifest, content_hash
-from radeval.bench.suite import Suite
+from radeval.bench.suite import MetricSpec, Suite
 from radeval.cache import StatisticsCache
 from radeval.errors import AlignmentError, InputError, MissingDependencyError, MissingWeightsError
+from radeval.leaderboard.diagnostic_flags import board_flags, diagnostics_table_lines, flag_summary_lines
 from radeval.leaderboard.html import leaderboard_html
 from radeval.leaderboard.literature import literature_for
 from radeval.leaderboard.markdown import leaderboard_csv, leaderboard_markdown, significance_markdown
 from radeval.leaderboard.table import COLUMNS, Leaderboard
 from radeval.metrics.base import Metric
+from radeval.metrics.output_diagnostics import DIAGNOSTIC_METRICS
 from radeval.metrics.scoring import build_metrics, compute_statistics
 from radeval.paths import atomic_write_text
 from radeval.types import align
@@ -59,7 +61,7 @@ def _score_systems(suite: Suite, references: Mapping[str, str], predictions: Map
     """Statistics for every (metric, system); metrics that cannot run are reported, not dropped."""
     metrics: dict[str, Metric] = {}
     unavailable: dict[str, str] = {}
-    for spec in suite.metrics:
+    for spec in with_diagnostics(suite.metrics):
         try:
             metrics[spec.name] = build_metrics([spec.name], {spec.name: spec.options})[0]
         except (MissingWeightsError, MissingDependencyError) as exc:
@@ -144,7 +146,8 @@ def _significance(suite: Suite, metrics: dict[str, Metric], stats: dict[str, np.
         signature = result.signature
     table = pd.concat(tables, ignore_index=True)
     pair_table = pd.concat(pairs, ignore_index=True)
-    mask = pair_table["p"].notna()
+    # diagnostics describe the output; they are not hypotheses and stay out of the correction family
+    mask = pair_table["p"].notna() & ~pair_table["metric"].isin(DIAGNOSTIC_METRICS)
     pair_table["p_corrected"] = np.nan
     if mask.any():
         pair_table.loc[mask, "p_corrected"] = adjust_pvalues(pair_table.loc[mask, "p"].to_numpy(),
@@ -282,7 +285,7 @@ def run_suite(suite: Suite, *, quiet: bool = False, cache: StatisticsCache | Non
     manifest.extra.update({"n_cases": len(ids), "systems": system_names, "baseline": suite.baseline,
                            "significance": asdict(suite.significance), "significance_signature": signature,
                            "unavailable_metrics": unavailable, "n_failures": len(failures),
-                           "excluded_cases": excluded})
+                           "excluded_cases": excluded, "degenerate_output": board_flags(board)})
     atomic_write_text(out / "manifest.json", manifest.to_json())
     files.append(out / "manifest.json")
     return BenchResult(out, board, per_sample, unavailable, failures, files)
@@ -295,7 +298,14 @@ def result_summary(result: BenchResult) -> str:
         lines.append(f"  {metric}: {reason}")
     if result.failures:
         lines.append(f"  {len(result.failures)} per-sample failure(s): see failures.txt")
+    lines += diagnostics_table_lines(result.leaderboard) + flag_summary_lines(result.leaderboard)
     return "\n".join(lines)
+
+
+def with_diagnostics(specs: tuple[MetricSpec, ...] | list[MetricSpec]) -> list[MetricSpec]:
+    """The suite's metrics plus the degenerate-output diagnostics it does not list (every run reports them)."""
+    named = {spec.name for spec in specs}
+    return [*specs, *(MetricSpec(name) for name in DIAGNOSTIC_METRICS if name not in named)]
 
 
 __all__ = ["BenchResult", "result_summary", "run_suite"]

@@ -120,7 +120,26 @@ def run(args: argparse.Namespace) -> int:
         print(f"signature: {result.signature}", file=sys.stderr)
     else:
         print(result.format_table())
+    _report_diagnostics(refs, hyps)
     return 0
+
+
+def _report_diagnostics(refs, hyps) -> None:
+    """Each system's degenerate-output diagnostics and a warning per threshold passed, on stderr (stdout keeps
+    the table or JSON). Thresholds: :mod:`radeval.metrics.output_diagnostics`; ``radeval bench`` adds CIs."""
+    from radeval.metrics.output_diagnostics import DIAGNOSTIC_METRICS, degenerate_flags, diagnostic_values
+    from radeval.types import align
+
+    values = {}
+    for name, system in hyps.items():
+        _ids, ref_list, hyp_list = align(refs, system, hyp_name=name)
+        values[name] = diagnostic_values(ref_list, hyp_list)
+    print("degenerate-output diagnostics:", file=sys.stderr)
+    for name, vals in values.items():
+        print(f"  {name}: " + ", ".join(f"{m} {vals[m]:.3f}" for m in DIAGNOSTIC_METRICS), file=sys.stderr)
+    for name, reasons in degenerate_flags(values).items():
+        for reason in reasons:
+            print(f"warning: degenerate output: {name}: {reason}", file=sys.stderr)
 
 
 def _plain(value: object) -> object:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from html import escape
 
+from radeval.leaderboard.diagnostic_flags import flag_block_html
 from radeval.leaderboard.literature import LITERATURE_METRICS
 from radeval.leaderboard.table import BETTER, WORSE, Leaderboard, format_number, format_p
 
@@ -88,6 +89,7 @@ def leaderboard_html(board: Leaderboard) -> str:
                 f'<span class="ci">[{format_number(row["ci_low"])}, {format_number(row["ci_high"])}]</span></td>')
         out.append("</tr>")
     out.append("</tbody></table>")
+    out.append(flag_block_html(board))
     out.append(f"<p>Significance: <code>{escape(board.significance_signature)}</code></p>")
     if board.unavailable:
         out.append('<h2>Metrics not computed</h2><ul id="unavailable">')

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from radeval.leaderboard.diagnostic_flags import flag_block_markdown
 from radeval.leaderboard.literature import LITERATURE_METRICS
 from radeval.leaderboard.table import BETTER, COLUMNS, WORSE, Leaderboard, format_number, format_p
 
@@ -34,6 +35,7 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     lines += ["", f"Scores with 95% confidence intervals. {BETTER} / {WORSE}: significantly better / worse than "
               f"the baseline after multiple-comparison correction.", "",
               f"Significance: `{board.significance_signature}`", ""]
+    lines += flag_block_markdown(board, _md_escape)
     if board.unavailable:
         lines += ["## Metrics not computed", ""]
         for metric, reason in board.unavailable.items():
