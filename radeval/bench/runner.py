@@ -30,6 +30,7 @@ from radeval.leaderboard.diagnostic_flags import board_flags, diagnostics_table_
 from radeval.leaderboard.html import leaderboard_html
 from radeval.leaderboard.literature import literature_for
 from radeval.leaderboard.markdown import leaderboard_csv, leaderboard_markdown, significance_markdown
+from radeval.leaderboard.run_summary import run_summary_text
 from radeval.leaderboard.table import COLUMNS, Leaderboard
 from radeval.metrics.base import Metric
 from radeval.metrics.output_diagnostics import DIAGNOSTIC_METRICS
@@ -249,6 +250,7 @@ def run_suite(suite: Suite, *, quiet: bool = False, cache: StatisticsCache | Non
         significance_signature=signature, unavailable=unavailable,
         literature=literature_for(suite.literature or ""),
         notes=tuple(dataset.notes),
+        facts=_run_facts(suite, manifest, ids, metrics, stats, system_names),
     )
     per_sample = _per_sample(ids, system_names, metrics, stats)
     files: list[Path] = []
@@ -267,6 +269,10 @@ def run_suite(suite: Suite, *, quiet: bool = False, cache: StatisticsCache | Non
         tmp_png.replace(out / "forest.png")
         _metric_bars(board, out / "metrics.png")
         files += [out / "forest.png", out / "metrics.png"]
+        if "label_head" in manifest.extra:  # the priors' held-out quality, per label
+            atomic_write_text(out / "label_head.csv",
+                              pd.DataFrame(manifest.extra["label_head"]["per_label"]).to_csv(index=False))
+            files.append(out / "label_head.csv")
         if failures:
             atomic_write_text(out / "failures.txt", "\n".join(failures) + "\n")
             files.append(out / "failures.txt")
@@ -291,6 +297,23 @@ def run_suite(suite: Suite, *, quiet: bool = False, cache: StatisticsCache | Non
     return BenchResult(out, board, per_sample, unavailable, failures, files)
 
 
+def _run_facts(suite: Suite, manifest: Manifest, ids: list[str], metrics: dict[str, Metric],
+               stats: dict[str, np.ndarray], system_names: list[str]) -> dict:
+    """Numbers for the leaderboard's "what this run shows" section (:mod:`radeval.bench.run_facts`)."""
+    from radeval.bench.run_facts import prior_contrast
+
+    models = {s.name: str(s.model) for s in suite.systems if s.kind != "predictions"}
+    facts: dict = {"n_cases": len(ids), "phantom": suite.dataset.kind == "phantom",
+                   "prior_contrast": prior_contrast(models, stats, metrics, system_names,
+                                                    resamples=suite.significance.resamples,
+                                                    seed=suite.significance.seed,
+                                                    confidence=suite.significance.confidence)}
+    if "label_head" in manifest.extra:
+        facts["label_head"] = {k: v for k, v in manifest.extra["label_head"].items() if k != "per_label"}
+    manifest.extra["run_facts"] = facts
+    return facts
+
+
 def result_summary(result: BenchResult) -> str:
     """A short text summary for the terminal."""
     lines = [f"wrote {len(result.files)} files to {result.output_dir}"]
@@ -298,7 +321,8 @@ def result_summary(result: BenchResult) -> str:
         lines.append(f"  {metric}: {reason}")
     if result.failures:
         lines.append(f"  {len(result.failures)} per-sample failure(s): see failures.txt")
-    lines += diagnostics_table_lines(result.leaderboard) + flag_summary_lines(result.leaderboard)
+    lines += run_summary_text(result.leaderboard) + diagnostics_table_lines(result.leaderboard)
+    lines += flag_summary_lines(result.leaderboard)
     return "\n".join(lines)
 
 

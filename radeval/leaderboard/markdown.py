@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from radeval.leaderboard.diagnostic_flags import flag_block_markdown
 from radeval.leaderboard.literature import LITERATURE_METRICS
+from radeval.leaderboard.run_summary import run_summary_markdown
 from radeval.leaderboard.table import BETTER, COLUMNS, WORSE, Leaderboard, format_number, format_p
 
 
@@ -18,6 +19,7 @@ def _md_escape(text: str) -> str:
 def leaderboard_markdown(board: Leaderboard) -> str:
     """The leaderboard as a Markdown document: scores with 95% CIs and marks vs the baseline."""
     lines = [f"# {_md_escape(board.title)}", ""]
+    lines += run_summary_markdown(board, _md_escape)
     header = ["system"] + list(board.metrics)
     lines.append("| " + " | ".join(_md_escape(h) for h in header) + " |")
     lines.append("|" + "|".join(["---"] + ["---:"] * len(board.metrics)) + "|")

@@ -32,6 +32,7 @@ class Leaderboard:
         unavailable: metric -> why it was not computed (e.g. weights not available offline).
         literature: published numbers shown in a separate, clearly labelled section.
         notes: extra lines shown under the table.
+        facts: numbers of the run for the "what this run shows" section (:mod:`radeval.bench.run_facts`).
     """
 
     title: str
@@ -43,6 +44,7 @@ class Leaderboard:
     unavailable: dict[str, str] = field(default_factory=dict)
     literature: tuple[PublishedResult, ...] = ()
     notes: tuple[str, ...] = ()
+    facts: dict = field(default_factory=dict)
 
     def cell(self, system: str, metric: str) -> pd.Series | None:
         """The row of ``table`` for one system and metric, or ``None``."""
