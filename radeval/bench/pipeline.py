@@ -53,6 +53,7 @@ def ensure_embeddings(suite: Suite, dataset: BenchDataset, work: Path, manifest:
     out = work / f"embeddings-{key}"
     if (out / DONE).exists():
         manifest.cached["embeddings"] = True
+        record_label_head(out, manifest)
         return out
     manifest.cached["embeddings"] = False
     config = EmbedConfig(encoder=spec.encoder, checkpoint=spec.checkpoint, batch_size=spec.batch_size,
@@ -64,7 +65,20 @@ def ensure_embeddings(suite: Suite, dataset: BenchDataset, work: Path, manifest:
     if failed:
         manifest.extra.setdefault("embedding_failures", {}).update(failed)
     (out / DONE).write_text("ok\n")
+    record_label_head(out, manifest)
     return out
+
+
+def record_label_head(emb_dir: Path, manifest: Manifest) -> None:
+    """Put the fitted label head's held-out report (per label and macro AUROC) into the manifest, if there is one."""
+    import pandas as pd
+
+    from radeval.bench.run_facts import label_head_facts
+
+    report = emb_dir / "label_head" / "valid_report.csv"
+    if report.is_file():
+        rows = pd.read_csv(report).to_dict("records")
+        manifest.extra["label_head"] = {**label_head_facts(rows), "per_label": rows}
 
 
 def _train_reports(dataset: BenchDataset, work: Path) -> Path:

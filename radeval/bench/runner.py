@@ -23,9 +23,10 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from radeval.bench.manifest import Manifest, content_hash
-from radeval.bench.suite import Suite
+from radeval.bench.suite import MetricSpec, Suite
 from radeval.cache import StatisticsCache
 from radeval.errors import AlignmentError, InputError, MissingDependencyError, MissingWeightsError
+from radeval.leaderboard.diagnostic_flags import board_flags, diagnostics_table_lines, flag_summary_lines
 from radeval.leaderboard.html import leaderboard_html
 from radeval.leaderboard.json_export import leaderboard_json
 from radeval.leaderboard.literature import literature_for
@@ -33,8 +34,10 @@ from radeval.csv_safe import frame_to_csv
 from radeval.stats.sample_size import small_sample_warning
 from radeval.leaderboard.markdown import leaderboard_csv, leaderboard_markdown, significance_markdown
 from radeval.leaderboard.primary_metric import board_ranking, example_documents
+from radeval.leaderboard.run_summary import run_summary_text
 from radeval.leaderboard.table import COLUMNS, Leaderboard
 from radeval.metrics.base import Metric
+from radeval.metrics.output_diagnostics import DIAGNOSTIC_METRICS
 from radeval.metrics.scoring import build_metrics, compute_statistics
 from radeval.paths import atomic_write_text
 from radeval.types import align
@@ -114,7 +117,7 @@ def _work_dir(suite: Suite) -> Path:
 def _build_metrics(suite: Suite) -> tuple[dict[str, Metric], dict[str, str]]:
     metrics: dict[str, Metric] = {}
     unavailable: dict[str, str] = {}
-    for spec in suite.metrics:
+    for spec in with_diagnostics(suite.metrics):
         try:
             metrics[spec.name] = build_metrics([spec.name], {spec.name: spec.options})[0]
         except (MissingWeightsError, MissingDependencyError) as exc:
@@ -302,12 +305,16 @@ def _run_staged(suite: Suite, *, quiet: bool, cache: StatisticsCache | None, sta
         notes=tuple(dataset.notes) + tuple(filter(None, [small_sample_warning(len(ids))])),
         groups={n: m.group for n, m in scores.metrics.items()}, ranking=ranking, rank_note=rank_note,
         suite=suite.name, examples="examples",
+        facts=_run_facts(suite, manifest, ids, scores.metrics, scores.statistics, system_names),
     )
     per_sample = _per_sample(ids, system_names, scores.metrics, scores.statistics)
     examples = example_documents(board, per_sample, dataset.references, predictions, significance.pairs)
     out = stage.dir  # every output is staged, then swapped in as one set (radeval.bench.staging)
     with manifest.stage("outputs"):
         files = _write_outputs(out, board, significance, per_sample, failures, examples)
+        if "label_head" in manifest.extra:  # the priors' held-out quality, per label
+            atomic_write_text(out / "label_head.csv", frame_to_csv(pd.DataFrame(manifest.extra["label_head"]["per_label"])))
+            files.append(out / "label_head.csv")
     if suite.reader_study is not None:
         with manifest.stage("reader_study"):
             from radeval.bench.reader import write_reader_packet
@@ -322,9 +329,27 @@ def _run_staged(suite: Suite, *, quiet: bool, cache: StatisticsCache | None, sta
     manifest.extra.update({"description": suite.description, "n_cases": len(ids), "systems": system_names,
                            "baseline": suite.baseline, "significance": asdict(suite.significance),
                            "significance_signature": significance.signature, "unavailable_metrics": scores.unavailable,
-                           "n_failures": len(failures), "excluded_cases": significance.excluded})
+                           "n_failures": len(failures), "excluded_cases": significance.excluded,
+                           "degenerate_output": board_flags(board)})
     files = stage.commit(manifest.to_json())
     return BenchResult(suite.output_dir, board, per_sample, scores.unavailable, failures, files)
+
+
+def _run_facts(suite: Suite, manifest: Manifest, ids: list[str], metrics: dict[str, Metric],
+               stats: dict[str, np.ndarray], system_names: list[str]) -> dict:
+    """Numbers for the leaderboard's "what this run shows" section (:mod:`radeval.bench.run_facts`)."""
+    from radeval.bench.run_facts import prior_contrast
+
+    models = {s.name: str(s.model) for s in suite.systems if s.kind != "predictions"}
+    facts: dict = {"n_cases": len(ids), "phantom": suite.dataset.kind == "phantom",
+                   "prior_contrast": prior_contrast(models, stats, metrics, system_names,
+                                                    resamples=suite.significance.resamples,
+                                                    seed=suite.significance.seed,
+                                                    confidence=suite.significance.confidence)}
+    if "label_head" in manifest.extra:
+        facts["label_head"] = {k: v for k, v in manifest.extra["label_head"].items() if k != "per_label"}
+    manifest.extra["run_facts"] = facts
+    return facts
 
 
 def result_summary(result: BenchResult) -> str:
@@ -334,7 +359,15 @@ def result_summary(result: BenchResult) -> str:
         lines.append(f"  {metric}: {reason}")
     if result.failures:
         lines.append(f"  {len(result.failures)} per-sample failure(s): see failures.txt")
+    lines += run_summary_text(result.leaderboard) + diagnostics_table_lines(result.leaderboard)
+    lines += flag_summary_lines(result.leaderboard)
     return "\n".join(lines)
+
+
+def with_diagnostics(specs: tuple[MetricSpec, ...] | list[MetricSpec]) -> list[MetricSpec]:
+    """The suite's metrics plus the degenerate-output diagnostics it does not list (every run reports them)."""
+    named = {spec.name for spec in specs}
+    return [*specs, *(MetricSpec(name) for name in DIAGNOSTIC_METRICS if name not in named)]
 
 
 __all__ = ["BenchResult", "result_summary", "run_suite"]

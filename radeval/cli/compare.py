@@ -122,5 +122,9 @@ def run(args: argparse.Namespace) -> int:
     for metric, cases in result.excluded.items():  # the failed-case policy: left out for every system, reported
         print(f"warning: {metric}: {len(cases)} case(s) left out (a system could not score them): "
               f"{', '.join(map(repr, cases[:10]))}{' ...' if len(cases) > 10 else ''}", file=sys.stderr)
+    from radeval.metrics.output_diagnostics import diagnostic_report_lines
+
+    for line in diagnostic_report_lines(refs, hyps):  # stderr: stdout keeps the table or JSON
+        print(line, file=sys.stderr)
     return 1 if result.excluded else 0
 

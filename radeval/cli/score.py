@@ -60,4 +60,19 @@ def run(args: argparse.Namespace) -> int:
         width = max(len(m) for m in result.corpus["metric"]) if len(result.corpus) else 6
         for row in result.corpus.itertuples():
             print(f"{row.metric:<{width}}  {row.score:10.6f}  {row.signature}")
+    _report_diagnostics(refs, hyps, system=args.hyps.stem, table=not args.json)
     return 1 if result.failures else 0
+
+
+def _report_diagnostics(refs, hyps, *, system: str, table: bool) -> None:
+    """Degenerate-output diagnostics of the scored system: a table block (text mode) and a warning per
+    threshold passed (stderr, every mode). Thresholds: :mod:`radeval.metrics.output_diagnostics`."""
+    from radeval.metrics.output_diagnostics import DIAGNOSTIC_METRICS, degenerate_flags
+    from radeval.metrics.scoring import score
+
+    diag = score(refs, hyps, metrics=list(DIAGNOSTIC_METRICS), cache=False)
+    if table:  # same line format as the metrics above: name, value, signature
+        for row in diag.corpus.itertuples():
+            print(f"{row.metric:<14}  {row.score:10.6f}  {row.signature}")
+    for reason in degenerate_flags({system: diag.as_dict()}).get(system, []):
+        print(f"warning: degenerate output: {reason}", file=sys.stderr)

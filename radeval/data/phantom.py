@@ -111,38 +111,34 @@ def _lobe(side: str, zone: str, rng: np.random.Generator) -> str:
     return str(options[rng.integers(len(options))])
 
 
-def synthesize_chest(labels: Mapping[str, int], rng: np.random.Generator, *,
-                     shape: tuple[int, int, int] = DEFAULT_SHAPE,
-                     spacing: tuple[float, float, float] | None = None,
-                     noise_hu: float = 15.0) -> tuple[np.ndarray, dict[str, dict[str, Any]]]:
-    """Draw one synthetic chest CT in HU with the findings of ``labels``.
+@dataclass
+class _Chest:
+    """One chest being drawn: the canvas, the random stream, the positive labels and what has been placed.
 
-    Args:
-        labels: ``{label: 0/1}`` over the 18 CT-RATE labels.
-        rng: random generator (anatomy, finding placement, noise).
-        shape: grid (X, Y, Z).
-        spacing: voxel size (x, y, z) in mm; default: :data:`DEFAULT_FOV_MM` / ``shape``.
-        noise_hu: standard deviation of the added Gaussian noise, HU.
-
-    Returns:
-        ``(hu, details)``: a float32 (X, Y, Z) volume without noise clipping beyond [-1024, 3071], and the
-        per-label details (side, lobe, size in mm, device) used to word the report.
-
-    Example:
-        >>> hu, details = synthesize_chest({"Lung nodule": 1}, np.random.default_rng(0), shape=(32, 32, 24))
-        >>> hu.shape, "Lung nodule" in details
-        ((32, 32, 24), True)
+    The drawing steps below run in a fixed order and each consumes ``rng`` in a fixed order, so a seed
+    always gives the same volume (splitting the steps out must not change a single voxel).
     """
-    if len(shape) != 3 or min(shape) < 8:
-        raise InputError(f"phantom shape must be three sizes >= 8, got {shape}")
-    if spacing is None:
-        spacing = tuple(f / n for f, n in zip(DEFAULT_FOV_MM, shape))  # type: ignore[assignment]
-    c = _Canvas(tuple(shape), tuple(spacing))  # type: ignore[arg-type]
-    pos = {k for k, v in labels.items() if v}
-    s = float(rng.uniform(0.9, 1.05))
-    details: dict[str, dict[str, Any]] = {}
 
-    # body wall, ribs, thoracic cavity
+    canvas: _Canvas
+    rng: np.random.Generator
+    positives: set[str]
+    anatomy: PhantomAnatomy
+    details: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lung_masks: dict[str, np.ndarray] = field(default_factory=dict)
+    top: float = 0.0
+
+    @property
+    def scale(self) -> float:
+        return self.anatomy.scale
+
+    @property
+    def lung_any(self) -> np.ndarray:
+        return self.lung_masks["right"] | self.lung_masks["left"]
+
+
+def _draw_body_wall(chest: _Chest) -> None:
+    """Subcutaneous fat, muscle, the rib ring (in rows along z) and the fat lining the thoracic cavity."""
+    c, s = chest.canvas, chest.scale
     c.paint(c.cylinder_z(0, 0, 150 * s, 112 * s), _FAT)
     c.paint(c.cylinder_z(0, 0, 136 * s, 99 * s), _SOFT)
     rib_ring = c.cylinder_z(0, 0, 131 * s, 94 * s) & ~c.cylinder_z(0, 0, 124 * s, 87 * s)
@@ -150,19 +146,19 @@ def synthesize_chest(labels: Mapping[str, int], rng: np.random.Generator, *,
     c.paint(rib_ring & rib_rows, 520.0)
     c.paint(c.cylinder_z(0, 0, 123 * s, 86 * s), _FAT)
 
-    # lungs
-    lz = 10.0
-    lungs = {"right": ((-66 * s, 6 * s, lz), (50 * s, 70 * s, 128.0)),
-             "left": ((66 * s, 6 * s, lz), (50 * s, 70 * s, 128.0))}
-    anatomy = PhantomAnatomy(scale=s, lungs=lungs)
-    lung_masks = {side: c.ellipsoid(*geo) for side, geo in lungs.items()}
-    lung_any = lung_masks["right"] | lung_masks["left"]
+
+def _draw_lungs(chest: _Chest) -> None:
+    """Both lungs, with the diffuse parenchymal patterns (emphysema, mosaic attenuation, septal thickening)."""
+    c, rng, pos = chest.canvas, chest.rng, chest.positives
+    lungs = chest.anatomy.lungs
+    chest.lung_masks = {side: c.ellipsoid(*geo) for side, geo in lungs.items()}
+    lung_any = chest.lung_any
     lung_hu = np.full(c.shape, _LUNG, dtype=np.float32)
     if "Emphysema" in pos:
         lung_hu[:] = -915.0
         for _ in range(int(rng.integers(25, 40))):
             side = ("right", "left")[int(rng.integers(2))]
-            p = _lung_point(rng, anatomy, side, "upper" if rng.random() < 0.7 else "any")
+            p = _lung_point(rng, chest.anatomy, side, "upper" if rng.random() < 0.7 else "any")
             lung_hu[c.ellipsoid(p, (rng.uniform(7, 12),) * 3)] = -995.0
     if "Mosaic attenuation pattern" in pos:
         phase = rng.uniform(0, 2 * np.pi, 3)
@@ -174,11 +170,15 @@ def synthesize_chest(labels: Mapping[str, int], rng: np.random.Generator, *,
             grid |= np.broadcast_to(np.abs(np.mod(coord, step) - step / 2) < 1.8, c.shape)
         for side, (centre, radii) in lungs.items():
             r2 = sum(((g - ce) / ra) ** 2 for g, ce, ra in zip((c.x, c.y, c.z), centre, radii))
-            lung_hu[np.broadcast_to(r2 > 0.55, c.shape) & lung_masks[side] & grid] = -300.0
+            lung_hu[np.broadcast_to(r2 > 0.55, c.shape) & chest.lung_masks[side] & grid] = -300.0
     c.hu[lung_any] = lung_hu[lung_any]
 
-    # airways: trachea, main bronchi, normal thin-walled segmental bronchi
-    top = float(c.z.max()) + 5
+
+def _draw_airways(chest: _Chest) -> None:
+    """Trachea, main bronchi and segmental bronchi (normal, peribronchial thickening, bronchiectasis)."""
+    c, rng, pos, s = chest.canvas, chest.rng, chest.positives, chest.scale
+    lung_any = chest.lung_any
+    top = chest.top
     c.paint(c.tube((0, -2 * s, top), (0, 4 * s, 38), 8.5 * s), _AIR)
     for sx_ in (-1, 1):
         c.paint(c.tube((0, 4 * s, 38), (sx_ * 44 * s, 10 * s, 12), 5.5 * s), _AIR)
@@ -194,16 +194,19 @@ def synthesize_chest(labels: Mapping[str, int], rng: np.random.Generator, *,
             c.paint(c.tube(p0, p1, 2.0) & lung_any, -960.0)
     if "Bronchiectasis" in pos:
         side = ("right", "left", "both")[int(rng.integers(3))]
-        details["Bronchiectasis"] = {"side": side if side != "both" else "right"}
+        chest.details["Bronchiectasis"] = {"side": side if side != "both" else "right"}
         sides = ("right", "left") if side == "both" else (side,)
         for sd in sides:
             for _ in range(3):
-                p0 = _lung_point(rng, anatomy, sd, "lower")
+                p0 = _lung_point(rng, chest.anatomy, sd, "lower")
                 p1 = p0 + rng.normal(0, 1, 3) * np.array([12, 12, 25])
                 c.paint(c.tube(p0, p1, 10.0) & lung_any, 25.0)
                 c.paint(c.tube(p0, p1, 7.5) & lung_any, _AIR)
 
-    # mediastinum: esophagus, aorta, heart with pericardium, spine, sternum
+
+def _draw_esophagus_and_aorta(chest: _Chest) -> None:
+    """The esophagus and the thoracic aorta, with arterial wall calcifications when positive."""
+    c, rng, s, top = chest.canvas, chest.rng, chest.scale, chest.top
     c.paint(c.tube((-12 * s, 40 * s, top), (-10 * s, 42 * s, -125), 7 * s), _SOFT)
     c.paint(c.tube((-12 * s, 40 * s, top), (-10 * s, 42 * s, -125), 2.5 * s), _AIR)
     aorta = [((6 * s, -14 * s, -25), (6 * s, -14 * s, 62)), ((6 * s, -14 * s, 62), (-14 * s, 30 * s, 78)),
@@ -211,7 +214,7 @@ def synthesize_chest(labels: Mapping[str, int], rng: np.random.Generator, *,
     r_aorta = 13.0 * s
     for p0, p1 in aorta:
         c.paint(c.tube(p0, p1, r_aorta), _SOFT)
-    if "Arterial wall calcification" in pos:
+    if "Arterial wall calcification" in chest.positives:
         for _ in range(int(rng.integers(5, 9))):
             p0, p1 = aorta[int(rng.integers(len(aorta)))]
             t = rng.uniform(0.1, 0.9)
@@ -220,12 +223,16 @@ def synthesize_chest(labels: Mapping[str, int], rng: np.random.Generator, *,
             direction /= np.linalg.norm(direction)
             c.paint(c.ellipsoid(axis_pt + direction * r_aorta, (5.0, 5.0, 5.0)), 700.0)
 
+
+def _draw_heart(chest: _Chest) -> None:
+    """Heart (enlarged with cardiomegaly), pericardial fat or effusion, coronary calcifications."""
+    c, rng, pos, s = chest.canvas, chest.rng, chest.positives, chest.scale
     heart_c = (16 * s, -32 * s, -52.0)
     heart_r = np.array([50, 42, 46]) * s * (1.35 if "Cardiomegaly" in pos else 1.0)
-    anatomy.heart = (heart_c, tuple(heart_r))
+    chest.anatomy.heart = (heart_c, tuple(heart_r))
     if "Pericardial effusion" in pos:
         size = int(rng.integers(10, 19))
-        details["Pericardial effusion"] = {"size": size}
+        chest.details["Pericardial effusion"] = {"size": size}
         c.paint(c.ellipsoid(heart_c, heart_r + size), _FLUID)
     else:
         c.paint(c.ellipsoid(heart_c, heart_r + 6), -100.0)  # epicardial/pericardial fat
@@ -237,20 +244,27 @@ def synthesize_chest(labels: Mapping[str, int], rng: np.random.Generator, *,
             unit = np.array([np.cos(angle) * np.cos(elev), -np.sin(angle) * np.cos(elev), np.sin(elev)])
             c.paint(c.ellipsoid(np.asarray(heart_c) + 0.95 * unit * heart_r, (5.5, 5.5, 5.5)), 600.0)
 
+
+def _draw_spine_and_sternum(chest: _Chest) -> None:
+    """Vertebral body (cortex, marrow), spinal canal and the sternum."""
+    c, s = chest.canvas, chest.scale
     c.paint(c.cylinder_z(0, 80 * s, 18 * s, 17 * s), 650.0)
     c.paint(c.cylinder_z(0, 80 * s, 14 * s, 13 * s), 300.0)
     c.paint(c.cylinder_z(0, 102 * s, 7 * s, 7 * s), 25.0)
     c.paint(c.cylinder_z(0, -92 * s, 15 * s, 5 * s) & (c.z > -60), 450.0)
 
+
+def _draw_nodes_and_hernia(chest: _Chest) -> None:
+    """Enlarged mediastinal/hilar lymph nodes and a hiatal hernia, when positive."""
+    c, rng, pos, s = chest.canvas, chest.rng, chest.positives, chest.scale
     if "Lymphadenopathy" in pos:
         stations = [(-16, -6, 45), (14, -4, 42), (0, -24, 58), (-34, 10, 14), (34, 10, 14), (0, 22, 22)]
         chosen = rng.choice(len(stations), size=int(rng.integers(2, 5)), replace=False)
         size = int(rng.integers(14, 26))
-        details["Lymphadenopathy"] = {"size": size}
+        chest.details["Lymphadenopathy"] = {"size": size}
         for k in chosen:
             cx, cy, cz = stations[int(k)]
             c.paint(c.ellipsoid((cx * s, cy * s, cz), (size / 2 + 2,) * 3), 45.0)
-
     if "Hiatal hernia" in pos:
         centre = np.array([-10 * s, 38 * s, -112.0])
         radius = float(rng.uniform(20, 28))
@@ -258,69 +272,122 @@ def synthesize_chest(labels: Mapping[str, int], rng: np.random.Generator, *,
         c.paint(c.ellipsoid(centre, (radius,) * 3), 18.0)
         c.paint(c.ellipsoid(centre, (radius,) * 3) & (c.z > centre[2]), _AIR)
 
-    # parenchymal findings
-    def choose_side(label: str, zone: str = "any") -> tuple[str, np.ndarray]:
-        side = ("right", "left")[int(rng.integers(2))]
-        point = _lung_point(rng, anatomy, side, zone)
-        lobe = _lobe(side, zone, rng)
-        details.setdefault(label, {}).update({"side": side, "lobe": lobe})
-        return side, point
 
+def _choose_side(chest: _Chest, label: str, zone: str = "any") -> tuple[str, np.ndarray]:
+    """A random lung, a point in its ``zone`` and the lobe wording, recorded in the label's details."""
+    side = ("right", "left")[int(chest.rng.integers(2))]
+    point = _lung_point(chest.rng, chest.anatomy, side, zone)
+    lobe = _lobe(side, zone, chest.rng)
+    chest.details.setdefault(label, {}).update({"side": side, "lobe": lobe})
+    return side, point
+
+
+def _draw_focal_lung_findings(chest: _Chest) -> None:
+    """Opacity, consolidation, fibrotic sequela, atelectasis, nodule and pleural effusion, when positive."""
+    c, rng, pos, masks = chest.canvas, chest.rng, chest.positives, chest.lung_masks
     if "Lung opacity" in pos:
-        side, p = choose_side("Lung opacity")
-        c.paint(c.ellipsoid(p, rng.uniform(20, 34, 3)) & lung_masks[side], -470.0)
+        side, p = _choose_side(chest, "Lung opacity")
+        c.paint(c.ellipsoid(p, rng.uniform(20, 34, 3)) & masks[side], -470.0)
     if "Consolidation" in pos:
-        side, p = choose_side("Consolidation", "lower" if rng.random() < 0.6 else "any")
-        region = c.ellipsoid(p, rng.uniform(24, 36, 3)) & lung_masks[side]
+        side, p = _choose_side(chest, "Consolidation", "lower" if rng.random() < 0.6 else "any")
+        region = c.ellipsoid(p, rng.uniform(24, 36, 3)) & masks[side]
         c.paint(region, 38.0)
         c.paint(c.tube(p - np.array([0, 0, 25]), p + np.array([0, 0, 25]), 2.5) & region, -900.0)
     if "Pulmonary fibrotic sequela" in pos:
-        side, p = choose_side("Pulmonary fibrotic sequela", "upper")
+        side, p = _choose_side(chest, "Pulmonary fibrotic sequela", "upper")
         for _ in range(int(rng.integers(3, 6))):
             q = p + rng.normal(0, 8, 3)
-            c.paint(c.tube(q, q + rng.normal(0, 1, 3) * 22, 2.8) & lung_masks[side], -120.0)
+            c.paint(c.tube(q, q + rng.normal(0, 1, 3) * 22, 2.8) & masks[side], -120.0)
     if "Atelectasis" in pos:
-        side, p = choose_side("Atelectasis", "lower")
-        centre, radii = lungs[side]
+        side, p = _choose_side(chest, "Atelectasis", "lower")
         normal = np.array([0.0, 0.55, 1.0])
         normal /= np.linalg.norm(normal)
         plate = np.abs((c.x - p[0]) * normal[0] + (c.y - p[1]) * normal[1] + (c.z - p[2]) * normal[2]) < 6.0
-        c.paint(plate & c.ellipsoid(p, (40, 45, 40)) & lung_masks[side], 30.0)
+        c.paint(plate & c.ellipsoid(p, (40, 45, 40)) & masks[side], 30.0)
     if "Lung nodule" in pos:
-        side, p = choose_side("Lung nodule")
+        side, p = _choose_side(chest, "Lung nodule")
         size = int(rng.integers(9, 19))
-        details["Lung nodule"]["size"] = size
+        chest.details["Lung nodule"]["size"] = size
         c.paint(c.ellipsoid(p, (size / 2,) * 3), 35.0)
     if "Pleural effusion" in pos:
         choice = ("right", "left", "bilateral")[int(rng.integers(3))]
         size = int(rng.integers(18, 40))
         where = "both hemithoraces" if choice == "bilateral" else f"the {choice} hemithorax"
-        details["Pleural effusion"] = {"side": choice, "size": size, "where": where}
+        chest.details["Pleural effusion"] = {"side": choice, "size": size, "where": where}
         for side in (("right", "left") if choice == "bilateral" else (choice,)):
-            centre, radii = lungs[side]
+            centre, radii = chest.anatomy.lungs[side]
             dependent = np.broadcast_to(c.y > centre[1] + radii[1] - size * 1.3, c.shape)
             low = np.broadcast_to(c.z < centre[2] + radii[2] * 0.35, c.shape)
-            c.paint(lung_masks[side] & dependent & low, _FLUID)
+            c.paint(masks[side] & dependent & low, _FLUID)
 
-    if "Medical material" in pos:
-        device = str(_DEVICES[int(rng.integers(len(_DEVICES)))])
-        details["Medical material"] = {"device": device}
-        if device == "a central venous catheter":
-            c.paint(c.tube((-45 * s, -30 * s, top), (-8 * s, -18 * s, 40), 2.5), 2500.0)
-            c.paint(c.tube((-8 * s, -18 * s, 40), (6 * s, -20 * s, -30), 2.5), 2500.0)
-        elif device == "a cardiac pacemaker":
-            box = (np.abs(c.x - 85 * s) < 20) & (np.abs(c.y + 100 * s) < 6) & (np.abs(c.z - 75) < 18)
-            c.paint(box, 3000.0)
-            c.paint(c.tube((85 * s, -100 * s, 75), (10 * s, -25 * s, 30), 2.0), 2500.0)
-            c.paint(c.tube((10 * s, -25 * s, 30), (20 * s, -35 * s, -60), 2.0), 2500.0)
-        else:
-            for zz in np.linspace(-40, 60, 4):
-                c.paint(c.ellipsoid((0, -92 * s, zz), (9.0, 6.0, 3.5)), 3000.0)
 
+def _draw_medical_material(chest: _Chest) -> None:
+    """One device (central venous catheter, pacemaker with leads, or sternotomy wires), when positive."""
+    if "Medical material" not in chest.positives:
+        return
+    c, rng, s, top = chest.canvas, chest.rng, chest.scale, chest.top
+    device = str(_DEVICES[int(rng.integers(len(_DEVICES)))])
+    chest.details["Medical material"] = {"device": device}
+    if device == "a central venous catheter":
+        c.paint(c.tube((-45 * s, -30 * s, top), (-8 * s, -18 * s, 40), 2.5), 2500.0)
+        c.paint(c.tube((-8 * s, -18 * s, 40), (6 * s, -20 * s, -30), 2.5), 2500.0)
+    elif device == "a cardiac pacemaker":
+        box = (np.abs(c.x - 85 * s) < 20) & (np.abs(c.y + 100 * s) < 6) & (np.abs(c.z - 75) < 18)
+        c.paint(box, 3000.0)
+        c.paint(c.tube((85 * s, -100 * s, 75), (10 * s, -25 * s, 30), 2.0), 2500.0)
+        c.paint(c.tube((10 * s, -25 * s, 30), (20 * s, -35 * s, -60), 2.0), 2500.0)
+    else:
+        for zz in np.linspace(-40, 60, 4):
+            c.paint(c.ellipsoid((0, -92 * s, zz), (9.0, 6.0, 3.5)), 3000.0)
+
+
+def synthesize_chest(labels: Mapping[str, int], rng: np.random.Generator, *,
+                     shape: tuple[int, int, int] = DEFAULT_SHAPE,
+                     spacing: tuple[float, float, float] | None = None,
+                     noise_hu: float = 15.0) -> tuple[np.ndarray, dict[str, dict[str, Any]]]:
+    """Draw one synthetic chest CT in HU with the findings of ``labels``.
+
+    The chest is drawn in layers, each a ``_draw_*`` step: body wall, lungs, airways, esophagus and aorta,
+    heart, spine and sternum, lymph nodes and hiatal hernia, focal lung findings, medical material, noise.
+
+    Args:
+        labels: ``{label: 0/1}`` over the 18 CT-RATE labels.
+        rng: random generator (anatomy, finding placement, noise).
+        shape: grid (X, Y, Z).
+        spacing: voxel size (x, y, z) in mm; default: :data:`DEFAULT_FOV_MM` / ``shape``.
+        noise_hu: standard deviation of the added Gaussian noise, HU.
+
+    Returns:
+        ``(hu, details)``: a float32 (X, Y, Z) volume without noise clipping beyond [-1024, 3071], and the
+        per-label details (side, lobe, size in mm, device) used to word the report.
+
+    Raises:
+        InputError: a shape that is not three sizes >= 8.
+
+    Example:
+        >>> hu, details = synthesize_chest({"Lung nodule": 1}, np.random.default_rng(0), shape=(32, 32, 24))
+        >>> hu.shape, "Lung nodule" in details
+        ((32, 32, 24), True)
+    """
+    if len(shape) != 3 or min(shape) < 8:
+        raise InputError(f"phantom shape must be three sizes >= 8, got {shape}")
+    if spacing is None:
+        spacing = tuple(f / n for f, n in zip(DEFAULT_FOV_MM, shape))  # type: ignore[assignment]
+    c = _Canvas(tuple(shape), tuple(spacing))  # type: ignore[arg-type]
+    s = float(rng.uniform(0.9, 1.05))
+    lz = 10.0
+    lungs = {"right": ((-66 * s, 6 * s, lz), (50 * s, 70 * s, 128.0)),
+             "left": ((66 * s, 6 * s, lz), (50 * s, 70 * s, 128.0))}
+    chest = _Chest(canvas=c, rng=rng, positives={k for k, v in labels.items() if v},
+                   anatomy=PhantomAnatomy(scale=s, lungs=lungs), top=float(c.z.max()) + 5)
+    for step in (_draw_body_wall, _draw_lungs, _draw_airways, _draw_esophagus_and_aorta, _draw_heart,
+                 _draw_spine_and_sternum, _draw_nodes_and_hernia, _draw_focal_lung_findings,
+                 _draw_medical_material):
+        step(chest)
     if noise_hu > 0:
         c.hu += rng.normal(0.0, noise_hu, c.shape).astype(np.float32)
     np.clip(c.hu, -1024.0, 3071.0, out=c.hu)
-    return c.hu, details
+    return c.hu, chest.details
 
 
 def _draw_labels(rng: np.random.Generator, prevalence: float | Mapping[str, float]) -> dict[str, int]:

@@ -10,6 +10,7 @@ import math
 import re
 from html import escape
 
+from radeval.leaderboard.diagnostic_flags import flag_block_html
 from radeval.leaderboard.literature import LITERATURE_METRICS
 from radeval.leaderboard.table import BETTER, WORSE, Leaderboard, format_number, format_p
 
@@ -182,6 +183,7 @@ def leaderboard_html(board: Leaderboard) -> str:
             out += [_score_cell(board, system, metric, f"g{group_of[metric]}") for metric in ms]
         out.append("</tr>")
     out.append("</tbody></table></div>")
+    out.append(flag_block_html(board))
     out.append(f"<p>Significance: <code>{escape(board.significance_signature)}</code></p>")
     if board.unavailable:
         out.append('<h2>Metrics not computed</h2><ul id="unavailable">')

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from radeval.leaderboard.diagnostic_flags import flag_block_markdown
 from radeval.leaderboard.literature import LITERATURE_METRICS
+from radeval.leaderboard.run_summary import run_summary_markdown
 from radeval.leaderboard.table import BETTER, COLUMNS, CSV_COLUMNS, WORSE, Leaderboard, format_number, format_p
 
 
@@ -46,6 +48,7 @@ def leaderboard_markdown(board: Leaderboard) -> str:
         the document; :attr:`Leaderboard.preamble` sections come first, right under the title.
     """
     lines = [f"# {_md_escape(board.title)}", ""]
+    lines += run_summary_markdown(board, _md_escape)
     lines += _preamble_markdown(board.preamble)
     ranked = board.ranking is not None
     lines += [_md_escape(board.order_note()), ""]
@@ -67,6 +70,7 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     if board.examples:
         lines += [f"Qualitative examples (largest per-case differences): [{board.examples}.md]({board.examples}.md)",
                   ""]
+    lines += flag_block_markdown(board, _md_escape)
     if board.unavailable:
         lines += ["## Metrics not computed", ""]
         for metric, note in board.unavailable_notes().items():

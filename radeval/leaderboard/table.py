@@ -65,6 +65,7 @@ class Leaderboard:
         examples: base name of the qualitative-examples files (``"examples"`` -> ``examples.md`` /
             ``examples.html``), linked from the leaderboard; ``None`` = no link.
         preamble: sections shown above the table, in order (insertion point for run summaries).
+        facts: numbers of the run for the "what this run shows" section (:mod:`radeval.bench.run_facts`).
     """
 
     title: str
@@ -120,6 +121,7 @@ class Leaderboard:
     def shareable_notes(self) -> tuple[str, ...]:
         """:attr:`notes` with local paths replaced."""
         return tuple(scrub_local_paths(n) for n in self.notes)
+    facts: dict = field(default_factory=dict)
 
     def cell(self, system: str, metric: str) -> pd.Series | None:
         """The row of ``table`` for one system and metric, or ``None``."""

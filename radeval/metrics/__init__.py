@@ -48,6 +48,10 @@ BUILTIN_METRICS: dict[str, str] = {
     "label_f1_micro": "radeval.metrics.label_f1:label_f1_micro",
     "label_f1_macro_tuned": "radeval.metrics.label_f1:label_f1_macro_tuned",
     "label_f1_micro_tuned": "radeval.metrics.label_f1:label_f1_micro_tuned",
+    "distinct_share": "radeval.metrics.output_diagnostics:DistinctShare",
+    "empty_share": "radeval.metrics.output_diagnostics:EmptyShare",
+    "loop_share": "radeval.metrics.output_diagnostics:LoopShare",
+    "length_ratio": "radeval.metrics.output_diagnostics:LengthRatio",
 }
 
 #: What ``radeval score`` computes when no ``--metrics`` are given: everything lexical.

@@ -37,6 +37,8 @@ class Metric(ABC):
         group: the family a leaderboard shows the metric under: one of :data:`METRIC_GROUPS`
             (``"lexical"`` n-gram overlap, ``"semantic"`` embedding similarity, ``"clinical"`` findings /
             entities / labels, ``"diagnostics"`` properties of the output itself, ``"other"``).
+        descriptive: the metric describes the output (e.g. its share of distinct reports) rather than its
+            quality: its paired tests are reported but stay out of the multiple-comparison family.
 
     Subclasses implement :meth:`statistics`, :meth:`aggregate` and :meth:`settings`.
     """
@@ -46,6 +48,7 @@ class Metric(ABC):
     kind: ClassVar[str] = "corpus"
     cacheable: ClassVar[bool] = True
     group: ClassVar[str] = "other"
+    descriptive: ClassVar[bool] = False
 
     # -- the two halves of the contract --------------------------------------------------------
     @abstractmethod

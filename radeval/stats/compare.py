@@ -334,13 +334,21 @@ def _test_group(stats: dict[str, np.ndarray], metrics: Mapping[str, Metric], nam
     return _GroupResult(pair_rows, scores, system_ci, boot, null)
 
 
-def _correct(pair_rows: list[dict[str, Any]], settings: SignificanceSettings) -> None:
-    """Add ``p_corrected`` and ``significant`` to every row: one correction over the whole family."""
-    raw = np.array([r["p"] for r in pair_rows], dtype=np.float64)
-    adjusted = adjust_pvalues(raw, settings.correction)
-    for r, pc in zip(pair_rows, adjusted):
+def _correct(pair_rows: list[dict[str, Any]], settings: SignificanceSettings, metrics: Mapping[str, Metric]) -> None:
+    """Add ``p_corrected`` and ``significant`` to every row: one correction over the whole family.
+
+    Rows of descriptive metrics (``Metric.descriptive``, e.g. the output diagnostics) are not part of the
+    family: their ``p`` is kept, ``p_corrected`` is NaN and they are never marked significant.
+    """
+    family = [r for r in pair_rows if not getattr(metrics[r["metric"]], "descriptive", False)]
+    adjusted = adjust_pvalues(np.array([r["p"] for r in family], dtype=np.float64), settings.correction) \
+        if family else []
+    for r, pc in zip(family, adjusted):
         r["p_corrected"] = float(pc)
         r["significant"] = bool(pc < settings.alpha)
+    for r in pair_rows:
+        if getattr(metrics[r["metric"]], "descriptive", False):
+            r["p_corrected"], r["significant"] = float("nan"), False
 
 
 def _system_table(names: list[str], metric_names: list[str], metrics: Mapping[str, Metric],
@@ -461,7 +469,7 @@ def compare_statistics(statistics: Mapping[str, np.ndarray], metrics: Mapping[st
         result = _test_group(sub, metrics, names, pairs, settings, progress=progress)
         pair_rows += result.pair_rows
         by_metric.update({m: result for m in group})
-    _correct(pair_rows, settings)
+    _correct(pair_rows, settings, metrics)
     table = _system_table(names, metric_names, metrics, by_metric, pair_rows, baseline)
     return ComparisonResult(
         table=table, pairs=pd.DataFrame(pair_rows, columns=list(PAIR_COLUMNS)), signature=settings.signature,

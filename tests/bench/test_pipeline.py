@@ -64,6 +64,18 @@ def test_model_systems_are_trained_generated_and_cached(tmp_path, tiny_llms):
     assert len(list((work / "models").iterdir())) == 2 and len(list((work / "predictions").glob("*.jsonl"))) == 2
     manifest = (suite.output_dir / "manifest.json").read_text()
     assert '"train:v2": false' in manifest
+    # the priors' held-out quality is part of the run's outputs (issue 15): label_head.csv + the manifest
+    import json
+
+    head = pd.read_csv(suite.output_dir / "label_head.csv")
+    assert head["label"].iloc[-1] == "macro" and len(head) == 19
+    facts = json.loads(manifest)["run_facts"]
+    scored = head["auroc"].iloc[:-1].dropna()
+    assert facts["label_head"]["macro_auroc"] == pytest.approx(scored.mean())
+    assert facts["label_head"]["n_labels_scored"] == len(scored) and facts["n_cases"] == len(first.per_sample) // 2
+    md = (suite.output_dir / "leaderboard.md").read_text()
+    assert "## What this run shows" in md and f"**{facts['n_cases']} evaluation cases**" in md
+    assert f"macro AUROC **{facts['label_head']['macro_auroc']:.3f}**" in md
     # Unchanged re-run: every stage comes from the work folder, and the numbers are identical.
     run_suite(suite, quiet=True)
     assert '"train:v2": true' in (suite.output_dir / "manifest.json").read_text()

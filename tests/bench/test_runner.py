@@ -14,6 +14,7 @@ import yaml
 from radeval.bench.runner import run_suite
 from radeval.bench.suite import load_suite
 from radeval.leaderboard.table import CSV_COLUMNS
+from radeval.metrics.output_diagnostics import DIAGNOSTIC_METRICS
 
 EXPECTED_FILES = ("leaderboard.md", "leaderboard.csv", "leaderboard.html", "leaderboard.json", "examples.md",
                   "examples.html", "significance.md", "per_sample.csv", "forest.png", "metrics.png", "manifest.json")
@@ -27,13 +28,17 @@ def test_bench_writes_every_output(make_suite):
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name
     board = pd.read_csv(out / "leaderboard.csv")
     assert list(board.columns) == list(CSV_COLUMNS)  # the long table + the rank group column
-    assert len(board) == 3 * 3  # systems × metrics
+    assert len(board) == 3 * (3 + len(DIAGNOSTIC_METRICS))  # systems × (metrics + the degenerate-output diagnostics)
     per_sample = pd.read_csv(out / "per_sample.csv")
     assert len(per_sample) == 3 * 30 and set(per_sample["system"]) == {"poor", "medium", "good"}
     # The baseline has no test against itself; the clearly better system is significant on every metric.
     base = board[board["system"] == "poor"]
     assert base["p"].isna().all() and (base["delta"] == 0).all()
-    good = board[board["system"] == "good"]
+    diagnostics = board[board["metric"].isin(DIAGNOSTIC_METRICS)]
+    # the diagnostics get CIs but stay out of the correction family (Holm's factor below stays 6)
+    assert diagnostics["p_corrected"].isna().all() and not diagnostics["significant"].any()
+    assert (diagnostics["ci_low"] <= diagnostics["score"]).all()
+    good = board[(board["system"] == "good") & ~board["metric"].isin(DIAGNOSTIC_METRICS)]
     # B = 500: the smallest sacreBLEU-style p is 1/501; Holm over 2 systems × 3 metrics multiplies it by 6.
     assert good["p"].to_numpy() == pytest.approx([1 / 501] * 3)
     assert (good["p_corrected"] < 0.05).all() and good["significant"].all() and (good["delta"] > 0).all()
@@ -44,7 +49,10 @@ def test_bench_writes_every_output(make_suite):
     assert "test:bootstrap" in sig and "seed:12345" in sig and "correction:holm" in sig
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["n_cases"] == 30 and manifest["baseline"] == "poor"
-    assert set(manifest["signatures"]) == {"bleu4", "rougeL", "cider"}
+    assert set(manifest["signatures"]) == {"bleu4", "rougeL", "cider", *DIAGNOSTIC_METRICS}
+    # the fixture's "poor" system writes short, repeated texts: flagged; "good" is not
+    assert "poor" in manifest["degenerate_output"] and "good" not in manifest["degenerate_output"]
+    assert "## Degenerate output" in md and "⚠ **poor**" in md
     assert "numpy" in manifest["versions"]
 
 

@@ -85,6 +85,8 @@ def test_text_table_with_ar(files, tmp_path):
     good = next(line for line in lines if line.startswith("good"))
     assert "0.0022" in good and "* better" in good  # sacreBLEU --paired-ar, R = 10000, seed 12345
     assert lines[-1].startswith("signature: test:ar|R:10000|ciB:0|seed:12345")
+    # the degenerate-output diagnostics of every system go to stderr (issue 15); stdout keeps the table
+    assert "degenerate-output diagnostics:" in proc.stderr and "  good: distinct_share " in proc.stderr
 
 
 def test_same_seed_same_output(files, tmp_path):

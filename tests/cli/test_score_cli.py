@@ -14,6 +14,7 @@ import pytest
 
 from radeval.io import write_reports
 from radeval.metrics import LEXICAL_METRICS
+from radeval.metrics.output_diagnostics import DIAGNOSTIC_METRICS
 from radeval.metrics.scoring import score
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,8 +50,9 @@ def test_table_output(files, tmp_path) -> None:
     proc = run_cli("--refs", str(refs), "--hyps", str(hyps), "--metrics", *FAST, "--no-cache", home=tmp_path)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()
-    assert [ln.split()[0] for ln in lines] == FAST
-    expected = score(REFS, HYPS, metrics=FAST).corpus
+    # the degenerate-output diagnostics (issue 15) follow the requested metrics, in the same line format
+    assert [ln.split()[0] for ln in lines] == FAST + list(DIAGNOSTIC_METRICS)
+    expected = score(REFS, HYPS, metrics=FAST + list(DIAGNOSTIC_METRICS)).corpus
     for line, row in zip(lines, expected.itertuples()):
         name, value, signature = line.split()
         assert float(value) == pytest.approx(row.score, abs=5e-7)
@@ -180,3 +182,18 @@ def test_rexrank_text_field_names_the_prediction_key_only(tmp_path: Path) -> Non
     assert proc.returncode == 0, proc.stderr
     official = {cid: f"Findings: {text} Impression: None" for cid, text in REFS.items()}
     assert json.loads(proc.stdout)["bleu4"] == pytest.approx(score(official, HYPS, metrics=["bleu4"]).as_dict()["bleu4"])
+
+
+def test_degenerate_output_is_reported_and_warned(tmp_path) -> None:
+    refs, hyps = tmp_path / "refs.jsonl", tmp_path / "const.jsonl"
+    write_reports(refs, REFS)
+    write_reports(hyps, {k: "No acute abnormality." for k in REFS})
+    proc = run_cli("--refs", str(refs), "--hyps", str(hyps), "--metrics", "bleu4", "--no-cache", home=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert [ln.split()[0] for ln in lines] == ["bleu4", *DIAGNOSTIC_METRICS]
+    assert float(lines[1].split()[1]) == pytest.approx(1 / len(REFS))
+    assert "warning: degenerate output: distinct_share =" in proc.stderr
+    quiet = run_cli("--refs", str(refs), "--hyps", str(hyps), "--metrics", "bleu4", "--json", "--no-cache",
+                    home=tmp_path)
+    assert list(json.loads(quiet.stdout)) == ["bleu4"] and "degenerate output" in quiet.stderr

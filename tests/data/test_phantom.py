@@ -124,3 +124,21 @@ def test_bad_prevalence_is_rejected(tmp_path: Path) -> None:
         with pytest.raises(InputError, match=r"prevalence.*\[0, 1\]"):
             make_phantom_dataset(tmp_path, n=2, prevalence=bad)
     assert not (tmp_path / "dataset").exists()
+
+
+#: SHA-256 of 18 small phantoms (each label with one other, int16-rounded HU + details), recorded before
+#: synthesize_chest was split into its _draw_* steps (issue 16): a refactor must not move a voxel. Update it only
+#: in a commit that changes the image synthesis on purpose, and say so there.
+PHANTOM_DIGEST = "7a610f352ae8a3e5dcbad3c5beb7987b33c84400055b753f97bcccdd96f5de78"
+
+
+def test_generated_volumes_are_unchanged() -> None:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for k, label in enumerate(CTRATE_LABELS):
+        labels = {label: 1, CTRATE_LABELS[(k + 5) % len(CTRATE_LABELS)]: 1}
+        hu, details = synthesize_chest(labels, np.random.default_rng(k), shape=(32, 32, 24), noise_hu=15.0)
+        digest.update(np.rint(hu).astype(np.int16).tobytes())
+        digest.update(repr(sorted((a, sorted(b.items())) for a, b in details.items())).encode())
+    assert digest.hexdigest() == PHANTOM_DIGEST
