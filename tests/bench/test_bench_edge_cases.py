@@ -119,14 +119,18 @@ def test_markdown_tables_survive_hostile_names(make_suite):
     suite = load_suite(path)
     run_suite(suite, quiet=True)
     md = markdown_it.MarkdownIt("commonmark").enable("table")
-    # leaderboard: system + 2 metrics + the 4 degenerate-output diagnostics every run adds (issue 15)
-    for fname, ncols in (("leaderboard.md", 7), ("significance.md", 8)):
+    # leaderboard: one table per metric group (issue 18): system + 2 lexical metrics, system + the 4
+    # degenerate-output diagnostics every run adds (issue 15); significance.md: one table of 8 columns
+    for fname, widths in (("leaderboard.md", [3, 5]), ("significance.md", [8])):
         html = md.render((suite.output_dir / fname).read_text())
         assert "<script>" not in html, fname
-        rows = re.findall(r"<tr>(.*?)</tr>", html, re.S)
-        assert rows, fname
-        for row in rows:
-            assert len(re.findall(r"<t[dh][^>]*>", row)) == ncols, (fname, row)
+        tables = re.findall(r"<table>(.*?)</table>", html, re.S)
+        assert len(tables) == len(widths), fname
+        for table, ncols in zip(tables, widths):
+            rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)
+            assert rows, fname
+            for row in rows:
+                assert len(re.findall(r"<t[dh][^>]*>", row)) == ncols, (fname, row)
     html = md.render((suite.output_dir / "leaderboard.md").read_text())
     cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td>(.*?)</td>", html)]
     assert "c\\|d" in cells and "a|b" in cells and "&lt;script&gt;alert(1)&lt;/script&gt;" in cells

@@ -30,8 +30,8 @@ def _rows(db: Path) -> dict[tuple[str, str, str], float]:
         return {}
     try:
         with sqlite3.connect(db, timeout=30) as con:
-            return {(s, r, h): c for s, r, h, c in con.execute(
-                "SELECT signature, ref_hash, hyp_hash, created FROM sample_statistics")}
+            return {(s, r, h): c for s, r, h, c in con.execute(  # METEOR rows: the slow metric this test kills
+                "SELECT signature, ref_hash, hyp_hash, created FROM sample_statistics WHERE signature LIKE 'meteor%'")}
     except sqlite3.OperationalError:  # table not created yet
         return {}
 

@@ -222,11 +222,11 @@ def test_bad_options() -> None:
 def test_inspect_label_f1_signature_flags_the_rexkg_approximation() -> None:
     from radeval.metrics.label_f1 import LabelF1
 
-    sig = LabelF1(average="macro", labels="inspect").signature
+    sig = LabelF1(average="macro", labeler=RulesSpec(labels="inspect")).signature
     assert "labels:inspect|entities:approx-rexkg|" in sig
-    assert "approx-rexkg" not in LabelF1(average="macro", labels="ct-rate").signature
+    assert "approx-rexkg" not in LabelF1(average="macro", labeler=RulesSpec(labels="ct-rate")).signature
     refs = ["Acute pulmonary embolism in the left lower lobe.", "No pulmonary embolism. Small pleural effusion."]
     hyps = ["Pulmonary embolism in the left lower lobe.", "Small pleural effusion, no embolism."]
-    m = LabelF1(average="micro", labels="inspect")
+    m = LabelF1(average="micro", labeler=RulesSpec(labels="inspect"))
     assert m.corpus_score(refs, hyps) == pytest.approx(1.0)
     assert m.statistics(refs, hyps).shape == (2, 3 * 21)

@@ -11,7 +11,8 @@ from radeval.metrics.base import METRIC_GROUPS, Metric
 
 EXPECTED = {"bleu": "lexical", "meteor": "lexical", "rouge": "lexical", "cider": "lexical",
             "bertscore": "semantic", "green": "clinical", "radgraph": "clinical", "ratescore": "clinical",
-            "label_f1": "clinical"}
+            "label_f1": "clinical", "avg_bleu": "lexical", "avg_rouge": "lexical", "distinct_share": "diagnostics",
+            "empty_share": "diagnostics", "loop_share": "diagnostics", "length_ratio": "diagnostics"}
 
 
 @pytest.mark.parametrize("name", sorted(BUILTIN_METRICS))

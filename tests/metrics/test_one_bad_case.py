@@ -57,6 +57,7 @@ def test_every_case_failing_still_lets_the_other_metrics_finish(tmp_path) -> Non
     assert np.isfinite(result.as_dict()["bleu1"])
 
 
+@pytest.mark.java
 @pytest.mark.skipif(shutil.which("java") is None, reason="METEOR needs Java")
 def test_meteor_on_a_200000_word_report_fails_that_case_only() -> None:
     from radeval.metrics.meteor import Meteor

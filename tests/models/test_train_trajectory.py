@@ -28,7 +28,9 @@ RUNS = {
 
 def _run(name: str, cfg: dict[str, Any], out: Path, tiny_llama: Path, phantom_files: dict[str, Path],
          tiny_mapper: dict[str, int]) -> dict[str, Any]:
-    settings = {"llm": str(tiny_llama), **tiny_mapper} if name.startswith("rad3d") else {"llm": str(tiny_llama)}
+    # the fixture was captured with raw-logit priors, V-3's default before probability priors (issue 13)
+    settings = ({"llm": str(tiny_llama), **tiny_mapper, "prior": "logit"} if name.startswith("rad3d")
+                else {"llm": str(tiny_llama)})
     args = (phantom_files["embeddings"], phantom_files["reports"], out)
     train_generator(name, settings, *args, {**cfg, "max_steps": 3}, **_quiet())  # stops inside epoch 2
     train_generator(name, settings, *args, cfg, **_quiet())  # resumes there
