@@ -178,14 +178,14 @@ TRAINING_MODES = ("fit", "loop")
 class TrainableGenerator(ReportGenerator, Protocol):
     """A report generator that ``radeval train`` and the ``train:`` systems of a suite can train.
 
-    ``models.train.train_generator`` looks the name up, checks this protocol (instead of probing for methods), turns
+    ``radeval_models.train.train_generator`` looks the name up, checks this protocol (instead of probing for methods), turns
     the user's settings into ``config_class`` with :meth:`parse_config` (``embedding_dim``/``n_logits`` default to
     the training data's when the config has them), then trains according to ``training``:
 
     * ``"fit"`` — the class has ``fit(case_ids, embeddings, reports, config) -> ReportGenerator``: learning is one
       call with no optimiser (the nearest-neighbour ``dummy``); the result is saved with ``save_pretrained``.
-    * ``"loop"`` — the class is trained by the shared gradient loop (``models.train``): it is a
-      ``models.generator.GeneratorModel`` (``from_config``, ``collate``, ``forward`` returning ``loss_sum`` and
+    * ``"loop"`` — the class is trained by the shared gradient loop (``radeval_models.train``): it is a
+      ``radeval_models.generator.GeneratorModel`` (``from_config``, ``collate``, ``forward`` returning ``loss_sum`` and
       ``n_tokens``, ``conditioning``, ``parameter_counts``), checkpointed each epoch and resumable.
 
     Attributes:

@@ -1,6 +1,6 @@
 """Generation and training speed of the report generators on SmolLM2-135M (CPU), against Hugging Face in the same run.
 
-1. Decoding: our batched, KV-cached greedy decoder (``models.generation.greedy_decode``, all cases in one batch, and
+1. Decoding: our batched, KV-cached greedy decoder (``radeval_models.generation.greedy_decode``, all cases in one batch, and
    one case at a time) versus Hugging Face ``generate`` (greedy, KV cache, one case at a time, with torch's thread
    setting and with one thread), from the same conditioning embeddings, interleaved in the same run. Prints tokens/s
    of each, the ratios, and whether the generated token ids are identical to HF's.
@@ -50,8 +50,8 @@ def bench_decoding(cases: int, max_new_tokens: int, rounds: int) -> dict[str, An
     """Our decoder at batch ``cases`` and batch 1 vs HF generate at batch 1 (torch's thread setting and one thread)."""
     import torch
 
-    from models.generation import ThreadChooser, greedy_decode, left_pad
-    from models.llm import load_llm, stop_token_ids
+    from radeval_models.generation import ThreadChooser, greedy_decode, left_pad
+    from radeval_models.llm import load_llm, stop_token_ids
 
     lm, tok = load_llm("smollm2")
     lm.eval()
@@ -116,7 +116,7 @@ def _train_child(name: str, steps: int, batch: int) -> None:
     import numpy as np
     import torch
 
-    from models.rad3d_prefix import Rad3dPrefixV1, Rad3dPrefixV2
+    from radeval_models.rad3d_prefix import Rad3dPrefixV1, Rad3dPrefixV2
 
     cls = {"v1": Rad3dPrefixV1, "v2": Rad3dPrefixV2}[name]
     torch.manual_seed(0)

@@ -117,8 +117,8 @@ def encoder_forward(threads: int) -> dict:
     """Seconds for one full-size CT-ViT + latent forward (after one warm-up pass) and the peak RSS."""
     import torch
 
-    from models.ctclip.config import CTViTConfig
-    from models.ctclip.encoder import CTClipImageEncoder
+    from radeval_models.ctclip.config import CTViTConfig
+    from radeval_models.ctclip.encoder import CTClipImageEncoder
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)

@@ -44,7 +44,7 @@ def apply_label_set(problems: _Problems, label_set: str, systems: Sequence[Any],
     names = label_names(label_set)
     models_with_priors = [s for s in systems if getattr(s, "model", None) in known_models]
     if models_with_priors:
-        from models.generator import check_prior_width
+        from radeval_models.generator import check_prior_width
         from radeval.registry import generators
 
         for s in models_with_priors:

@@ -2,10 +2,10 @@
 
 Work products live under ``<output>/.work``, keyed by a content hash of everything that determines them:
 
-* ``embeddings-<hash>/`` — :func:`models.ctclip.embed.embed_dataset` output (resumable case by case);
-* ``models/<system>-<hash>/`` — :func:`models.train.train_generator` output (resumes from its last epoch
+* ``embeddings-<hash>/`` — :func:`radeval_models.ctclip.embed.embed_dataset` output (resumable case by case);
+* ``models/<system>-<hash>/`` — :func:`radeval_models.train.train_generator` output (resumes from its last epoch
   checkpoint after a kill);
-* ``predictions/<system>-<hash>.jsonl`` — :func:`models.generation.generate_reports` output (resumes from
+* ``predictions/<system>-<hash>.jsonl`` — :func:`radeval_models.generation.generate_reports` output (resumes from
   its ``.partial.jsonl``).
 
 A step whose marker file exists is skipped, so an unchanged re-run trains and generates nothing.
@@ -39,8 +39,8 @@ def file_digest(path: Path) -> str:
 def ensure_embeddings(suite: Suite, dataset: BenchDataset, work: Path, manifest: Manifest, *,
                       quiet: bool = False) -> Path:
     """Embeddings + logits of every split of the dataset (cached; resumable)."""
-    from models.ctclip.embed import EmbedConfig, embed_dataset
-    from models.ctclip.label_head import LabelHeadTrainConfig
+    from radeval_models.ctclip.embed import EmbedConfig, embed_dataset
+    from radeval_models.ctclip.label_head import LabelHeadTrainConfig
 
     assert dataset.root is not None
     from radeval.bench.label_set import label_names
@@ -94,9 +94,9 @@ def _train_reports(dataset: BenchDataset, work: Path) -> Path:
 
 def _model_dir(system: SystemSpec, train_emb: Path, reports: Path, work: Path, manifest: Manifest, *,
                quiet: bool) -> Path:
-    from models.train import train_generator
+    from radeval_models.train import train_generator
 
-    from models.generator import prior_settings
+    from radeval_models.generator import prior_settings
     from radeval.registry import generators
 
     priors = prior_settings(generators.get(str(system.model)), dict(system.config))
@@ -120,7 +120,7 @@ def _model_dir(system: SystemSpec, train_emb: Path, reports: Path, work: Path, m
 
 def _predictions(system: SystemSpec, model_dir: Path, eval_emb: Path, case_ids: list[str], work: Path,
                  manifest: Manifest, *, quiet: bool) -> Predictions:
-    from models.generation import generate_reports
+    from radeval_models.generation import generate_reports
 
     data = load_embeddings(eval_emb)
     missing = [c for c in case_ids if c not in set(data.case_ids)]

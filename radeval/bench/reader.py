@@ -16,7 +16,7 @@ from pathlib import Path
 from radeval.bench.dataset import BenchDataset
 from radeval.bench.manifest import content_hash
 from radeval.bench.suite import Suite
-from reader_study.suite import SuiteInputs
+from radeval_reader_study.suite import SuiteInputs
 from radeval.errors import InputError
 from radeval.paths import atomic_write_text
 from radeval.types import Case
@@ -46,8 +46,8 @@ def _cases(dataset: BenchDataset, stratify_by: tuple[str, ...] | None) -> list[C
 def write_reader_packet(suite: Suite, dataset: BenchDataset, predictions: Mapping[str, Mapping[str, str]],
                         out: Path) -> list[Path]:
     """Export the suite's reader-study packet; returns the files written (or kept)."""
-    from reader_study.export import export_packet
-    from reader_study.rubric import load_rubric
+    from radeval_reader_study.export import export_packet
+    from radeval_reader_study.rubric import load_rubric
 
     spec = suite.reader_study
     assert spec is not None
@@ -98,7 +98,7 @@ def export_inputs(path: str | Path, *, quiet: bool = False) -> SuiteInputs:
         quiet: no progress bars.
 
     Returns:
-        :class:`reader_study.suite.SuiteInputs` of the systems the ``reader_study`` section shows.
+        :class:`radeval_reader_study.suite.SuiteInputs` of the systems the ``reader_study`` section shows.
 
     Raises:
         InputError: every validation problem of the suite, or a stage's error.
@@ -107,7 +107,7 @@ def export_inputs(path: str | Path, *, quiet: bool = False) -> SuiteInputs:
     from radeval.bench.manifest import Manifest
     from radeval.bench.suite import load_suite
     from radeval.bench.systems import resolve_predictions
-    from reader_study.suite import ReaderStudySpec, SuiteInputs
+    from radeval_reader_study.suite import ReaderStudySpec, SuiteInputs
 
     suite = load_suite(path, for_export=True)
     spec = suite.reader_study or ReaderStudySpec()

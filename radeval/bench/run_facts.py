@@ -69,7 +69,7 @@ def label_head_facts(report_rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]
     """Macro AUROC over the labels with both classes on the held-out split, from a label report's rows.
 
     Args:
-        report_rows: rows of :func:`models.ctclip.label_head.label_report` (``label, n_pos, n_neg, auroc, ...``).
+        report_rows: rows of :func:`radeval_models.ctclip.label_head.label_report` (``label, n_pos, n_neg, auroc, ...``).
 
     Returns:
         ``{"macro_auroc", "n_labels_scored", "n_labels", "n_cases"}``.

@@ -71,7 +71,7 @@ class ScalingSpec:
 
 def llm_parameters(spec: str) -> int:
     """Total parameters of an LLM, counted on the meta device from its config (no weights loaded)."""
-    from models.llm import llm_from_config, load_llm_config
+    from radeval_models.llm import llm_from_config, load_llm_config
 
     model = llm_from_config(load_llm_config(spec), device="meta")
     return int(sum(p.numel() for p in model.parameters()))

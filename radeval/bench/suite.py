@@ -11,7 +11,7 @@ Each section is parsed and checked by the module that uses it, into its own froz
 * ``systems`` — :func:`radeval.bench.system_spec.parse_systems` (:class:`~radeval.bench.system_spec.SystemSpec`);
 * ``metrics`` — :func:`radeval.metrics.metric_spec.parse_metrics` (:class:`~radeval.metrics.metric_spec.MetricSpec`);
 * ``significance`` — :meth:`radeval.stats.signature.SignificanceSettings.from_section`;
-* ``reader_study`` — :meth:`reader_study.suite.ReaderStudySpec.from_section`;
+* ``reader_study`` — :meth:`radeval_reader_study.suite.ReaderStudySpec.from_section`;
 * ``scaling`` — :meth:`radeval.bench.scaling.ScalingSpec.from_section`;
 * ``literature`` — a key of :data:`radeval.leaderboard.literature.LITERATURE`.
 
@@ -50,7 +50,7 @@ from radeval.errors import InputError
 from radeval.metrics.metric_spec import MetricSpec, parse_metrics
 from radeval.schema import Context, Problems
 from radeval.stats.signature import SignificanceSettings
-from reader_study.suite import ReaderStudySpec, load_yaml_mapping
+from radeval_reader_study.suite import ReaderStudySpec, load_yaml_mapping
 
 #: Top-level keys of a suite.
 TOP_KEYS: tuple[str, ...] = ("name", "description", "output_dir", "dataset", "systems", "metrics", "baseline",

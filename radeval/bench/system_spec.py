@@ -3,7 +3,7 @@
 A system is a predictions file, or a registry model with a ``checkpoint``, or a registry model to ``train``.
 The keys a model accepts are not listed here: ``config`` keys are the fields of the generator's own config
 dataclass (``config_class`` of the registered class) and ``train`` keys the fields of the training config
-dataclass (:class:`models.train_config.TrainConfig`), so a new generator setting or training option is valid in
+dataclass (:class:`radeval_models.train_config.TrainConfig`), so a new generator setting or training option is valid in
 a suite as soon as it exists on the model side.
 """
 
@@ -62,7 +62,7 @@ class SystemSpec:
 
 def train_keys() -> list[str]:
     """The keys a system's ``train`` mapping accepts: the fields of the training config dataclass."""
-    from models.train_config import TrainConfig
+    from radeval_models.train_config import TrainConfig
 
     return [f.name for f in dataclasses.fields(TrainConfig)]
 

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     """Handler of ``radeval classifier``."""
     import sys
 
-    from models.ctclip.finetune import FinetuneConfig, finetune_classifier
+    from radeval_models.ctclip.finetune import FinetuneConfig, finetune_classifier
     from radeval.data.labels import label_set
 
     if args.checkpoint is None:

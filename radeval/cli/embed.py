@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
 
     import torch
 
-    from models.ctclip.embed import EmbedConfig, embed_dataset
+    from radeval_models.ctclip.embed import EmbedConfig, embed_dataset
     from radeval.data.labels import label_set
 
     if args.threads:

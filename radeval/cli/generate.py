@@ -28,8 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``radeval generate``."""
-    from models.dataset_dir import split_embeddings
-    from models.generation import generate_reports
+    from radeval_models.dataset_dir import split_embeddings
+    from radeval_models.generation import generate_reports
 
     embeddings = args.embeddings or (split_embeddings(args.data, args.split) if args.data else None)
     if embeddings is None:

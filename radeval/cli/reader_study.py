@@ -8,8 +8,8 @@
 * ``analyze KEY RATINGS...`` — ingests, unblinds and writes the report (Markdown, HTML, PNG, CSV).
 * ``verify KEY PACKET`` — checks every packet file against the SHA-256 recorded in the key.
 
-The numbers, the merge of command-line and suite settings (:mod:`reader_study.export_settings`) and the
-ingest outputs (:mod:`reader_study.ingest_output`) all come from the ``reader_study`` package; this module only
+The numbers, the merge of command-line and suite settings (:mod:`radeval_reader_study.export_settings`) and the
+ingest outputs (:mod:`radeval_reader_study.ingest_output`) all come from the ``reader_study`` package; this module only
 parses arguments and prints.
 """
 
@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-#: Defaults of ``analyze`` shown in ``--help`` (the export defaults live in :mod:`reader_study.export_settings`).
+#: Defaults of ``analyze`` shown in ``--help`` (the export defaults live in :mod:`radeval_reader_study.export_settings`).
 DEFAULT_SEED = 0
 DEFAULT_RESAMPLES = 10_000
 
@@ -28,8 +28,8 @@ DEFAULT_RESAMPLES = 10_000
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``reader-study`` with its ``export``, ``ingest`` and ``analyze`` subcommands."""
     from radeval.cli.options import add_format_arguments
-    from reader_study.export_settings import DEFAULT_N, DEFAULT_READERS
-    from reader_study.export_settings import DEFAULT_SEED as DEFAULT_SAMPLE_SEED
+    from radeval_reader_study.export_settings import DEFAULT_N, DEFAULT_READERS
+    from radeval_reader_study.export_settings import DEFAULT_SEED as DEFAULT_SAMPLE_SEED
 
     p = sub.add_parser("reader-study", help="blinded clinician reader studies",
                        description="Export a blinded rating packet, ingest the ratings, analyse the study.")
@@ -94,10 +94,10 @@ def run_export(args: argparse.Namespace) -> int:
     from radeval.cli.options import read_args_reports
     from radeval.errors import InputError
     from radeval.io import read_cases
-    from reader_study.export import export_packet
-    from reader_study.export_settings import ExportOptions, resolve_export_settings, strata_from_labels
-    from reader_study.rubric import load_rubric
-    from reader_study.suite import is_benchmark_suite, load_yaml_mapping, read_suite_inputs
+    from radeval_reader_study.export import export_packet
+    from radeval_reader_study.export_settings import ExportOptions, resolve_export_settings, strata_from_labels
+    from radeval_reader_study.rubric import load_rubric
+    from radeval_reader_study.suite import is_benchmark_suite, load_yaml_mapping, read_suite_inputs
 
     suite_settings: dict[str, Any] = {}
     suite_baseline = None
@@ -147,7 +147,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def _print_summary(result: Any, show: int) -> None:
-    from reader_study.ingest_output import coverage_lines, problem_lines
+    from radeval_reader_study.ingest_output import coverage_lines, problem_lines
 
     for line in coverage_lines(result):
         print(line)
@@ -160,8 +160,8 @@ def _print_summary(result: Any, show: int) -> None:
 
 def run_ingest(args: argparse.Namespace) -> int:
     """Handler of ``radeval reader-study ingest``."""
-    from reader_study.ingest_output import write_ingest_tables
-    from reader_study.ingestion import ingest
+    from radeval_reader_study.ingest_output import write_ingest_tables
+    from radeval_reader_study.ingestion import ingest
 
     result = ingest(args.key, args.ratings)
     _print_summary(result, args.show)
@@ -173,8 +173,8 @@ def run_ingest(args: argparse.Namespace) -> int:
 
 def run_verify(args: argparse.Namespace) -> int:
     """Handler of ``radeval reader-study verify``: exit 1 when a packet file is missing or changed."""
-    from reader_study.export import verify_packet
-    from reader_study.key import read_key
+    from radeval_reader_study.export import verify_packet
+    from radeval_reader_study.key import read_key
 
     key = read_key(args.key)
     problems = verify_packet(args.packet, key)
@@ -187,13 +187,13 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def run_analyze(args: argparse.Namespace) -> int:
     """Handler of ``radeval reader-study analyze``."""
-    from reader_study.analysis import analyze
-    from reader_study.ingestion import ingest
-    from reader_study.report import to_markdown, write_report
+    from radeval_reader_study.analysis import analyze
+    from radeval_reader_study.ingestion import ingest
+    from radeval_reader_study.report import to_markdown, write_report
 
     result = ingest(args.key, args.ratings)
     _print_summary(result, 20)
-    from reader_study.analysis_options import parse_pairs, parse_paper_roles
+    from radeval_reader_study.analysis_options import parse_pairs, parse_paper_roles
 
     pairs = parse_pairs(args.pairs) if args.pairs else None
     roles = parse_paper_roles(args.paper_roles) if args.paper_roles else None

@@ -17,7 +17,7 @@ class _TrainDefault:
         self.field = field
 
     def __str__(self) -> str:
-        from models.train_config import TrainConfig
+        from radeval_models.train_config import TrainConfig
 
         return str(getattr(TrainConfig(), self.field))
 
@@ -94,9 +94,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``radeval train``."""
-    from models.dataset_dir import split_embeddings, split_reports
-    from models.train import train_generator
-    from models.train_config import TrainConfig
+    from radeval_models.dataset_dir import split_embeddings, split_reports
+    from radeval_models.train import train_generator
+    from radeval_models.train_config import TrainConfig
 
     embeddings = args.embeddings or (split_embeddings(args.data, args.split) if args.data else None)
     reports = args.reports or (split_reports(args.data, args.split) if args.data else None)

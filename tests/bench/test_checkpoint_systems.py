@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from models.train import train_generator
+from radeval_models.train import train_generator
 from radeval.bench.runner import run_suite
 from radeval.bench.suite import load_suite
 from radeval.data.embeddings import load_embeddings

@@ -74,7 +74,7 @@ def test_label_set_is_bound_to_label_f1_and_the_shipped_inspect_suite_validates(
 
 @pytest.mark.slow
 def test_phantom_inspect_suite_runs_end_to_end_with_21_probability_priors(tmp_path: Path) -> None:
-    from models.tiny_llm import write_tiny_llama
+    from radeval_models.tiny_llm import write_tiny_llama
     from radeval.data.embeddings import load_embeddings
     from radeval.data.phantom import make_phantom_dataset
 

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def tiny_llms(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """Two small LLaMAs of different widths, pretrained on phantom-style report text."""
-    from models.tiny_llm import write_tiny_llama
+    from radeval_models.tiny_llm import write_tiny_llama
 
     texts = ["Trachea and main bronchi are in the midline and patent. No pleural effusion.",
              "Heart size is normal. No pericardial effusion. Mild emphysema in both upper lobes.",

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("models", "torch", "transformers")
+HEAVY = ("radeval_models", "torch", "transformers")
 PROBE = """
 import json, sys
 {body}
@@ -54,7 +54,7 @@ def test_subcommand_help_imports_no_torch(command: str) -> None:
 
 def test_train_help_shows_the_train_config_defaults(capsys: pytest.CaptureFixture[str]) -> None:
     """The lazily read defaults are still TrainConfig's, in ``radeval train --help`` and in the parsed args."""
-    from models.train_config import TrainConfig
+    from radeval_models.train_config import TrainConfig
     from radeval.cli.main import build_parser, main
 
     with pytest.raises(SystemExit):

@@ -128,8 +128,8 @@ def test_resume_survives_parts_cut_short_by_a_kill(phantom: Path, tmp_path: Path
 
 def test_refuses_to_mix_checkpoints_with_the_same_file_name(phantom: Path, tmp_path: Path,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
-    from models.ctclip.config import CTViTConfig
-    from models.ctclip.encoder import CTClipImageEncoder
+    from radeval_models.ctclip.config import CTViTConfig
+    from radeval_models.ctclip.encoder import CTClipImageEncoder
 
     paths = []
     for seed in (1, 2):

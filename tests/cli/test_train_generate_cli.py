@@ -30,7 +30,7 @@ def data(tmp_path: Path) -> Path:
 
 @pytest.fixture()
 def llama(tmp_path: Path) -> Path:
-    from models.tiny_llm import write_tiny_llama
+    from radeval_models.tiny_llm import write_tiny_llama
 
     return write_tiny_llama(tmp_path / "llama", texts=[f"Case {i}:\n{r}" for i, r in enumerate(REPORTS)],
                             vocab_size=300, steps=150)
@@ -83,8 +83,8 @@ def test_cli_errors_exit_2(data: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 def test_generate_refuses_partial_file_of_another_model(data: Path, capsys: pytest.CaptureFixture[str],
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from models.dummy import NearestNeighbourGenerator
-    from models.generation import generate_reports
+    from radeval_models.dummy import NearestNeighbourGenerator
+    from radeval_models.generation import generate_reports
 
     other = data / "other.jsonl"
     other.write_text("".join(json.dumps({"id": f"c{i}", "text": f"other {i}"}) + "\n" for i in range(4)))
@@ -115,7 +115,7 @@ def test_generate_refuses_partial_file_of_another_model(data: Path, capsys: pyte
 
 
 def test_generator_failing_on_one_case_spares_the_others(data: Path) -> None:
-    from models.generation import generate_reports
+    from radeval_models.generation import generate_reports
     from radeval.errors import RadevalError
 
     class Flaky:
@@ -140,7 +140,7 @@ def test_generator_failing_on_one_case_spares_the_others(data: Path) -> None:
 
 
 def test_generator_returning_too_few_texts_is_an_error(data: Path) -> None:
-    from models.generation import generate_reports
+    from radeval_models.generation import generate_reports
     from radeval.errors import RadevalError
 
     class Short:

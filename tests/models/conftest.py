@@ -52,7 +52,7 @@ def phantom_files(tmp_path_factory: pytest.TempPathFactory, phantom_reports: dic
 @pytest.fixture(scope="session")
 def tiny_llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 2-layer LLaMA with a 400-token BPE, pretrained as a plain LM on "Case X:\\n<report>", as a local directory."""
-    from models.tiny_llm import write_tiny_llama
+    from radeval_models.tiny_llm import write_tiny_llama
 
     previous = os.environ.get("RADEVAL_HOME")
     os.environ["RADEVAL_HOME"] = str(_session_home(tmp_path_factory))
@@ -69,7 +69,7 @@ def tiny_llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def smollm2(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """SmolLM2-135M-Instruct converted from the packaged GGUF once per session (or per RADEVAL_HOME_SHARED)."""
-    from models.llm import smollm2_dir
+    from radeval_models.llm import smollm2_dir
 
     return smollm2_dir(cache_dir=_session_home(tmp_path_factory) / "llm")
 
@@ -77,7 +77,7 @@ def smollm2(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def gemma3_270m(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Gemma-3-270M assembled from its 4 part packages and converted once per session (or per RADEVAL_HOME_SHARED)."""
-    from models.llm import gemma3_270m_dir
+    from radeval_models.llm import gemma3_270m_dir
 
     return gemma3_270m_dir(cache_dir=_session_home(tmp_path_factory) / "llm")
 

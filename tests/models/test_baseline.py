@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from models.baseline import ClipTextDecoder
-from models.train import train_generator
+from radeval_models.baseline import ClipTextDecoder
+from radeval_models.train import train_generator
 from radeval.data.embeddings import load_embeddings
 from radeval.errors import InputError
 from radeval.registry import GenerationBatch

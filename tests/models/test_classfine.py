@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from models.ctclip.classfine import CLASSFINE_FILE, CLASSFINE_REPO, load_classfine_head
+from radeval_models.ctclip.classfine import CLASSFINE_FILE, CLASSFINE_REPO, load_classfine_head
 from radeval.data.labels import CTRATE_LABELS
 from radeval.errors import InputError, MissingWeightsError
 
@@ -53,7 +53,7 @@ def test_wrong_checkpoints_are_refused(tmp_path: Path) -> None:
 
 
 def test_embed_uses_the_released_head_for_the_priors(tmp_path: Path) -> None:
-    from models.ctclip.embed import EmbedConfig, embed_dataset
+    from radeval_models.ctclip.embed import EmbedConfig, embed_dataset
     from radeval.data.embeddings import load_embeddings
     from radeval.data.phantom import make_phantom_dataset
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from models.ctclip.attention import PEG, ContinuousPositionBias
-from models.ctclip.config import CTViTConfig
-from models.ctclip.encoder import CTClipImageEncoder, load_ctclip_image_weights
+from radeval_models.ctclip.attention import PEG, ContinuousPositionBias
+from radeval_models.ctclip.config import CTViTConfig
+from radeval_models.ctclip.encoder import CTClipImageEncoder, load_ctclip_image_weights
 from radeval.errors import InputError
 
 

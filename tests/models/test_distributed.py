@@ -16,8 +16,8 @@ SCRIPT = '''
 import sys
 import torch
 torch.set_num_threads(1)
-from models.generation import generate_reports
-from models.train import train_generator
+from radeval_models.generation import generate_reports
+from radeval_models.train import train_generator
 llm, emb, rep, out, mapper = sys.argv[1:6]
 train_generator("rad3d-prefix-v2", {"llm": llm, **eval(mapper)}, emb, rep, out,
                 {"epochs": 3, "lr": 1e-2, "batch_size": 4, "seed": 5}, quiet=True)

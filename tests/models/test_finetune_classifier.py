@@ -9,7 +9,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from models.ctclip.finetune import FinetuneConfig, FinetunedClassifier, finetune_classifier
+from radeval_models.ctclip.finetune import FinetuneConfig, FinetunedClassifier, finetune_classifier
 from radeval.cli.main import main
 from radeval.data.labels import INSPECT_LABELS
 from radeval.data.phantom import make_phantom_dataset
@@ -40,7 +40,7 @@ def test_resume_after_a_stop_ends_with_the_uninterrupted_weights(inspect_root: P
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=0, atol=0)
     # the last layer moved away from the encoder's, and the head has the 21 INSPECT outputs
-    from models.ctclip.embed import EmbedConfig, build_encoder
+    from radeval_models.ctclip.embed import EmbedConfig, build_encoder
 
     start = build_encoder(EmbedConfig(encoder="small", seed=0))[0].to_visual_latent.weight
     assert not torch.equal(a["weight"], start)
@@ -59,8 +59,8 @@ def test_cli_and_embed_use_the_finetuned_classifier(inspect_root: Path, tmp_path
     emb_dir = tmp_path / "emb"
     assert main(["embed", str(inspect_root), "--out", str(emb_dir), "--encoder", "small", "--labels", "inspect",
                  "--label-head", str(folder), "--quiet"]) == 0
-    from models.ctclip.embed import EmbedConfig, build_encoder
-    from models.ctclip.finetune import pooled_features
+    from radeval_models.ctclip.embed import EmbedConfig, build_encoder
+    from radeval_models.ctclip.finetune import pooled_features
     from radeval.data.ctrate import CTRateDataset
     from radeval.data.embeddings import load_embeddings
     from radeval.data.preprocess import PreprocessConfig, preprocess_array

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from models.llm import (EMBEDDED_LLMS, chunk_paths, describe_spec, embedded_llm, llm_from_config, load_llm,
+from radeval_models.llm import (EMBEDDED_LLMS, chunk_paths, describe_spec, embedded_llm, llm_from_config, load_llm,
                         load_llm_config, stop_token_ids)
 from radeval.errors import MissingWeightsError
 
@@ -68,7 +68,7 @@ def test_parameter_count_on_meta(gemma3_270m: Path, monkeypatch: pytest.MonkeyPa
 
 @pytest.mark.slow
 def test_v2_forward_and_generate_on_gemma(gemma3_270m: Path) -> None:
-    from models.rad3d_prefix import Rad3dPrefixV2
+    from radeval_models.rad3d_prefix import Rad3dPrefixV2
     from radeval.registry import GenerationBatch
 
     model = Rad3dPrefixV2.from_config({"llm": str(gemma3_270m), "embedding_dim": 8, "prefix_length": 2,
@@ -93,7 +93,7 @@ def test_prefix_is_not_rescaled_between_training_and_decoding(gemma3_270m: Path)
     """Gemma multiplies *token* embeddings by sqrt(hidden) inside its embedding module; a prefix passed as
     ``inputs_embeds`` is used as is. Training (report tokens embedded by the module) and cached decoding (token ids
     fed to the model) must therefore give the same next-token logits."""
-    from models.rad3d_prefix import Rad3dPrefixV2
+    from radeval_models.rad3d_prefix import Rad3dPrefixV2
 
     model = Rad3dPrefixV2.from_config({"llm": str(gemma3_270m), "embedding_dim": 8, "prefix_length": 2,
                                        "clip_length": 2, "num_layers": 1, "num_heads": 4})
@@ -111,7 +111,7 @@ def test_prefix_is_not_rescaled_between_training_and_decoding(gemma3_270m: Path)
 
 @pytest.mark.slow
 def test_damaged_assembly_is_rebuilt(tmp_path: Path) -> None:
-    from models.llm import embedded_gguf_path
+    from radeval_models.llm import embedded_gguf_path
 
     path = embedded_gguf_path("gemma3-270m", cache_dir=tmp_path)
     assert path.parent == tmp_path and not list(tmp_path.glob(".*.tmp"))

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import torch
 
-from models.generation import ThreadChooser, greedy_decode, left_pad
-from models.llm import load_llm, stop_token_ids
+from radeval_models.generation import ThreadChooser, greedy_decode, left_pad
+from radeval_models.llm import load_llm, stop_token_ids
 
 
 def test_batched_greedy_equals_hf_generate_per_row(tiny_llama: Path) -> None:

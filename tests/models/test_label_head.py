@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from models.ctclip.label_head import LabelHead, LabelHeadTrainConfig, label_report, train_label_head
+from radeval_models.ctclip.label_head import LabelHead, LabelHeadTrainConfig, label_report, train_label_head
 from radeval.data.labels import CTRATE_LABELS
 from radeval.errors import InputError
 

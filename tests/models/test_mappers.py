@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from models.mappers import LinearMapper, ProjectionNormMapper, TransformerMapper
+from radeval_models.mappers import LinearMapper, ProjectionNormMapper, TransformerMapper
 
 
 def _count(module: torch.nn.Module) -> int:

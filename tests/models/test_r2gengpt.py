@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from models.r2gengpt import PROMPT, R2GenGPT, R2GenGPTConfig
-from models.train import train_generator
+from radeval_models.r2gengpt import PROMPT, R2GenGPT, R2GenGPTConfig
+from radeval_models.train import train_generator
 from radeval.data.embeddings import load_embeddings
 from radeval.registry import GenerationBatch
 

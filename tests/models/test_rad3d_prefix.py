@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from models.rad3d_prefix import Rad3dPrefixLinear, Rad3dPrefixV1, Rad3dPrefixV2, Rad3dPrefixV3
-from models.train import train_generator
+from radeval_models.rad3d_prefix import Rad3dPrefixLinear, Rad3dPrefixV1, Rad3dPrefixV2, Rad3dPrefixV3
+from radeval_models.train import train_generator
 from radeval.data.embeddings import load_embeddings
 from radeval.errors import InputError
 from radeval.registry import GenerationBatch, get_generator
@@ -36,7 +36,7 @@ def test_registry_names_resolve_to_variants() -> None:
 def trained_v3(tmp_path_factory: pytest.TempPathFactory, tiny_llama: Path, phantom_files: dict[str, Path],
                tiny_mapper: dict[str, int]) -> tuple[Path, dict[str, torch.Tensor]]:
     """A V-3 model overfitted on the eight phantom cases, and the frozen LLM weights before training."""
-    from models.llm import load_llm
+    from radeval_models.llm import load_llm
 
     before = {k: v.clone() for k, v in load_llm(str(tiny_llama))[0].state_dict().items()}
     out = tmp_path_factory.mktemp("v3") / "run"
@@ -114,7 +114,7 @@ def test_v1_trains_the_llm_and_saves_it(tmp_path: Path, tiny_llama: Path, phanto
 # -- diagnostic priors: sigmoid probabilities by default (the paper's Table 5 shows confidences in [0, 1]) --------
 
 def test_prior_mode_is_probability_by_default_and_logit_on_request(tiny_llama: Path) -> None:
-    from models.rad3d_prefix import Rad3dPrefixConfig
+    from radeval_models.rad3d_prefix import Rad3dPrefixConfig
 
     assert Rad3dPrefixConfig().prior == "probability"
     with pytest.raises(InputError, match="prior='softmax'"):
@@ -150,7 +150,7 @@ def test_saved_prior_mode_round_trips_and_old_checkpoints_load_as_logit(trained_
 
 
 def test_prior_width_check_against_a_label_set() -> None:
-    from models.generator import check_prior_width, prior_width
+    from radeval_models.generator import check_prior_width, prior_width
     from radeval.data.labels import CTRATE_LABELS, INSPECT_LABELS
 
     assert prior_width(Rad3dPrefixV3, {}) == 18 and prior_width(Rad3dPrefixV2, {"n_logits": 21}) is None

@@ -54,7 +54,7 @@ def test_unknown_name_suggests_close_matches() -> None:
 
 
 def test_checkpoint_errors_name_the_file(tmp_path: Path) -> None:
-    from models.checkpoint import load_checkpoint_tensors, load_generator, read_checkpoint_config
+    from radeval_models.checkpoint import load_checkpoint_tensors, load_generator, read_checkpoint_config
 
     with pytest.raises(InputError, match="generator directory not found"):
         read_checkpoint_config(tmp_path / "nope")
@@ -68,7 +68,7 @@ def test_checkpoint_errors_name_the_file(tmp_path: Path) -> None:
 def test_legacy_weights_are_read_weights_only(tmp_path: Path) -> None:
     import torch
 
-    from models.checkpoint import load_checkpoint_tensors
+    from radeval_models.checkpoint import load_checkpoint_tensors
 
     torch.save({"w": torch.ones(2)}, tmp_path / "pytorch_model.bin")
     assert torch.equal(load_checkpoint_tensors(tmp_path)["w"], torch.ones(2))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from models.llm import describe_spec, load_llm, smollm2_gguf_path, stop_token_ids
+from radeval_models.llm import describe_spec, load_llm, smollm2_gguf_path, stop_token_ids
 
 
 def test_gguf_is_found_without_importing_the_package() -> None:
@@ -32,8 +32,8 @@ def test_converted_copy_reloads_fast(smollm2: Path) -> None:
 @pytest.mark.slow
 def test_v3_on_smollm2_reproduces_training_reports(tmp_path: Path, smollm2: Path, phantom_files: dict[str, Path],
                                                    phantom_reports: dict[str, str]) -> None:
-    from models.rad3d_prefix import Rad3dPrefixV3
-    from models.train import train_generator
+    from radeval_models.rad3d_prefix import Rad3dPrefixV3
+    from radeval_models.train import train_generator
     from radeval.data.embeddings import load_embeddings
     from radeval.registry import GenerationBatch
 

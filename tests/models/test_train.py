@@ -14,7 +14,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from models.train import train_generator
+from radeval_models.train import train_generator
 from radeval.errors import InputError, UnknownNameError
 
 TRAIN = {"lr": 1e-2, "batch_size": 4}
@@ -63,7 +63,7 @@ def test_missing_reports_and_unknown_model(tmp_path: Path, phantom_files: dict[s
 
 def test_dummy_generator_trains_and_generates(tmp_path: Path, phantom_files: dict[str, Path],
                                               phantom_reports: dict[str, str]) -> None:
-    from models.generation import generate_reports
+    from radeval_models.generation import generate_reports
     from radeval.io import read_reports
 
     train_generator("dummy", {}, phantom_files["embeddings"], phantom_files["reports"], tmp_path / "nn")
@@ -89,7 +89,7 @@ def _logged_step_after(run: Path, epoch: int) -> bool:
 def test_killed_run_resumes_from_last_checkpoint(tmp_path: Path, tiny_llama: Path, phantom_files: dict[str, Path],
                                                  tiny_mapper: dict[str, int]) -> None:
     run = tmp_path / "run"
-    script = (f"from models.train import train_generator\n"
+    script = (f"from radeval_models.train import train_generator\n"
               f"train_generator('rad3d-prefix-v2', {{'llm': {str(tiny_llama)!r}, **{tiny_mapper!r}}}, "
               f"{str(phantom_files['embeddings'])!r}, {str(phantom_files['reports'])!r}, {str(run)!r}, "
               f"{{'epochs': 400, 'lr': 1e-3, 'batch_size': 4}}, quiet=True)\n")
@@ -190,7 +190,7 @@ def test_resume_may_extend_epochs_and_reads_checkpoints_that_recorded_quiet(tmp_
 
 
 def test_quiet_is_a_display_option_not_a_train_setting(tmp_path: Path, phantom_files: dict[str, Path]) -> None:
-    from models.train_config import TrainConfig, train_config_fields
+    from radeval_models.train_config import TrainConfig, train_config_fields
 
     assert "quiet" not in train_config_fields()
     with pytest.raises(InputError, match="'quiet' is a display option"):

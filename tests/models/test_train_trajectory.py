@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from models.generation import generate_reports
-from models.train import train_generator
+from radeval_models.generation import generate_reports
+from radeval_models.train import train_generator
 from radeval.io import read_reports
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "train_trajectory.json"

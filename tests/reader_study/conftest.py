@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from radeval.types import Case
-from reader_study.export import ExportResult, export_packet
-from reader_study.key import StudyKey, read_key
+from radeval_reader_study.export import ExportResult, export_packet
+from radeval_reader_study.key import StudyKey, read_key
 
 SYSTEMS = ("baseline", "v2", "v3")
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reader_study.agreement import icc_2_1, krippendorff_alpha, weighted_kappa
+from radeval_reader_study.agreement import icc_2_1, krippendorff_alpha, weighted_kappa
 
 
 def _pairs(seed: int, n: int = 60) -> tuple[np.ndarray, np.ndarray]:

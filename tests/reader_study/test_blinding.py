@@ -21,8 +21,8 @@ import pytest
 from scipy.stats import binomtest
 
 from radeval.types import Case
-from reader_study.export import export_packet
-from reader_study.key import read_key
+from radeval_reader_study.export import export_packet
+from radeval_reader_study.key import read_key
 
 NAMES = ("ctchat_baseline", "rad3d_prefix_v2", "rad3d_prefix_v3")
 N_CASES = 90

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from radeval.errors import AlignmentError, InputError
-from reader_study.blinding import ID_ALPHABET, ID_LENGTH
-from reader_study.export import export_packet, verify_packet
-from reader_study.formatting import normalise_report
-from reader_study.key import read_key
+from radeval_reader_study.blinding import ID_ALPHABET, ID_LENGTH
+from radeval_reader_study.export import export_packet, verify_packet
+from radeval_reader_study.formatting import normalise_report
+from radeval_reader_study.key import read_key
 
 
 def test_packet_layout_and_key(exported, tmp_path: Path) -> None:
@@ -126,7 +126,7 @@ def test_existing_key_is_not_overwritten(tmp_path: Path, study_inputs) -> None:
 
 def test_failed_replacement_keeps_the_earlier_packet(tmp_path: Path, study_inputs,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from reader_study import export
+    from radeval_reader_study import export
 
     kw = dict(n=3, readers=1, seed=0, key_path=tmp_path / "k.json", out_dir=tmp_path / "p")
     first = export_packet(study_inputs.cases, study_inputs.systems, **kw)

@@ -1,4 +1,4 @@
-"""Command-line values over the suite's reader_study section over the defaults (reader_study.export_settings)."""
+"""Command-line values over the suite's reader_study section over the defaults (radeval_reader_study.export_settings)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from radeval.errors import InputError
-from reader_study.export_settings import (
+from radeval_reader_study.export_settings import (
     DEFAULT_FORMATS, DEFAULT_N, ExportOptions, parse_readers, resolve_export_settings, strata_from_labels,
 )
 

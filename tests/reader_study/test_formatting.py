@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from reader_study.formatting import normalise_report
+from radeval_reader_study.formatting import normalise_report
 
 
 @pytest.mark.parametrize("raw", [

@@ -7,8 +7,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from radeval.types import Case
-from reader_study.export import export_packet
-from reader_study.key import read_key
+from radeval_reader_study.export import export_packet
+from radeval_reader_study.key import read_key
 
 
 class _Collect(HTMLParser):

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from radeval.types import Case
-from reader_study.export import export_packet
-from reader_study.ingestion import ingest
-from reader_study.key import read_key
+from radeval_reader_study.export import export_packet
+from radeval_reader_study.ingestion import ingest
+from radeval_reader_study.key import read_key
 
 
 pytestmark = pytest.mark.browser

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from radeval.errors import InputError
-from reader_study.ingestion import ingest, parse_score
-from reader_study.key import read_key
-from reader_study.rubric import default_rubric
+from radeval_reader_study.ingestion import ingest, parse_score
+from radeval_reader_study.key import read_key
+from radeval_reader_study.rubric import default_rubric
 
 
 def _rows(path: Path) -> list[list[str]]:
@@ -246,7 +246,7 @@ def test_workbook_of_another_packet_is_rejected(tmp_path: Path, study_inputs, sc
     """Two exports of the same study differ only in blinding; ratings of one never count for the other."""
     from openpyxl import load_workbook
 
-    from reader_study.export import export_packet
+    from radeval_reader_study.export import export_packet
 
     kw = dict(n=4, readers=1, seed=0, formats=("xlsx",))
     a = export_packet(study_inputs.cases, study_inputs.systems, out_dir=tmp_path / "a", key_path=tmp_path / "a.json",

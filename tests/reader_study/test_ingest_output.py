@@ -1,4 +1,4 @@
-"""Ingest outputs: the tables, the no-lost-scores rule and the printed summaries (reader_study.ingest_output)."""
+"""Ingest outputs: the tables, the no-lost-scores rule and the printed summaries (radeval_reader_study.ingest_output)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from radeval.errors import InputError
-from reader_study.ingestion import check_replacement
-from reader_study.ingest_output import coverage_lines, problem_lines, write_ingest_tables
-from reader_study.ingestion import ingest
+from radeval_reader_study.ingestion import check_replacement
+from radeval_reader_study.ingest_output import coverage_lines, problem_lines, write_ingest_tables
+from radeval_reader_study.ingestion import ingest
 
 
 def test_tables_summaries_and_no_lost_scores(exported, write_form_csv, tmp_path: Path) -> None:

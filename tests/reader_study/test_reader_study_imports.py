@@ -7,10 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import reader_study
+import radeval_reader_study
 
 PACKAGE = Path(reader_study.__file__).resolve().parent
-FORBIDDEN = ("models", "radeval.bench", "radeval.leaderboard", "radeval.cli")
+FORBIDDEN = ("radeval_models", "radeval.bench", "radeval.leaderboard", "radeval.cli")
 
 
 def test_reader_study_never_imports_upper_floors() -> None:
@@ -24,9 +24,9 @@ def test_reader_study_never_imports_upper_floors() -> None:
 
 
 def test_export_and_cli_import_nothing_heavy() -> None:
-    code = ("import sys, reader_study, reader_study.export, reader_study.ingestion, radeval.cli.reader_study\n"
+    code = ("import sys, reader_study, radeval_reader_study.export, radeval_reader_study.ingestion, radeval.cli.reader_study\n"
             "print(sorted({m.split('.')[0] for m in sys.modules} & "
-            "{'openpyxl', 'matplotlib', 'scipy', 'sklearn', 'torch', 'models', 'krippendorff'}))")
+            "{'openpyxl', 'matplotlib', 'scipy', 'sklearn', 'torch', 'radeval_models', 'krippendorff'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -40,17 +40,17 @@ def test_lower_floors_never_import_reader_study() -> None:
         if rel.startswith(("cli/", "bench/", "leaderboard/")):
             continue  # floor 4 may
         text = path.read_text(encoding="utf-8")
-        assert "import reader_study" not in text and "from reader_study" not in text, rel
+        assert "import radeval_reader_study" not in text and "from reader_study" not in text, rel
 
 
 def test_lazy_ingest_is_the_function_not_the_submodule() -> None:
-    # `reader_study.ingest` is the function; its module is `reader_study.ingestion`, so importing the module
-    # (directly, or through reader_study.analysis) cannot rebind the package attribute to a module
-    code = ("import reader_study\n"
+    # `radeval_reader_study.ingest` is the function; its module is `radeval_reader_study.ingestion`, so importing the module
+    # (directly, or through radeval_reader_study.analysis) cannot rebind the package attribute to a module
+    code = ("import radeval_reader_study\n"
             "a = reader_study.ingest; b = reader_study.ingest\n"
-            "from reader_study import analyze, ingest\n"
-            "import reader_study.ingestion\n"
-            "from reader_study.ingestion import parse_score\n"
+            "from radeval_reader_study import analyze, ingest\n"
+            "import radeval_reader_study.ingestion\n"
+            "from radeval_reader_study.ingestion import parse_score\n"
             "print(all(callable(f) and f.__name__ == 'ingest' for f in (a, b, ingest, reader_study.ingest)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "True"

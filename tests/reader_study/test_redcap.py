@@ -5,9 +5,9 @@ import io
 import re
 from pathlib import Path
 
-from reader_study.ingestion import ingest
-from reader_study.key import read_key
-from reader_study.redcap import DICTIONARY_COLUMNS
+from radeval_reader_study.ingestion import ingest
+from radeval_reader_study.key import read_key
+from radeval_reader_study.redcap import DICTIONARY_COLUMNS
 
 
 
@@ -63,7 +63,7 @@ def _export(exported, tmp_path: Path, rule, *, labels: bool) -> Path:
         w.writerow(r | {"redcap_data_access_group": r["reader"], "report_rating_complete": "2"})
     text = out.getvalue()
     if labels:
-        from reader_study.redcap import field_labels
+        from radeval_reader_study.redcap import field_labels
 
         head, _, body = text.partition("\n")
         names = field_labels(key.rubric) | {"redcap_data_access_group": "Data Access Group",

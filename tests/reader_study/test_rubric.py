@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from radeval.errors import InputError
-from reader_study.rubric import default_rubric, load_rubric, rubric_from_dict
+from radeval_reader_study.rubric import default_rubric, load_rubric, rubric_from_dict
 
 
 def test_default_rubric_is_the_papers_protocol() -> None:

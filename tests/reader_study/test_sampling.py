@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 
 from radeval.errors import InputError
-from reader_study.sampling import allocate, sample_cases
+from radeval_reader_study.sampling import allocate, sample_cases
 
 IDS = [f"c{i:03d}" for i in range(200)]
 

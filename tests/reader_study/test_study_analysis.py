@@ -8,9 +8,9 @@ import pytest
 from scipy.stats import wilcoxon
 
 from radeval.errors import InputError
-from reader_study.analysis import analyze
-from reader_study.ingestion import ingest
-from reader_study.rubric import default_rubric
+from radeval_reader_study.analysis import analyze
+from radeval_reader_study.ingestion import ingest
+from radeval_reader_study.rubric import default_rubric
 
 RUBRIC = default_rubric()
 
@@ -64,8 +64,8 @@ def test_paired_comparison_uses_only_the_cases_both_systems_have() -> None:
 
 
 def test_icc_interval_follows_the_confidence_level() -> None:
-    from reader_study.agreement import icc_2_1
-    from reader_study.report import to_markdown
+    from radeval_reader_study.agreement import icc_2_1
+    from radeval_reader_study.report import to_markdown
 
     a80 = analyze(_table(), rubric=RUBRIC, resamples=100, confidence=0.8)
     a95 = analyze(_table(), rubric=RUBRIC, resamples=100, confidence=0.95)
@@ -129,7 +129,7 @@ def test_agreement_table_uses_the_reference_formulas(exported, write_form_csv) -
 
 
 def test_partial_study_is_analysable(exported, write_form_csv) -> None:
-    from reader_study.key import read_key
+    from radeval_reader_study.key import read_key
 
     key = read_key(exported.key_path)
     half = list(key.orders["reader2"][:18])
@@ -190,7 +190,7 @@ def _three_systems() -> pd.DataFrame:
 
 
 def test_v3_vs_baseline_and_v3_vs_v2_with_the_papers_percentages_beside_ours() -> None:
-    from reader_study.analysis import PAPER_READER_STUDY
+    from radeval_reader_study.analysis import PAPER_READER_STUDY
 
     df = _three_systems()
     a = analyze(df, rubric=RUBRIC, resamples=200, baseline="baseline",
@@ -215,7 +215,7 @@ def test_v3_vs_baseline_and_v3_vs_v2_with_the_papers_percentages_beside_ours() -
 
     assert a.comparisons["p_holm"].to_numpy() == pytest.approx(multipletests(a.comparisons["p_value"],
                                                                              method="holm")[1])
-    from reader_study.report import to_markdown
+    from radeval_reader_study.report import to_markdown
 
     md = to_markdown(a)
     assert "## Paired comparisons" in md and "v3 vs v2" in md and "+9.8%" in md and "+3.7%" in md

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from reader_study.analysis import analyze
-from reader_study.ingestion import ingest
-from reader_study.report import to_markdown, write_report
+from radeval_reader_study.analysis import analyze
+from radeval_reader_study.ingestion import ingest
+from radeval_reader_study.report import to_markdown, write_report
 
 
 def test_report_files(exported, write_form_csv, tmp_path: Path) -> None:
@@ -43,7 +43,7 @@ def test_markdown_escapes_table_breakers(exported, write_form_csv) -> None:
 
 
 def test_system_without_any_rating_is_reported_not_fatal(exported, write_form_csv, tmp_path: Path) -> None:
-    from reader_study.key import read_key
+    from radeval_reader_study.key import read_key
 
     key = read_key(exported.key_path)
     items = [i for i in key.orders["reader1"] if key.items[i].system != "v3"]

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from radeval.errors import InputError
-from reader_study.suite import read_suite_inputs
+from radeval_reader_study.suite import read_suite_inputs
 
 
 def _files(tmp_path: Path) -> None:

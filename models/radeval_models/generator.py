@@ -1,0 +1,356 @@
+"""The base class of the bundled report generators: config, input checks, parameter counts, save/load.
+
+A generator is an ``nn.Module`` holding a language model (``self.lm``), its tokenizer and whatever maps an image
+embedding into the LLM. Subclasses define:
+
+* ``config_class`` — a dataclass of settings (always with ``llm``, ``embedding_dim``, ``n_logits``);
+* ``use_logits`` / ``train_llm`` — whether diagnostic logits join the input and whether the LLM is trained;
+* :meth:`build` — the modules, from a config and an LLM module (real weights or the meta device);
+* :meth:`collate` — tokenised training tensors for a micro-batch;
+* :meth:`forward` — ``{"loss_sum", "n_tokens"}`` over the report tokens (the training loop normalises);
+* :meth:`decode` — token ids for a batch of conditioning vectors.
+
+Every subclass is a :class:`radeval.registry.TrainableGenerator` with ``training = "loop"``: ``radeval_models.train`` trains
+it with the shared gradient loop.
+
+Frozen LLMs stay in ``eval()`` even while the generator trains, have ``requires_grad=False`` and are not saved: the
+checkpoint records their spec and a fingerprint of their embedding matrix, checked on load.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from radeval_models.checkpoint import load_checkpoint_tensors, read_checkpoint_config, save_checkpoint
+from radeval_models.llm import hidden_size, llm_from_config, load_llm, load_llm_config, prepare_tokenizer
+from radeval.errors import InputError
+from radeval.registry import GenerationBatch
+
+LLM_SUBDIR = "llm"
+
+
+@dataclass(frozen=True)
+class ParameterCounts:
+    """Trainable and total parameter counts of a generator (tied weights counted once)."""
+
+    trainable: int
+    total: int
+
+    def as_dict(self) -> dict[str, int]:
+        """``{"trainable": int, "total": int}``."""
+        return {"trainable": self.trainable, "total": self.total}
+
+
+def count_parameters(module: nn.Module) -> ParameterCounts:
+    """Count a module's parameters; works on the meta device (no memory is touched)."""
+    params = list(module.parameters())  # deduplicates tied parameters
+    return ParameterCounts(sum(p.numel() for p in params if p.requires_grad), sum(p.numel() for p in params))
+
+
+def embedding_fingerprint(lm: nn.Module) -> str:
+    """A short hash of the LLM's input-embedding matrix (first 64 rows), to tell one set of frozen weights from another."""
+    weight = lm.get_input_embeddings().weight
+    if weight.device.type == "meta":
+        return ""
+    rows = weight[:64].detach().to("cpu", torch.float32).contiguous().numpy()
+    return hashlib.sha256(rows.tobytes()).hexdigest()[:16]
+
+
+def config_from_mapping(config_class: type, values: Mapping[str, Any], *, source: str) -> Any:
+    """Build a config dataclass from a mapping, naming unknown keys."""
+    names = {f.name for f in dataclasses.fields(config_class)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise InputError(f"{source}: unknown setting(s) {unknown} for {config_class.__name__}; "
+                         f"known: {sorted(names)}")
+    return config_class(**dict(values))
+
+
+def prior_width(model_cls: type, config: Mapping[str, Any]) -> int | None:
+    """How many diagnostic priors a generator class with this config takes (``None``: it takes none).
+
+    Example:
+        >>> from radeval_models.rad3d_prefix import Rad3dPrefixV2, Rad3dPrefixV3
+        >>> prior_width(Rad3dPrefixV3, {}), prior_width(Rad3dPrefixV3, {"n_logits": 21}), prior_width(Rad3dPrefixV2, {})
+        (18, 21, None)
+    """
+    if not getattr(model_cls, "use_logits", False):
+        return None
+    if "n_logits" in config:
+        return int(config["n_logits"])
+    defaults = {f.name: f.default for f in dataclasses.fields(model_cls.config_class)}
+    return int(defaults["n_logits"])
+
+
+def prior_settings(model_cls: type, config: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``{"width": n, "mode": "probability"|"logit"}`` of a prior-conditioned generator (``None`` without priors).
+
+    Example:
+        >>> from radeval_models.rad3d_prefix import Rad3dPrefixV3
+        >>> prior_settings(Rad3dPrefixV3, {"n_logits": 21})
+        {'width': 21, 'mode': 'probability'}
+    """
+    width = prior_width(model_cls, config)
+    if width is None:
+        return None
+    defaults = {f.name: f.default for f in dataclasses.fields(model_cls.config_class)}
+    return {"width": width, "mode": str(config.get("prior", defaults.get("prior", "logit")))}
+
+
+def check_prior_width(label_set: Sequence[str], model_cls: type, config: Mapping[str, Any]) -> str | None:
+    """A problem message when a prior-conditioned generator's width differs from the suite's label set.
+
+    The label head fitted (or loaded) for a suite gives one prior per label of its label set, so a V-3 /
+    linear RAD3D-Prefix must take exactly that many (``n_logits``). Checked at suite validation, before
+    any embedding or training.
+
+    Args:
+        label_set: the suite's label names (18 CT-RATE, 21 INSPECT).
+        model_cls: the generator class (its ``use_logits`` says whether it takes priors).
+        config: the system's ``config`` mapping.
+
+    Returns:
+        ``None`` when they agree (or the generator takes no priors), else the problem.
+
+    Example:
+        >>> from radeval_models.rad3d_prefix import Rad3dPrefixV3
+        >>> from radeval.data.labels import INSPECT_LABELS
+        >>> check_prior_width(INSPECT_LABELS, Rad3dPrefixV3, {"n_logits": 21}) is None
+        True
+        >>> check_prior_width(INSPECT_LABELS, Rad3dPrefixV3, {})
+        'takes 18 diagnostic priors (n_logits) but the label set has 21 labels; set config.n_logits: 21'
+    """
+    width = prior_width(model_cls, config)
+    if width is None or width == len(label_set):
+        return None
+    return (f"takes {width} diagnostic priors (n_logits) but the label set has {len(label_set)} labels; "
+            f"set config.n_logits: {len(label_set)}")
+
+
+class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
+    """Shared machinery of the bundled generators (see the module docstring)."""
+
+    name: ClassVar[str] = ""
+    config_class: ClassVar[type] = object
+    training: ClassVar[str] = "loop"  # radeval.registry.TrainableGenerator: trained by the shared loop (radeval_models.train)
+    use_logits: ClassVar[bool] = False
+    train_llm: ClassVar[bool] = False
+
+    def __init__(self, config: Any, lm: nn.Module, tokenizer: Any = None) -> None:
+        super().__init__()
+        self.config = config
+        self.lm = lm
+        self.tokenizer = prepare_tokenizer(tokenizer) if tokenizer is not None else None
+        if not self.train_llm:
+            for p in self.lm.parameters():
+                p.requires_grad_(False)
+            self.lm.eval()
+        self.build()
+
+    # ---- to be provided by subclasses ------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def build(self) -> None:
+        """Create the trainable modules (called from ``__init__`` once ``self.lm`` is set, and frozen if it is to be)."""
+
+    @abc.abstractmethod
+    def collate(self, texts: Sequence[str], conditioning: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Tokenise ``texts`` into the tensors :meth:`forward` takes."""
+
+    @abc.abstractmethod
+    def decode(self, conditioning: torch.Tensor) -> list[list[int]]:
+        """Generate token ids for each row of ``conditioning``."""
+
+    # ---- shared ---------------------------------------------------------------------------------------------
+
+    @property
+    def input_dim(self) -> int:
+        """Width of the conditioning vector: embedding dim (+ number of logits for logit-conditioned variants)."""
+        return self.config.embedding_dim + (self.config.n_logits if self.use_logits else 0)
+
+    def priors(self, logits: np.ndarray) -> np.ndarray:
+        """The diagnostic priors fed to the model from the label head's raw logits (default: unchanged)."""
+        return logits
+
+    @property
+    def hidden_size(self) -> int:
+        """The LLM's token-embedding width."""
+        return hidden_size(self.lm.config)
+
+    def train(self, mode: bool = True) -> "GeneratorModel":
+        """Switch training mode; a frozen LLM stays in ``eval()`` (no dropout in the frozen network)."""
+        super().train(mode)
+        if not self.train_llm:
+            self.lm.eval()
+        return self
+
+    def parameter_counts(self) -> ParameterCounts:
+        """Trainable and total parameters of the whole generator."""
+        return count_parameters(self)
+
+    @classmethod
+    def parse_config(cls, values: Any = None, **overrides: Any) -> Any:
+        """A config dataclass from a dataclass, a mapping or nothing, with keyword overrides."""
+        if isinstance(values, cls.config_class):
+            return dataclasses.replace(values, **overrides)
+        merged = {**dict(values or {}), **overrides}
+        return config_from_mapping(cls.config_class, merged, source=cls.name)
+
+    @classmethod
+    def for_meta(cls, config: Any = None, *, llm_config: Any) -> "GeneratorModel":
+        """The generator built on the meta device from an HF config (no weights, no tokenizer): for parameter counts.
+
+        Args:
+            config: generator settings (dataclass or mapping).
+            llm_config: an HF ``PretrainedConfig`` or the path of a ``config.json``.
+        """
+        cfg = cls.parse_config(config)
+        hf = llm_config if not isinstance(llm_config, (str, Path)) else load_llm_config(llm_config)
+        hf = cls.adapt_llm_config(hf)
+        with torch.device("meta"):
+            return cls(cfg, llm_from_config(hf, device="meta"))
+
+    @classmethod
+    def adapt_llm_config(cls, hf_config: Any) -> Any:
+        """Hook to change the LLM config before building (the baseline adds cross-attention)."""
+        return hf_config
+
+    @classmethod
+    def load_language_model(cls, config: Any) -> tuple[nn.Module, Any]:
+        """``(lm, tokenizer)`` for ``config.llm`` with real weights."""
+        return load_llm(config.llm)
+
+    @classmethod
+    def from_config(cls, config: Any = None, **overrides: Any) -> "GeneratorModel":
+        """A new, untrained generator on real LLM weights (``config.llm``); the mapper is randomly initialised."""
+        cfg = cls.parse_config(config, **overrides)
+        lm, tokenizer = cls.load_language_model(cfg)
+        return cls(cfg, lm, tokenizer)
+
+    def conditioning(self, case_ids: Sequence[str], embeddings: Any, logits: Any = None, *,
+                     source: str = "batch") -> torch.Tensor:
+        """Check a batch's inputs and return the ``(n, input_dim)`` float32 conditioning tensor.
+
+        Raises:
+            InputError: wrong shape or dimension, missing logits for a logit-conditioned model, NaN/inf values —
+                naming ``source`` and the offending case ids.
+        """
+        emb = np.asarray(embeddings.detach().cpu() if isinstance(embeddings, torch.Tensor) else embeddings,
+                         dtype=np.float32)
+        n = len(case_ids)
+        if emb.ndim != 2 or emb.shape[0] != n:
+            raise InputError(f"{source}: embeddings must be (n_cases, dim) with n_cases = {n}, got {emb.shape}")
+        if emb.shape[1] != self.config.embedding_dim:
+            raise InputError(f"{source}: embeddings have dimension {emb.shape[1]}, but {self.name} expects "
+                             f"{self.config.embedding_dim}-d embeddings")
+        _check_finite(emb, case_ids, "embeddings", source)
+        parts = [emb]
+        if self.use_logits:
+            if logits is None:
+                raise InputError(f"{source}: {self.name} is conditioned on diagnostic logits, but none were given "
+                                 f"(case(s) {list(case_ids[:5])}); run `radeval embed` with the label head")
+            lg = np.asarray(logits.detach().cpu() if isinstance(logits, torch.Tensor) else logits, dtype=np.float32)
+            if lg.ndim != 2 or lg.shape[0] != n or lg.shape[1] != self.config.n_logits:
+                raise InputError(f"{source}: logits must be ({n}, {self.config.n_logits}) for {self.name}, "
+                                 f"got {lg.shape}")
+            _check_finite(lg, case_ids, "logits", source)
+            parts.append(self.priors(lg))
+        return torch.from_numpy(np.concatenate(parts, axis=1))
+
+    def generate(self, batch: GenerationBatch) -> list[str]:
+        """One report per case of ``batch`` (``ReportGenerator`` protocol)."""
+        if self.tokenizer is None:
+            raise InputError(f"{self.name} was built without a tokenizer (meta device); load it with from_pretrained")
+        cond = self.conditioning(batch.case_ids, batch.embeddings, batch.logits,
+                                 source=str(batch.extra.get("source", "batch")))
+        if len(batch) == 0:
+            return []
+        was_training = self.training
+        self.eval()
+        try:
+            with torch.no_grad():
+                ids = self.decode(cond.to(self.device))
+        finally:
+            self.train(was_training)
+        return [self.tokenizer.decode(row, skip_special_tokens=True).strip() for row in ids]
+
+    @property
+    def device(self) -> torch.device:
+        """Device of the LLM's weights."""
+        return next(self.lm.parameters()).device
+
+    def trainable_state(self) -> dict[str, torch.Tensor]:
+        """The tensors a checkpoint stores: every trainable parameter (tied weights once)."""
+        return {name: p for name, p in self.named_parameters() if p.requires_grad}
+
+    def save_pretrained(self, directory: str | Path, *, extra: Mapping[str, Any] | None = None) -> Path:
+        """Write ``config.json`` + ``model.safetensors`` (+ ``llm/`` config and tokenizer if the LLM is trained)."""
+        out = Path(directory)
+        fields = dataclasses.asdict(self.config)
+        info = {"llm_fingerprint": "" if self.train_llm else embedding_fingerprint(self.lm), **dict(extra or {})}
+        save_checkpoint(out, model_type=self.name, config=fields, tensors=self.trainable_state(), extra=info)
+        if self.train_llm:
+            self.lm.config.save_pretrained(out / LLM_SUBDIR)
+            if self.tokenizer is not None:
+                self.tokenizer.save_pretrained(out / LLM_SUBDIR)
+        return out
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path, **overrides: Any) -> "GeneratorModel":
+        """Load a generator saved by :meth:`save_pretrained`.
+
+        Args:
+            directory: the generator directory.
+            **overrides: config fields to change (e.g. ``max_new_tokens``, or ``llm`` to point a frozen-LLM model at
+                another copy of the same weights).
+
+        Raises:
+            InputError: a checkpoint of another model, missing/unexpected tensors, or a frozen LLM whose weights
+                differ from the ones the model was trained with — naming the file.
+        """
+        body = read_checkpoint_config(directory, expected_type=cls.name)
+        cfg = cls.parse_config(body["config"], **overrides)
+        weights = Path(directory) / "model.safetensors"
+        if cls.train_llm:
+            from transformers import AutoConfig, AutoTokenizer
+
+            llm_dir = Path(directory) / LLM_SUBDIR
+            hf = AutoConfig.from_pretrained(llm_dir)
+            lm = llm_from_config(hf, device="cpu")
+            model = cls(cfg, lm, AutoTokenizer.from_pretrained(llm_dir))
+        else:
+            lm, tokenizer = cls.load_language_model(cfg)
+            model = cls(cfg, lm, tokenizer)
+            expected = body.get("llm_fingerprint")
+            if expected and expected != embedding_fingerprint(lm):
+                raise InputError(f"{Path(directory) / 'config.json'}: the frozen LLM {cfg.llm!r} is not the one this "
+                                 f"model was trained with (embedding fingerprint differs)")
+        state = load_checkpoint_tensors(directory)
+        own = model.trainable_state()
+        missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
+        if missing or unexpected:
+            raise InputError(f"{weights}: tensors do not match {cls.name} (missing {missing[:5]}, "
+                             f"unexpected {unexpected[:5]})")
+        for name, param in own.items():
+            if tuple(state[name].shape) != tuple(param.shape):
+                raise InputError(f"{weights}: tensor {name!r} has shape {tuple(state[name].shape)}, expected "
+                                 f"{tuple(param.shape)}")
+        model.load_state_dict(state, strict=False)
+        return model
+
+
+def _check_finite(values: np.ndarray, case_ids: Sequence[str], what: str, source: str) -> None:
+    bad = np.where(~np.isfinite(values).all(axis=1))[0]
+    if bad.size:
+        raise InputError(f"{source}: non-finite {what} (NaN/inf) for case(s) {[case_ids[i] for i in bad[:10]]}")
+

@@ -1,0 +1,140 @@
+"""R2GenGPT (Wang et al.), "shallow" alignment adapted to precomputed CT embeddings.
+
+The image embedding becomes one visual token ``LayerNorm(Linear(z))`` placed inside a fixed text prompt, in front of
+a frozen LLM (optionally with LoRA adapters on its ``q_proj``/``v_proj``)::
+
+    [BOS] "Human: <Img>" [visual token] "</Img> Generate a comprehensive ... chest CT volume. \\nAssistant:" report EOS
+
+Labels are -100 on BOS, prompt, visual token and padding; the loss covers the report and its EOS. Decoding follows
+the original settings: beam search with 3 beams, repetition penalty 2.0, length penalty 2.0 (Hugging Face
+``generate``); ``num_beams=1`` with ``repetition_penalty=1`` uses our KV-cached greedy decoder instead.
+
+CT adaptation (our reconstruction): one visual token from the 512-d CT-CLIP latent, "chest xray image" replaced by
+"chest CT volume", and far larger length limits than the original 100/120 tokens, since CT findings are long.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+
+from radeval_models.generation import greedy_decode
+from radeval_models.generator import GeneratorModel
+from radeval_models.llm import stop_token_ids
+from radeval_models.lm_loss import loss_after_context, report_targets
+from radeval_models.mappers import ProjectionNormMapper
+
+#: The prompt, split at the image placeholder.
+PROMPT = ("Human: <Img><ImageHere></Img> Generate a comprehensive and detailed diagnosis report for this chest CT "
+          "volume. \nAssistant:")
+IMAGE_PLACEHOLDER = "<ImageHere>"
+
+
+@dataclass
+class R2GenGPTConfig:
+    """Settings of R2GenGPT.
+
+    Attributes:
+        llm: LLM spec (see :mod:`radeval_models.llm`); frozen.
+        embedding_dim: width of the image embedding.
+        n_logits: unused (R2GenGPT sees no logits); kept so every generator config has it.
+        prompt: the prompt template; must contain ``<ImageHere>`` once.
+        max_target_tokens: report tokens kept for training (EOS included; original 100).
+        num_beams: beams (original 3).
+        repetition_penalty: original 2.0.
+        length_penalty: original 2.0.
+        min_new_tokens: original 80; 0 here so short phantom reports are not padded out.
+        max_new_tokens: original 120; raised for CT findings.
+        lora_r: LoRA rank on the LLM's q_proj/v_proj (0 = no LoRA, the original default).
+        lora_alpha: LoRA alpha (original 16).
+        lora_dropout: LoRA dropout (original 0.1).
+    """
+
+    llm: str = "smollm2"
+    embedding_dim: int = 512
+    n_logits: int = 0
+    prompt: str = PROMPT
+    max_target_tokens: int = 512
+    num_beams: int = 3
+    repetition_penalty: float = 2.0
+    length_penalty: float = 2.0
+    min_new_tokens: int = 0
+    max_new_tokens: int = 512
+    lora_r: int = 0
+    lora_alpha: int = 16
+    lora_dropout: float = 0.1
+
+
+class R2GenGPT(GeneratorModel):
+    """R2GenGPT-shallow on a frozen LLM (registry name ``r2gengpt``)."""
+
+    name: ClassVar[str] = "r2gengpt"
+    config_class: ClassVar[type] = R2GenGPTConfig
+    use_logits: ClassVar[bool] = False
+    train_llm: ClassVar[bool] = False
+
+    def build(self) -> None:
+        """The visual mapper, and LoRA adapters when ``lora_r > 0``."""
+        cfg = self.config
+        if cfg.prompt.count(IMAGE_PLACEHOLDER) != 1:
+            raise ValueError(f"R2GenGPT prompt must contain {IMAGE_PLACEHOLDER!r} exactly once")
+        self.mapper = ProjectionNormMapper(self.input_dim, self.hidden_size)
+        if cfg.lora_r > 0:
+            from peft import LoraConfig, get_peft_model
+
+            lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
+                              target_modules=["q_proj", "v_proj"], bias="none")
+            self.lm = get_peft_model(self.lm, lora)
+            self.lm.eval()
+
+    def _prompt_ids(self) -> tuple[list[int], list[int]]:
+        before, after = self.config.prompt.split(IMAGE_PLACEHOLDER)
+        tok = self.tokenizer
+        head = [tok.bos_token_id] if tok.bos_token_id is not None else []
+        return (head + tok(before, add_special_tokens=False)["input_ids"],
+                tok(after, add_special_tokens=False)["input_ids"])
+
+    def _context(self, conditioning: torch.Tensor) -> torch.Tensor:
+        """``[BOS, prompt-before, visual token, prompt-after]`` embeddings, ``(batch, length, hidden)``."""
+        before, after = self._prompt_ids()
+        embed = self.lm.get_input_embeddings()
+        device = embed.weight.device
+        visual = self.mapper(conditioning.to(self.mapper.proj.weight.dtype)).to(embed.weight.dtype)
+        b = conditioning.shape[0]
+        head = embed(torch.tensor(before, device=device)).unsqueeze(0).expand(b, -1, -1)
+        tail = embed(torch.tensor(after, device=device)).unsqueeze(0).expand(b, -1, -1)
+        return torch.cat([head, visual, tail], dim=1)
+
+    def collate(self, texts: Sequence[str], conditioning: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Report tokens + EOS, right-padded; labels -100 on padding (the prompt is added in :meth:`forward`)."""
+        return {"conditioning": conditioning, **report_targets(self.tokenizer, texts, self.config.max_target_tokens)}
+
+    def forward(self, conditioning: torch.Tensor, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                labels: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Summed report-token loss after the prompt with the visual token."""
+        return loss_after_context(self.lm, self._context(conditioning), input_ids, attention_mask, labels)
+
+    def decode(self, conditioning: torch.Tensor) -> list[list[int]]:
+        """Beam search with the original penalties (HF ``generate``), or our greedy decoder for 1 beam, no penalty."""
+        cfg = self.config
+        context = self._context(conditioning)
+        stops = stop_token_ids(self.tokenizer, self.lm.config)
+        if cfg.num_beams == 1 and cfg.repetition_penalty == 1.0 and cfg.min_new_tokens == 0:
+            return greedy_decode(self.lm, context, stop_ids=stops, max_new_tokens=cfg.max_new_tokens)
+        mask = torch.ones(context.shape[:2], dtype=torch.long, device=context.device)
+        out = self.lm.generate(inputs_embeds=context, attention_mask=mask, do_sample=False, num_beams=cfg.num_beams,
+                               repetition_penalty=cfg.repetition_penalty, length_penalty=cfg.length_penalty,
+                               min_new_tokens=cfg.min_new_tokens, max_new_tokens=cfg.max_new_tokens,
+                               eos_token_id=stops, pad_token_id=self.tokenizer.pad_token_id)
+        return [_cut_at_stop(row, stops) for row in out.tolist()]
+
+
+def _cut_at_stop(row: Sequence[int], stops: Sequence[int]) -> list[int]:
+    for i, token in enumerate(row):
+        if token in stops:
+            return list(row[:i])
+    return list(row)
+

@@ -1,0 +1,139 @@
+"""Optimisation settings of :func:`radeval_models.train.train_generator` (import-light: the CLI and suite validation read
+them here without importing torch).
+
+A :class:`TrainConfig` holds only what determines the trained weights, so it can be hashed into cache keys and
+recorded in checkpoints as is. Display options (the progress bar) are keyword arguments of ``train_generator``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from radeval.errors import InputError
+
+OPTIMIZERS = ("adamw", "adam")
+PRECISIONS = ("auto", "no", "bf16")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings.
+
+    Attributes:
+        epochs: passes over the training cases.
+        lr: learning rate.
+        batch_size: cases per optimizer step, over all processes and accumulation steps.
+        grad_accum: micro-batches accumulated per optimizer step.
+        optimizer: ``"adamw"`` or ``"adam"``.
+        weight_decay: AdamW weight decay.
+        grad_clip: max gradient norm (``None``: no clipping).
+        max_steps: stop after this many optimizer steps in total (``None``: run all epochs).
+        seed: seeds the mapper initialisation and the data order.
+        mixed_precision: ``"auto"`` (bf16 on a bf16-capable GPU, else none), ``"no"`` or ``"bf16"``.
+        keep_checkpoints: epoch checkpoints kept on disk (the newest ones).
+
+    Example:
+        >>> TrainConfig.from_mapping({"epochs": 3, "lr": 1e-3}).batch_size
+        8
+        >>> "quiet" in train_config_fields()
+        False
+    """
+
+    #: Settings a run cannot change when it resumes: they shape the trajectory of the steps already taken
+    #: (``epochs``, ``max_steps`` and ``keep_checkpoints`` only say where to stop and what to keep).
+    RESUME_FIXED: ClassVar[tuple[str, ...]] = ("seed", "batch_size", "grad_accum", "lr", "optimizer", "weight_decay",
+                                               "grad_clip", "mixed_precision")
+
+    epochs: int = 10
+    lr: float = 2e-5
+    batch_size: int = 8
+    grad_accum: int = 1
+    optimizer: str = "adamw"
+    weight_decay: float = 0.0
+    grad_clip: float | None = 1.0
+    max_steps: int | None = None
+    seed: int = 0
+    mixed_precision: str = "auto"
+    keep_checkpoints: int = 1
+
+    @classmethod
+    def from_mapping(cls, values: "TrainConfig | Mapping[str, Any] | None", *,
+                     source: str = "train config") -> "TrainConfig":
+        """A config from itself, a mapping of its fields or nothing (all defaults).
+
+        Raises:
+            InputError: an unknown key (``quiet`` is named as the display option it is), naming ``source``.
+        """
+        if isinstance(values, TrainConfig):
+            return values
+        given = dict(values or {})
+        names = train_config_fields()
+        unknown = sorted(set(given) - set(names))
+        if unknown:
+            hint = ("; 'quiet' is a display option: pass quiet=True to train_generator (--quiet on the CLI)"
+                    if "quiet" in unknown else "")
+            raise InputError(f"{source}: unknown training setting(s) {unknown}; known: {list(names)}{hint}")
+        return cls(**given)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-ready dict (what checkpoints record and cache keys hash)."""
+        return dataclasses.asdict(self)
+
+
+def train_config_fields() -> tuple[str, ...]:
+    """The names of the :class:`TrainConfig` fields (the keys a suite system's ``train:`` mapping may use).
+
+    Example:
+        >>> train_config_fields()[:3]
+        ('epochs', 'lr', 'batch_size')
+    """
+    return tuple(f.name for f in dataclasses.fields(TrainConfig))
+
+
+def check_train_config(cfg: TrainConfig) -> None:
+    """Refuse settings the loop cannot honour (instead of a ZeroDivisionError or a silent no-op deep inside).
+
+    Raises:
+        InputError: naming the setting and the value.
+
+    Example:
+        >>> check_train_config(TrainConfig(batch_size=0))
+        Traceback (most recent call last):
+        ...
+        radeval.errors.InputError: batch_size must be an integer >= 1, got 0
+    """
+    for field, low in (("batch_size", 1), ("grad_accum", 1), ("epochs", 0), ("keep_checkpoints", 1)):
+        value = getattr(cfg, field)
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            raise InputError(f"{field} must be an integer >= {low}, got {value!r}")
+    if cfg.max_steps is not None and (not isinstance(cfg.max_steps, int) or cfg.max_steps < 0):
+        raise InputError(f"max_steps must be an integer >= 0, got {cfg.max_steps!r}")
+    if not (isinstance(cfg.lr, (int, float)) and math.isfinite(cfg.lr) and cfg.lr >= 0):
+        raise InputError(f"lr must be a finite number >= 0, got {cfg.lr!r}")
+    if cfg.optimizer not in OPTIMIZERS:
+        raise InputError(f"optimizer must be 'adamw' or 'adam', got {cfg.optimizer!r}")
+    if cfg.mixed_precision not in PRECISIONS:
+        raise InputError(f"mixed_precision must be 'auto', 'no' or 'bf16', got {cfg.mixed_precision!r}")
+
+
+def resume_conflicts(saved: Mapping[str, Any], cfg: TrainConfig) -> list[str]:
+    """The :attr:`TrainConfig.RESUME_FIXED` settings that differ from those a checkpoint was trained with.
+
+    Args:
+        saved: the ``train_config`` recorded in the checkpoint (keys it lacks are not compared).
+        cfg: the settings of the run that wants to resume.
+
+    Returns:
+        One ``"<setting> was <old> in the checkpoint, now <new>"`` per difference, in field order.
+
+    Example:
+        >>> resume_conflicts({"batch_size": 8, "seed": 0, "epochs": 2}, TrainConfig(batch_size=4, epochs=5))
+        ['batch_size was 8 in the checkpoint, now 4']
+    """
+    now = cfg.as_dict()
+    return [f"{k} was {saved[k]!r} in the checkpoint, now {now[k]!r}" for k in TrainConfig.RESUME_FIXED
+            if k in saved and saved[k] != now[k]]
