@@ -61,5 +61,8 @@ def run(args: argparse.Namespace) -> int:
         import pandas as pd
 
         macro = pd.read_csv(report).set_index("label").loc["macro"]
-        print(f"label head fitted on train; valid macro AUROC {macro.auroc:.3f}, F1 {macro.f1:.3f} ({report})")
+        from radeval.number_format import MISSING_NA, fixed
+
+        print(f"label head fitted on train; valid macro AUROC {fixed(macro.auroc, 3, missing=MISSING_NA)}, "
+              f"F1 {fixed(macro.f1, 3, missing=MISSING_NA)} ({report})")
     return 1 if n_failed else 0

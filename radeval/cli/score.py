@@ -7,7 +7,13 @@ import json
 import sys
 from pathlib import Path
 
-from radeval.cli.options import add_format_arguments, add_metric_arguments, metric_options, read_args_reports
+from radeval.cli.options import (
+    add_format_arguments,
+    add_metric_arguments,
+    metric_options,
+    read_args_reports,
+)
+from radeval.number_format import fixed
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,10 +34,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``radeval score``."""
+    from radeval.csv_safe import frame_to_csv
     from radeval.errors import InputError
     from radeval.metrics import available_metrics
     from radeval.metrics.scoring import score
-    from radeval.csv_safe import frame_to_csv
     from radeval.output_paths import check_outputs
     from radeval.paths import atomic_write_text
 
@@ -59,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         width = max(len(m) for m in result.corpus["metric"]) if len(result.corpus) else 6
         for row in result.corpus.itertuples():
-            print(f"{row.metric:<{width}}  {row.score:10.6f}  {row.signature}")
+            print(f"{row.metric:<{width}}  {fixed(row.score, 6, missing='nan'):>10}  {row.signature}")
     _report_diagnostics(refs, hyps, system=args.hyps.stem, table=not args.json)
     return 1 if result.failures else 0
 
@@ -73,6 +79,6 @@ def _report_diagnostics(refs, hyps, *, system: str, table: bool) -> None:
     diag = score(refs, hyps, metrics=list(DIAGNOSTIC_METRICS), cache=False)
     if table:  # same line format as the metrics above: name, value, signature
         for row in diag.corpus.itertuples():
-            print(f"{row.metric:<14}  {row.score:10.6f}  {row.signature}")
+            print(f"{row.metric:<14}  {fixed(row.score, 6, missing='nan'):>10}  {row.signature}")
     for reason in degenerate_flags({system: diag.as_dict()}).get(system, []):
         print(f"warning: degenerate output: {reason}", file=sys.stderr)

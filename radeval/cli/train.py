@@ -108,7 +108,9 @@ def run(args: argparse.Namespace) -> int:
     config = TrainConfig(**{k: v for k, v in given.items() if not isinstance(v, _TrainDefault)})
     result = train_generator(args.model, generator_settings(args), embeddings, reports, args.out, config,
                              quiet=args.quiet)
-    loss = "n/a" if result.last_loss is None else f"{result.last_loss:.4f}"
+    from radeval.number_format import MISSING_NA, fixed
+
+    loss = fixed(result.last_loss, 4, missing=MISSING_NA)
     print(f"{result.model_type}: {result.epochs_done} epoch(s), {result.steps} step(s), last loss {loss}, "
           f"{result.parameters.trainable:,} trainable / {result.parameters.total:,} parameters -> {result.out_dir}")
     return 0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import radeval_reader_study
 
-PACKAGE = Path(reader_study.__file__).resolve().parent
+PACKAGE = Path(radeval_reader_study.__file__).resolve().parent
 FORBIDDEN = ("radeval_models", "radeval.bench", "radeval.leaderboard", "radeval.cli")
 
 
@@ -24,7 +24,8 @@ def test_reader_study_never_imports_upper_floors() -> None:
 
 
 def test_export_and_cli_import_nothing_heavy() -> None:
-    code = ("import sys, reader_study, radeval_reader_study.export, radeval_reader_study.ingestion, radeval.cli.reader_study\n"
+    code = ("import sys, radeval_reader_study, radeval_reader_study.export, radeval_reader_study.ingestion, "
+            "radeval.cli.reader_study\n"
             "print(sorted({m.split('.')[0] for m in sys.modules} & "
             "{'openpyxl', 'matplotlib', 'scipy', 'sklearn', 'torch', 'radeval_models', 'krippendorff'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -47,10 +48,10 @@ def test_lazy_ingest_is_the_function_not_the_submodule() -> None:
     # `radeval_reader_study.ingest` is the function; its module is `radeval_reader_study.ingestion`, so importing the module
     # (directly, or through radeval_reader_study.analysis) cannot rebind the package attribute to a module
     code = ("import radeval_reader_study\n"
-            "a = reader_study.ingest; b = reader_study.ingest\n"
+            "a = radeval_reader_study.ingest; b = radeval_reader_study.ingest\n"
             "from radeval_reader_study import analyze, ingest\n"
             "import radeval_reader_study.ingestion\n"
             "from radeval_reader_study.ingestion import parse_score\n"
-            "print(all(callable(f) and f.__name__ == 'ingest' for f in (a, b, ingest, reader_study.ingest)))")
+            "print(all(callable(f) and f.__name__ == 'ingest' for f in (a, b, ingest, radeval_reader_study.ingest)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "True"
