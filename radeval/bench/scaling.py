@@ -114,7 +114,9 @@ def _plot(table: pd.DataFrame, metric: str, path: Path) -> None:
         sub = sub.sort_values("llm_parameters")
         x = sub["llm_parameters"].to_numpy(dtype=float)
         y = sub["score"].to_numpy(dtype=float)
-        err = np.vstack([y - sub["ci_low"].to_numpy(dtype=float), sub["ci_high"].to_numpy(dtype=float) - y])
+        # distances to the interval's ends, clipped at 0: a percentile CI need not contain the point estimate
+        err = np.clip(np.vstack([y - sub["ci_low"].to_numpy(dtype=float),
+                                 sub["ci_high"].to_numpy(dtype=float) - y]), 0, None)
         ax.errorbar(x, y, yerr=err, marker="o", capsize=3, label=str(variant))
         for xi, yi, name in zip(x, y, sub["llm"]):
             ax.annotate(str(name), (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize=7)

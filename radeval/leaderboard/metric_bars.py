@@ -35,8 +35,15 @@ def draw_metric_bars(board: Leaderboard, path: str | Path) -> Path:
     for ax, metric in zip(axes.flat, metrics):
         sub = board.table[board.table["metric"] == metric].set_index("system").reindex(list(board.systems))
         y = sub["score"].to_numpy(dtype=float)
-        err = np.vstack([y - sub["ci_low"].to_numpy(dtype=float), sub["ci_high"].to_numpy(dtype=float) - y])
-        ax.bar(range(len(y)), y, yerr=np.nan_to_num(err), capsize=3, color="#4c72b0")
+        low, high = sub["ci_low"].to_numpy(dtype=float), sub["ci_high"].to_numpy(dtype=float)
+        x = np.arange(len(y))
+        ax.bar(x, y, color="#4c72b0")
+        # the interval drawn as it is: a percentile CI need not contain the point estimate (e.g. the share of
+        # distinct reports, whose resamples average full-sample weights), so it is not an error bar around y
+        ok = np.isfinite(low) & np.isfinite(high)
+        ax.vlines(x[ok], low[ok], high[ok], color="black", linewidth=1)
+        ax.hlines(np.r_[low[ok], high[ok]], np.r_[x[ok], x[ok]] - 0.15, np.r_[x[ok], x[ok]] + 0.15, color="black",
+                  linewidth=1)
         ax.set_xticks(range(len(y)), list(board.systems), rotation=30, ha="right", fontsize=7)
         ax.set_title(metric, fontsize=9)
     for ax in list(axes.flat)[len(metrics):]:
