@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 from radeval_models.ctclip.attention import l2norm
-from radeval_models.ctclip.label_head import LabelHead
+from radeval_models.ctclip.label_head import LabelHead, pos_weight_from_data
 from radeval.errors import InputError
 from radeval.paths import atomic_write_text
 
@@ -125,12 +125,6 @@ def pooled_features(encoder: Any, volumes: torch.Tensor) -> torch.Tensor:
     with torch.no_grad():
         tokens = encoder.visual_transformer(volumes)
         return tokens.mean(dim=1).reshape(tokens.shape[0], -1)
-
-
-def _pos_weight(y: np.ndarray) -> torch.Tensor:
-    pos = y.sum(axis=0)
-    neg = y.shape[0] - pos
-    return torch.as_tensor(np.clip(neg / np.maximum(pos, 1), 1.0, 50.0), dtype=torch.float32)
 
 
 def _features(dataset: Any, case_ids: Sequence[str], encoder: Any, preprocess: Any, cache: Path, *,
@@ -237,7 +231,7 @@ def finetune_classifier(root: str | Path, out: str | Path, *, labels: Sequence[s
         gen.set_state(state["generator"])
         torch.set_rng_state(state["torch_rng"])
         start = int(state["epoch"])
-    loss_fn = nn.BCEWithLogitsLoss(pos_weight=_pos_weight(y))
+    loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight_from_data(y))
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     from tqdm import tqdm
 

@@ -134,6 +134,18 @@ class LabelHeadTrainConfig:
         return asdict(self)
 
 
+def pos_weight_from_data(labels: np.ndarray) -> torch.Tensor:
+    """BCE ``pos_weight`` per label: negatives / positives of ``labels`` (``(n, L)`` 0/1), clipped to [1, 50].
+
+    Example:
+        >>> pos_weight_from_data(np.array([[1, 0], [0, 0], [0, 1], [0, 1]])).tolist()
+        [3.0, 1.0]
+    """
+    pos = labels.sum(axis=0)
+    neg = labels.shape[0] - pos
+    return torch.tensor(np.clip(neg / np.maximum(pos, 1), 1.0, 50.0), dtype=torch.float32)
+
+
 def _pos_weight(labels: np.ndarray, mode: str, label_names: Sequence[str]) -> torch.Tensor | None:
     if mode == "none":
         return None
@@ -141,9 +153,7 @@ def _pos_weight(labels: np.ndarray, mode: str, label_names: Sequence[str]) -> to
         if list(label_names) != list(CTRATE_LABELS):
             raise InputError("pos_weight='ctrate' needs the 18 CT-RATE labels in CT-CLIP order")
         return torch.tensor(CTRATE_POS_WEIGHT, dtype=torch.float32)
-    pos = labels.sum(axis=0)
-    neg = labels.shape[0] - pos
-    return torch.tensor(np.clip(neg / np.maximum(pos, 1), 1.0, 50.0), dtype=torch.float32)
+    return pos_weight_from_data(labels)
 
 
 def train_label_head(embeddings: np.ndarray, labels: np.ndarray, *, label_names: Sequence[str] = CTRATE_LABELS,
