@@ -183,8 +183,8 @@ def _load_done(out: Path, split: str, dim: int | None = None) -> dict[str, np.nd
     return done
 
 
-def _save_part(out: Path, split: str, case_id: str, latent: np.ndarray) -> None:
-    parts = _parts_dir(out, split)
+def _save_part(parts: Path, case_id: str, latent: np.ndarray) -> None:
+    """One case's array as ``<parts>/<case_id>.npy`` (float32), written under a temporary name and swapped in."""
     parts.mkdir(parents=True, exist_ok=True)
     tmp = parts / f".{case_id}.tmp.npy"
     np.save(tmp, latent.astype(np.float32))
@@ -221,8 +221,8 @@ def embed_split(dataset: CTRateDataset, split: str, out: str | Path, encoder: CT
             logits = classifier.logits(captured[0].numpy()) if classifier is not None else None
             for i, ((cid, _), latent) in enumerate(zip(good, latents)):
                 if logits is not None:
-                    _save_logits_part(out_dir, split, cid, logits[i])
-                _save_part(out_dir, split, cid, latent)
+                    _save_part(_logits_dir(out_dir, split), cid, logits[i])
+                _save_part(_parts_dir(out_dir, split), cid, latent)
                 done[cid] = latent
         bar.update(len(batch))
     bar.close()
@@ -233,14 +233,6 @@ def embed_split(dataset: CTRateDataset, split: str, out: str | Path, encoder: CT
 
 def _logits_dir(out: Path, split: str) -> Path:
     return out / f"{split}.logits-parts"
-
-
-def _save_logits_part(out: Path, split: str, case_id: str, logits: np.ndarray) -> None:
-    parts = _logits_dir(out, split)
-    parts.mkdir(parents=True, exist_ok=True)
-    tmp = parts / f".{case_id}.tmp.npy"
-    np.save(tmp, logits.astype(np.float32))
-    tmp.replace(parts / f"{case_id}.npy")
 
 
 def _finetuned(cfg: EmbedConfig):  # -> FinetunedClassifier | None
