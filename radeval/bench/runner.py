@@ -25,13 +25,12 @@ from tqdm.auto import tqdm
 from radeval.bench.manifest import Manifest, content_hash
 from radeval.bench.suite import MetricSpec, Suite
 from radeval.cache import StatisticsCache
+from radeval.csv_safe import frame_to_csv
 from radeval.errors import AlignmentError, InputError, MissingDependencyError, MissingWeightsError
 from radeval.leaderboard.diagnostic_flags import board_flags, diagnostics_table_lines, flag_summary_lines
 from radeval.leaderboard.html import leaderboard_html
 from radeval.leaderboard.json_export import leaderboard_json
 from radeval.leaderboard.literature import literature_for
-from radeval.csv_safe import frame_to_csv
-from radeval.stats.sample_size import small_sample_warning
 from radeval.leaderboard.markdown import leaderboard_csv, leaderboard_markdown, significance_markdown
 from radeval.leaderboard.primary_metric import board_ranking, example_documents
 from radeval.leaderboard.run_summary import run_summary_text
@@ -40,6 +39,7 @@ from radeval.metrics.base import Metric
 from radeval.metrics.output_diagnostics import DIAGNOSTIC_METRICS
 from radeval.metrics.scoring import build_metrics, compute_statistics
 from radeval.paths import atomic_write_text
+from radeval.stats.sample_size import small_sample_warning
 from radeval.types import align
 
 
