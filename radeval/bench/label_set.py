@@ -10,13 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any
 
 from radeval.data.labels import LABEL_SETS
-
-
-class _Problems(Protocol):  # the suite parser's problem collector
-    def add(self, where: str, message: str) -> None: ...
+from radeval.schema import Problems
 
 
 def label_names(label_set: str) -> tuple[str, ...]:
@@ -24,12 +21,12 @@ def label_names(label_set: str) -> tuple[str, ...]:
     return LABEL_SETS[label_set.lower()]
 
 
-def apply_label_set(problems: _Problems, label_set: str, systems: Sequence[Any], metrics: Sequence[Any],
+def apply_label_set(problems: Problems, label_set: str, systems: Sequence[Any], metrics: Sequence[Any],
                     known_models: set[str]) -> tuple[Any, ...]:
     """Validate the label set against the systems and bind it to the label-F1 metrics.
 
     Args:
-        problems: the suite parser's collector (``add(where, message)``).
+        problems: the suite parser's collector.
         label_set: ``dataset.label_set``.
         systems: the parsed ``SystemSpec`` s.
         metrics: the parsed ``MetricSpec`` s.
