@@ -138,6 +138,7 @@ class GenerationBatch:
         logits: ``(n, n_labels)`` diagnostic logits (needed by RAD3D-Prefix V-3), or ``None``.
         volumes: preprocessed volumes for end-to-end models, or ``None``.
         extra: anything else a plug-in generator needs.
+        slab_tokens: ``(n, n_slabs, dim)`` CT-CLIP slab tokens (needed by CT2Rep and Ker-VLJEPA), or ``None``.
     """
 
     case_ids: Sequence[str]
@@ -145,6 +146,7 @@ class GenerationBatch:
     logits: np.ndarray | Any | None = None
     volumes: Any | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    slab_tokens: np.ndarray | Any | None = None
 
     def __len__(self) -> int:
         return len(self.case_ids)

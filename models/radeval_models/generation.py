@@ -286,7 +286,8 @@ def _generate_batch(generator: Any, batch: GenerationBatch, failures: dict[str, 
     out: dict[str, str] = {}
     for i, cid in enumerate(batch.case_ids):
         one = GenerationBatch([cid], batch.embeddings[i:i + 1],
-                              None if batch.logits is None else batch.logits[i:i + 1], extra=batch.extra)
+                              None if batch.logits is None else batch.logits[i:i + 1], extra=batch.extra,
+                              slab_tokens=None if batch.slab_tokens is None else batch.slab_tokens[i:i + 1])
         out.update(_generate_batch(generator, one, failures))
     return out
 
@@ -345,7 +346,8 @@ def generate_reports(model: Any, embeddings: EmbeddingSet | str | Path, out_path
     bar = tqdm(total=sum(len(b) for b in mine), disable=quiet or not state.is_main, desc="generate", unit="case")
     for rows in mine:
         batch = GenerationBatch([data.case_ids[i] for i in rows], data.embeddings[rows],
-                                None if data.logits is None else data.logits[rows], extra={"source": source})
+                                None if data.logits is None else data.logits[rows], extra={"source": source},
+                                slab_tokens=None if data.slab_tokens is None else data.slab_tokens[rows])
         new = _generate_batch(generator, batch, failures)
         results.update(new)
         if state.world == 1:

@@ -144,6 +144,7 @@ class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
     config_class: ClassVar[type] = object
     training: ClassVar[str] = "loop"  # radeval.registry.TrainableGenerator: trained by the shared loop (radeval_models.train)
     use_logits: ClassVar[bool] = False
+    use_slab_tokens: ClassVar[bool] = False  # True: the conditioning ends with the flattened (n_slabs, dim) slab tokens
     train_llm: ClassVar[bool] = False
 
     def __init__(self, config: Any, lm: nn.Module, tokenizer: Any = None) -> None:
@@ -175,8 +176,10 @@ class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
 
     @property
     def input_dim(self) -> int:
-        """Width of the conditioning vector: embedding dim (+ number of logits for logit-conditioned variants)."""
-        return self.config.embedding_dim + (self.config.n_logits if self.use_logits else 0)
+        """Width of the conditioning vector: embedding dim (+ number of logits for logit-conditioned variants,
+        + ``n_slabs * slab_dim`` for slab-token models)."""
+        slabs = self.config.n_slabs * self.config.slab_dim if self.use_slab_tokens else 0
+        return self.config.embedding_dim + (self.config.n_logits if self.use_logits else 0) + slabs
 
     def priors(self, logits: np.ndarray) -> np.ndarray:
         """The diagnostic priors fed to the model from the label head's raw logits (default: unchanged)."""
@@ -238,12 +241,15 @@ class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
         return cls(cfg, lm, tokenizer)
 
     def conditioning(self, case_ids: Sequence[str], embeddings: Any, logits: Any = None, *,
-                     source: str = "batch") -> torch.Tensor:
+                     source: str = "batch", slab_tokens: Any = None) -> torch.Tensor:
         """Check a batch's inputs and return the ``(n, input_dim)`` float32 conditioning tensor.
 
+        The tensor is ``[embedding | priors (use_logits) | flattened slab tokens (use_slab_tokens)]`` per row.
+
         Raises:
-            InputError: wrong shape or dimension, missing logits for a logit-conditioned model, NaN/inf values —
-                naming ``source`` and the offending case ids.
+            InputError: wrong shape or dimension, missing logits for a logit-conditioned model, missing slab tokens for
+                a slab-token model (naming the ``radeval embed`` option), NaN/inf values — naming ``source`` and the
+                offending case ids.
         """
         emb = np.asarray(embeddings.detach().cpu() if isinstance(embeddings, torch.Tensor) else embeddings,
                          dtype=np.float32)
@@ -265,14 +271,31 @@ class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
                                  f"got {lg.shape}")
             _check_finite(lg, case_ids, "logits", source)
             parts.append(self.priors(lg))
+        if self.use_slab_tokens:
+            parts.append(self._flat_slab_tokens(case_ids, slab_tokens, source))
         return torch.from_numpy(np.concatenate(parts, axis=1))
+
+    def _flat_slab_tokens(self, case_ids: Sequence[str], slab_tokens: Any, source: str) -> np.ndarray:
+        """Checked ``(n, n_slabs * dim)`` slab tokens (``config.n_slabs`` / ``config.slab_dim`` when declared)."""
+        n = len(case_ids)
+        if slab_tokens is None:
+            raise InputError(f"{source}: {self.name} reads CT-CLIP slab tokens, but the embedding file has none; "
+                             "re-run `radeval embed --slab-tokens` (suite: `embed: {slab_tokens: true}`)")
+        st = np.asarray(slab_tokens.detach().cpu() if isinstance(slab_tokens, torch.Tensor) else slab_tokens,
+                        dtype=np.float32)
+        want = (getattr(self.config, "n_slabs", None), getattr(self.config, "slab_dim", None))
+        if st.ndim != 3 or st.shape[0] != n or any(w is not None and w != got for w, got in zip(want, st.shape[1:])):
+            raise InputError(f"{source}: slab tokens must be ({n}, {want[0]}, {want[1]}) for {self.name}, "
+                             f"got {st.shape}")
+        _check_finite(st.reshape(n, -1), case_ids, "slab tokens", source)
+        return st.reshape(n, -1)
 
     def generate(self, batch: GenerationBatch) -> list[str]:
         """One report per case of ``batch`` (``ReportGenerator`` protocol)."""
         if self.tokenizer is None:
             raise InputError(f"{self.name} was built without a tokenizer (meta device); load it with from_pretrained")
         cond = self.conditioning(batch.case_ids, batch.embeddings, batch.logits,
-                                 source=str(batch.extra.get("source", "batch")))
+                                 source=str(batch.extra.get("source", "batch")), slab_tokens=batch.slab_tokens)
         if len(batch) == 0:
             return []
         was_training = self.training

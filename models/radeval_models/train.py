@@ -195,7 +195,8 @@ def _train_loop(cls: Any, name: str, settings: Any, data: EmbeddingSet, texts: l
     if accelerator.is_main_process:
         out.mkdir(parents=True, exist_ok=True)
         trim_metrics(out / METRICS_NAME, progress.step)
-    conditioning = core.conditioning(data.case_ids, data.embeddings, data.logits, source=source)
+    conditioning = core.conditioning(data.case_ids, data.embeddings, data.logits, source=source,
+                                     slab_tokens=data.slab_tokens)
     total = total_steps(len(texts), cfg)
     bar = tqdm(total=total, initial=min(progress.step, total), desc=f"train {name}",
                disable=quiet or not accelerator.is_main_process, unit="step")

@@ -4,6 +4,8 @@ Layout (``<split>.safetensors``):
 
 * tensor ``embeddings``: float32 ``(n, d)`` — the L2-normalised CT-CLIP latent (d = 512) or any embedding;
 * tensor ``logits`` (optional): float32 ``(n, L)`` — raw label-head logits in ``label_names`` order;
+* tensor ``slab_tokens`` (optional): float32 ``(n, S, D)`` — CT-CLIP slab tokens (S axial slabs of D features each),
+  read by generators that attend over the volume (CT2Rep, Ker-VLJEPA);
 * metadata (strings): ``case_ids`` (JSON list), ``label_names`` (JSON list), ``provenance`` (JSON object:
   encoder checkpoint, preprocessing variant, versions), ``format`` = ``radeval-embeddings/1``.
 
@@ -27,13 +29,14 @@ FORMAT = "radeval-embeddings/1"
 
 @dataclass
 class EmbeddingSet:
-    """Embeddings (and optional logits) of one split, row-aligned with ``case_ids``."""
+    """Embeddings (and optional logits and slab tokens) of one split, row-aligned with ``case_ids``."""
 
     case_ids: list[str]
     embeddings: np.ndarray
     logits: np.ndarray | None = None
     label_names: list[str] = field(default_factory=list)
     provenance: dict[str, Any] = field(default_factory=dict)
+    slab_tokens: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.embeddings = np.asarray(self.embeddings, dtype=np.float32)
@@ -53,6 +56,14 @@ class EmbeddingSet:
         bad = np.where(~np.isfinite(self.embeddings).all(axis=1))[0]
         if bad.size:
             raise InputError(f"non-finite embeddings for case(s) {[self.case_ids[i] for i in bad[:10]]}")
+        if self.slab_tokens is not None:
+            self.slab_tokens = np.asarray(self.slab_tokens, dtype=np.float32)
+            if self.slab_tokens.ndim != 3 or self.slab_tokens.shape[0] != len(self.case_ids):
+                raise InputError(f"slab_tokens must be (n_cases, n_slabs, dim) with n_cases = {len(self.case_ids)}, "
+                                 f"got {self.slab_tokens.shape}")
+            bad = np.where(~np.isfinite(self.slab_tokens).all(axis=(1, 2)))[0]
+            if bad.size:
+                raise InputError(f"non-finite slab tokens for case(s) {[self.case_ids[i] for i in bad[:10]]}")
 
     def __len__(self) -> int:
         return len(self.case_ids)
@@ -75,7 +86,7 @@ class EmbeddingSet:
         rows = [idx[c] for c in case_ids]
         return EmbeddingSet(list(case_ids), self.embeddings[rows],
                             None if self.logits is None else self.logits[rows], list(self.label_names),
-                            dict(self.provenance))
+                            dict(self.provenance), None if self.slab_tokens is None else self.slab_tokens[rows])
 
 
 def save_embeddings(path: str | Path, data: EmbeddingSet) -> None:
@@ -85,6 +96,8 @@ def save_embeddings(path: str | Path, data: EmbeddingSet) -> None:
     tensors = {"embeddings": np.ascontiguousarray(data.embeddings, dtype=np.float32)}
     if data.logits is not None:
         tensors["logits"] = np.ascontiguousarray(data.logits, dtype=np.float32)
+    if data.slab_tokens is not None:
+        tensors["slab_tokens"] = np.ascontiguousarray(data.slab_tokens, dtype=np.float32)
     meta = {"format": FORMAT, "case_ids": json.dumps(list(data.case_ids)),
             "label_names": json.dumps(list(data.label_names)), "provenance": json.dumps(data.provenance)}
     target = Path(path)
@@ -113,6 +126,7 @@ def load_embeddings(path: str | Path) -> EmbeddingSet:
                 raise InputError(f"{p}: no 'embeddings' tensor (found {sorted(keys)})")
             emb = fh.get_tensor("embeddings")
             logits = fh.get_tensor("logits") if "logits" in keys else None
+            slabs = fh.get_tensor("slab_tokens") if "slab_tokens" in keys else None
     except InputError:
         raise
     except Exception as exc:  # safetensors raises its own error types for corrupt headers
@@ -121,6 +135,6 @@ def load_embeddings(path: str | Path) -> EmbeddingSet:
         raise InputError(f"{p}: format {meta.get('format')!r}, expected {FORMAT!r}")
     try:
         return EmbeddingSet(json.loads(meta["case_ids"]), emb, logits, json.loads(meta.get("label_names", "[]")),
-                            json.loads(meta.get("provenance", "{}")))
+                            json.loads(meta.get("provenance", "{}")), slabs)
     except InputError as exc:
         raise InputError(f"{p}: {exc}") from None
