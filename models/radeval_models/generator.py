@@ -146,6 +146,10 @@ class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
     use_logits: ClassVar[bool] = False
     use_slab_tokens: ClassVar[bool] = False  # True: the conditioning ends with the flattened (n_slabs, dim) slab tokens
     train_llm: ClassVar[bool] = False
+    #: The model card (markdown) that ``radeval models show NAME`` prints: what the entry is, and a table stating per
+    #: component "as published" (with its source) or "reconstructed" (with the reason and the chosen value).
+    #: Empty: ``models show`` prints the class docstring instead.
+    card: ClassVar[str] = ""
 
     def __init__(self, config: Any, lm: nn.Module, tokenizer: Any = None) -> None:
         super().__init__()
@@ -210,13 +214,24 @@ class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
         return config_from_mapping(cls.config_class, merged, source=cls.name)
 
     @classmethod
-    def for_meta(cls, config: Any = None, *, llm_config: Any) -> "GeneratorModel":
+    def for_meta(cls, config: Any = None, *, llm_config: Any = None, vocab_size: int | None = None
+                 ) -> "GeneratorModel":
         """The generator built on the meta device from an HF config (no weights, no tokenizer): for parameter counts.
 
         Args:
             config: generator settings (dataclass or mapping).
-            llm_config: an HF ``PretrainedConfig`` or the path of a ``config.json``.
+            llm_config: an HF ``PretrainedConfig`` or the path of a ``config.json`` (required: the LLM's shape).
+            vocab_size: only for generators with a word vocabulary of their own (e.g. ``ct2rep``); an LLM-based
+                generator's vocabulary is its LLM's, so giving it is an error.
+
+        Raises:
+            InputError: no ``llm_config``, or a ``vocab_size`` for a generator whose vocabulary is its LLM's.
         """
+        if vocab_size is not None:
+            raise InputError(f"{cls.name} has no word vocabulary of its own (its tokenizer is the LLM's); "
+                             "drop --vocab-size")
+        if llm_config is None:
+            raise InputError(f"{cls.name} is built around an LLM: give its HF config.json (--llm-config)")
         cfg = cls.parse_config(config)
         hf = llm_config if not isinstance(llm_config, (str, Path)) else load_llm_config(llm_config)
         hf = cls.adapt_llm_config(hf)
