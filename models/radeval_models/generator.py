@@ -358,7 +358,6 @@ class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
         """
         body = read_checkpoint_config(directory, expected_type=cls.name)
         cfg = cls.parse_config(body["config"], **overrides)
-        weights = Path(directory) / "model.safetensors"
         if cls.train_llm:
             from transformers import AutoConfig, AutoTokenizer
 
@@ -373,18 +372,35 @@ class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
             if expected and expected != embedding_fingerprint(lm):
                 raise InputError(f"{Path(directory) / 'config.json'}: the frozen LLM {cfg.llm!r} is not the one this "
                                  f"model was trained with (embedding fingerprint differs)")
-        state = load_checkpoint_tensors(directory)
-        own = model.trainable_state()
+        model.load_trainable_state(Path(directory), load_checkpoint_tensors(directory))
+        return model
+
+    @classmethod
+    def from_training_data(cls, config: Any, texts: Sequence[str]) -> "GeneratorModel":
+        """A new, untrained generator for a training run on ``texts`` (the training reports).
+
+        The default ignores the texts (:meth:`from_config`); a generator with a data-derived vocabulary
+        (``ct2rep``) builds it here. ``radeval_models.train`` calls this for a fresh run.
+        """
+        return cls.from_config(config)
+
+    def load_trainable_state(self, directory: Path, state: Mapping[str, torch.Tensor]) -> None:
+        """Load the saved trainable tensors, checking names and shapes.
+
+        Raises:
+            InputError: missing/unexpected tensors or a shape mismatch, naming ``directory/model.safetensors``.
+        """
+        weights = directory / "model.safetensors"
+        own = self.trainable_state()
         missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
         if missing or unexpected:
-            raise InputError(f"{weights}: tensors do not match {cls.name} (missing {missing[:5]}, "
+            raise InputError(f"{weights}: tensors do not match {self.name} (missing {missing[:5]}, "
                              f"unexpected {unexpected[:5]})")
         for name, param in own.items():
             if tuple(state[name].shape) != tuple(param.shape):
                 raise InputError(f"{weights}: tensor {name!r} has shape {tuple(state[name].shape)}, expected "
                                  f"{tuple(param.shape)}")
-        model.load_state_dict(state, strict=False)
-        return model
+        self.load_state_dict(dict(state), strict=False)
 
 
 def _check_finite(values: np.ndarray, case_ids: Sequence[str], what: str, source: str) -> None:

@@ -24,6 +24,7 @@ import torch
 
 from radeval_models.train_checkpoints import METRICS_NAME, append_jsonl, save_epoch
 from radeval_models.train_config import TrainConfig
+from radeval_models.train_optimizer import set_learning_rate
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,9 @@ def optimizer_step(loop: TrainingLoop, batch_rows: Sequence[int]) -> tuple[float
     for p in loop.params:  # DDP averaged over processes; turn the summed loss into a per-token mean
         if p.grad is not None:
             p.grad.mul_(world / global_tokens)
-    if cfg.grad_clip is not None:
+    if cfg.grad_clip is not None and cfg.grad_clip_mode == "value":
+        acc.clip_grad_value_(loop.params, cfg.grad_clip)
+    elif cfg.grad_clip is not None:
         acc.clip_grad_norm_(loop.params, cfg.grad_clip)
     loop.optimizer.step()
     loop.optimizer.zero_grad(set_to_none=True)
@@ -150,7 +153,8 @@ def optimizer_step(loop: TrainingLoop, batch_rows: Sequence[int]) -> tuple[float
 def _log_step(loop: TrainingLoop, progress: LoopProgress, loss_sum: float, tokens: int, seconds: float) -> None:
     if loop.accelerator.is_main_process:
         append_jsonl(loop.out / METRICS_NAME, {"event": "step", "epoch": progress.epoch + 1, "step": progress.step,
-                                               "loss": progress.last_loss, "tokens": tokens, "lr": loop.cfg.lr,
+                                               "loss": progress.last_loss, "tokens": tokens,
+                                               "lr": loop.cfg.epoch_lr(progress.epoch),
                                                "seconds": round(seconds, 4)})
     loop.bar.update(1)
     loop.bar.set_postfix(loss=f"{progress.last_loss:.4f}", epoch=progress.epoch + 1)
@@ -170,6 +174,7 @@ def run_epoch(loop: TrainingLoop, progress: LoopProgress, *, skip: int = 0,
         ``(loss_sum, tokens)`` of the whole epoch so far.
     """
     epoch_loss, epoch_tokens = carried
+    set_learning_rate(loop.optimizer, loop.cfg.epoch_lr(progress.epoch))
     for batch_rows in epoch_batches(len(loop.texts), loop.cfg.batch_size, loop.cfg.seed, progress.epoch)[skip:]:
         if progress.step >= loop.total_steps:
             break
