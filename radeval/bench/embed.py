@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from radeval.schema import Context, FilePath, Integer, Problems, Text, key, parse_section
+from radeval.schema import Context, FilePath, Flag, Integer, Problems, Text, key, parse_section
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,8 @@ class EmbedSpec:
         batch_size: volumes per encoder forward pass.
         label_head: released classifier-head weights (CT-CLIP's ``CT_LiPro_v2.pt``) used for the priors instead
             of a head fitted here (``None``: fit the head on the training split).
+        slab_tokens: also store the CT-CLIP slab tokens (``radeval embed --slab-tokens``), which slab-token
+            generators (``ct2rep``) read; suite validation refuses such a system while this is off.
     """
 
     encoder: str = key("small", Text())
@@ -30,6 +32,7 @@ class EmbedSpec:
     label_head_epochs: int = key(300, Integer(low=0))
     batch_size: int = key(4, Integer(low=1))
     label_head: Path | None = key(None, FilePath("file"))
+    slab_tokens: bool = key(False, Flag())
 
     @classmethod
     def from_section(cls, raw: Any, problems: Problems, context: Context, where: str = "embed") -> EmbedSpec:
