@@ -33,7 +33,8 @@ latent is not used, as CT2Rep does not use its pooled `fc_feats`.
 | gradient clipping | as published | by value, 0.1 (train: `grad_clip: 0.1, grad_clip_mode: value`) | code |
 | epochs / batch | as published | 100 epochs, batch 1 | README |
 | model selection | **not implemented** | the final epoch's weights are kept | upstream keeps the best validation BLEU-4 and stops early after 50 epochs; the shared loop has no validation step |
-| decoding | as published | beam search, 3 beams, temperature 1, no length penalty, at most max_seq_length - 1 words | code; `block_trigrams` has no effect on upstream's beam path, so none here |
+| decoding | as published | beam search, 3 beams, temperature 1, no length penalty (`length_penalty` 0: a finished hypothesis scores its summed log-probabilities) | code; `block_trigrams` has no effect on upstream's beam path, so none here |
+| beam bookkeeping | **reconstructed** | the project's shared beam search (`radeval_models.beam_search`, Hugging Face `generate` semantics: 2 x beams candidates per step, HF's stopping heuristic), at most max_seq_length - 1 new words | upstream uses the ImageCaptioning.pytorch beam search, whose handling of finished beams and ties may differ in rare cases |
 
 ## Parameters
 
