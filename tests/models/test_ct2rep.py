@@ -287,3 +287,17 @@ def test_bad_settings_name_the_setting() -> None:
         Ct2Rep.parse_config({"llm": "smollm2"})
     with pytest.raises(InputError, match="from_training_data"):
         Ct2Rep.from_config(SMALL)
+
+
+def test_shipped_ctrate_suite_lists_ct2rep_at_its_published_size() -> None:
+    from radeval.bench.suite import load_suite
+    from radeval_models.train_config import TrainConfig, check_train_config
+
+    suite = load_suite(Path(__file__).resolve().parents[2] / "benchmarks" / "ctrate.yaml", check_files=False)
+    assert suite.embed.slab_tokens
+    system = next(s for s in suite.systems if s.model == "ct2rep")
+    assert Ct2Rep.for_meta(dict(system.config), vocab_size=2000).parameter_counts().trainable == 36_457_937
+    train = TrainConfig.from_mapping(system.train)
+    check_train_config(train)
+    assert (train.optimizer, train.amsgrad, train.lr, train.lr_schedule, train.lr_gamma, train.grad_clip_mode) == (
+        "adam", True, 1e-4, "step", 0.8, "value")
