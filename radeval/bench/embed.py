@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,19 @@ class EmbedSpec:
     batch_size: int = key(4, Integer(low=1))
     label_head: Path | None = key(None, FilePath("file"))
     slab_tokens: bool = key(False, Flag())
+
+    def cache_settings(self) -> dict[str, Any]:
+        """The settings that key the cached embeddings of a suite (``slab_tokens`` only when on, so suites without
+        slab tokens keep the key, and the cached embeddings, they had before the option existed).
+
+        Example:
+            >>> "slab_tokens" in EmbedSpec().cache_settings(), EmbedSpec(slab_tokens=True).cache_settings()["slab_tokens"]
+            (False, True)
+        """
+        settings = asdict(self)
+        if not self.slab_tokens:
+            settings.pop("slab_tokens")
+        return settings
 
     @classmethod
     def from_section(cls, raw: Any, problems: Problems, context: Context, where: str = "embed") -> EmbedSpec:

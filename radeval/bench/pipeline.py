@@ -13,7 +13,7 @@ A step whose marker file exists is skipped, so an unchanged re-run trains and ge
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,10 +48,7 @@ def ensure_embeddings(suite: Suite, dataset: BenchDataset, work: Path, manifest:
     spec = suite.embed
     labels = label_names(suite.dataset.label_set)
     split_file = suite.dataset.split_file
-    embed_key = asdict(spec)
-    if not spec.slab_tokens:  # suites without slab tokens keep the cache key (and cached embeddings) they had
-        embed_key.pop("slab_tokens")
-    key = content_hash({"root": str(dataset.root.resolve()), "embed": embed_key, "labels": list(labels),
+    key = content_hash({"root": str(dataset.root.resolve()), "embed": spec.cache_settings(), "labels": list(labels),
                         "split_file": file_digest(split_file) if split_file else None})
     out = work / f"embeddings-{key}"
     if (out / DONE).exists():
