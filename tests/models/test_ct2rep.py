@@ -301,3 +301,33 @@ def test_shipped_ctrate_suite_lists_ct2rep_at_its_published_size() -> None:
     check_train_config(train)
     assert (train.optimizer, train.amsgrad, train.lr, train.lr_schedule, train.lr_gamma, train.grad_clip_mode) == (
         "adam", True, 1e-4, "step", 0.8, "value")
+
+
+def test_cli_train_with_train_config_then_generate(tmp_path: Path, slab_files: dict[str, Path],
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    import yaml
+
+    model_cfg, train_cfg = tmp_path / "model.yaml", tmp_path / "train.yaml"
+    model_cfg.write_text(yaml.safe_dump(SMALL))
+    train_cfg.write_text(yaml.safe_dump({k: v for k, v in TRAIN.items() if k not in ("epochs", "lr")}))
+    out = tmp_path / "run"
+    args = ["train", "--model", "ct2rep", "--embeddings", str(slab_files["embeddings"]), "--reports",
+            str(slab_files["reports"]), "--out", str(out), "--model-config", str(model_cfg), "--train-config",
+            str(train_cfg), "--epochs", "2", "--lr", "1e-3", "--quiet"]
+    assert main(args) == 0
+    assert "ct2rep: 2 epoch(s), 4 step(s)" in capsys.readouterr().out
+    recorded = json.loads((out / "config.json").read_text())["training"]["train_config"]
+    assert (recorded["amsgrad"], recorded["lr_schedule"], recorded["grad_clip_mode"], recorded["lr"],
+            recorded["batch_size"]) == (True, "step", "value", 1e-3, 4)
+    assert main(["generate", "--model", str(out), "--embeddings", str(slab_files["embeddings"]), "--out",
+                 str(tmp_path / "p.jsonl"), "--max-new-tokens", "3", "--quiet"]) == 0
+    texts = [json.loads(x)["text"] for x in (tmp_path / "p.jsonl").read_text().splitlines()]
+    assert len(texts) == len(CASE_IDS) and max(len(t.split()) for t in texts) <= 3
+    bad = ["train", "--model", "ct2rep", "--embeddings", str(slab_files["no_slabs"]), "--reports",
+           str(slab_files["reports"]), "--out", str(tmp_path / "bad"), "--quiet"]
+    assert main(bad) == 2
+    assert "radeval embed --slab-tokens" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
+    train_cfg.write_text("lr_schedule: cosine\n")
+    assert main([*args[:-5], "--quiet"]) == 2
+    assert "lr_schedule must be 'constant' or 'step'" in capsys.readouterr().err

@@ -216,13 +216,17 @@ class Ct2Rep(GeneratorModel):
 
     @classmethod
     def from_pretrained(cls, directory: str | Path, **overrides: Any) -> "Ct2Rep":
-        """Load a model saved by :meth:`save_pretrained` (``overrides``: config fields, e.g. ``num_beams``).
+        """Load a model saved by :meth:`save_pretrained` (``overrides``: config fields, e.g. ``num_beams``; the
+        generators' common ``max_new_tokens`` becomes ``max_seq_length = max_new_tokens + 1``).
 
         Raises:
             InputError: a checkpoint of another model, a missing vocabulary, or tensors that do not fit.
         """
         if overrides.pop("llm", None) is not None:
             raise InputError("ct2rep has no LLM: --llm does not apply")
+        if overrides.get("max_new_tokens") is not None:
+            overrides["max_seq_length"] = int(overrides["max_new_tokens"]) + 1
+        overrides.pop("max_new_tokens", None)
         body = read_checkpoint_config(directory, expected_type=cls.name)
         model = cls(cls.parse_config(body["config"], **overrides), WordVocabulary.load(directory))
         model.load_trainable_state(Path(directory), load_checkpoint_tensors(directory))
