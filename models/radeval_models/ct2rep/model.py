@@ -47,7 +47,7 @@ class Ct2RepConfig:
         num_heads: attention heads (8).
         num_layers: encoder layers and decoder layers (3 + 3).
         dropout: transformer dropout (0.1).
-        drop_prob_lm: dropout after ``att_embed`` and of the target embeddings (0.5).
+        drop_prob_lm: dropout after ``att_embed`` (0.5); the target embeddings (+ positions) use ``dropout``.
         rm_num_slots: relational-memory slots (3).
         rm_num_heads: relational-memory attention heads (8); its width is ``d_model``.
         threshold: minimum count of a training word to enter the vocabulary (README command: 10; code default 3).
