@@ -81,8 +81,8 @@ class TrainConfig:
         """The learning rate of epoch ``epoch`` (0-based) under ``lr_schedule``.
 
         Example:
-            >>> TrainConfig(lr=1e-4, lr_schedule="step", lr_gamma=0.8).epoch_lr(2)
-            6.400000000000002e-05
+            >>> round(TrainConfig(lr=1e-4, lr_schedule="step", lr_gamma=0.8).epoch_lr(2), 12)
+            6.4e-05
             >>> TrainConfig(lr=1e-4).epoch_lr(5)
             0.0001
         """
