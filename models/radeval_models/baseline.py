@@ -5,7 +5,7 @@ The embedding is written into the first ``embedding_dim`` channels of a zero vec
 (``n_embd``) and given as ``encoder_hidden_states`` of length 1; there is no other projection. Each decoder layer has
 new cross-attention modules (``add_cross_attention=True``). Text is ``<|endoftext|> report <|endoftext|>``; unlike
 the original, padding is masked from the loss (-100), and decoding is our KV-cached greedy decoder from BOS to EOS
-with a far larger length cap than the original 64 tokens.
+(beam search on request) with a far larger length cap than the original 64 tokens.
 
 Decoders (``llm`` setting):
 
@@ -26,10 +26,11 @@ from typing import Any, ClassVar
 
 import torch
 
-from radeval_models.generation import greedy_decode
+from radeval_models.beam_search import DecodeSettings
 from radeval_models.generator import GeneratorModel
 from radeval_models.gpt2_tokenizer import load_gpt2_tokenizer
 from radeval_models.llm import describe_spec, load_llm_config, load_tokenizer, local_llm_dir
+from radeval_models.lm_decoder import decode_lm
 from radeval_models.lm_loss import report_targets, shifted_loss
 from radeval.errors import InputError
 
@@ -117,11 +118,12 @@ class ClipTextDecoder(GeneratorModel):
                          encoder_hidden_states=self._encoder_states(conditioning)).logits
         return shifted_loss(logits, labels)
 
-    def decode(self, conditioning: torch.Tensor) -> list[list[int]]:
-        """Greedy, KV-cached decoding from BOS, cross-attending to the embedding, until EOS."""
+    def decode(self, conditioning: torch.Tensor, settings: DecodeSettings | None = None) -> list[list[int]]:
+        """KV-cached decoding from BOS, cross-attending to the embedding, until EOS: greedy by default, beam search
+        and penalties per ``settings`` (each beam cross-attends to its case's embedding)."""
         tok = self.tokenizer
         bos = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
         start = torch.full((conditioning.shape[0], 1), bos, dtype=torch.long, device=conditioning.device)
-        return greedy_decode(self.lm, self.lm.get_input_embeddings()(start), stop_ids=[tok.eos_token_id],
-                             max_new_tokens=self.config.max_new_tokens,
-                             forward_kwargs={"encoder_hidden_states": self._encoder_states(conditioning)})
+        return decode_lm(self.lm, self.lm.get_input_embeddings()(start), settings=self.decode_settings(settings),
+                         stop_ids=[tok.eos_token_id],
+                         forward_kwargs={"encoder_hidden_states": self._encoder_states(conditioning)})

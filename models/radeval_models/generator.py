@@ -8,7 +8,11 @@ embedding into the LLM. Subclasses define:
 * :meth:`build` — the modules, from a config and an LLM module (real weights or the meta device);
 * :meth:`collate` — tokenised training tensors for a micro-batch;
 * :meth:`forward` — ``{"loss_sum", "n_tokens"}`` over the report tokens (the training loop normalises);
-* :meth:`decode` — token ids for a batch of conditioning vectors.
+* :meth:`decode` — token ids for a batch of conditioning vectors under :class:`~radeval_models.beam_search.DecodeSettings`.
+
+Decoding settings default to the config's fields of the same names (``num_beams``, ``repetition_penalty``, ...) when
+the config has them (R2GenGPT's published beam search), else to greedy decoding; ``generate(batch, decoding=...)``
+overrides them per call (:meth:`GeneratorModel.decode_settings`).
 
 Every subclass is a :class:`radeval.registry.TrainableGenerator` with ``training = "loop"``: ``radeval_models.train`` trains
 it with the shared gradient loop.
@@ -31,6 +35,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from radeval_models.beam_search import DecodeSettings
 from radeval_models.checkpoint import load_checkpoint_tensors, read_checkpoint_config, save_checkpoint
 from radeval_models.llm import hidden_size, llm_from_config, load_llm, load_llm_config, prepare_tokenizer
 from radeval.errors import InputError
@@ -173,8 +178,8 @@ class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
         """Tokenise ``texts`` into the tensors :meth:`forward` takes."""
 
     @abc.abstractmethod
-    def decode(self, conditioning: torch.Tensor) -> list[list[int]]:
-        """Generate token ids for each row of ``conditioning``."""
+    def decode(self, conditioning: torch.Tensor, settings: DecodeSettings | None = None) -> list[list[int]]:
+        """Generate token ids for each row of ``conditioning`` (``settings``: see :meth:`decode_settings`)."""
 
     # ---- shared ---------------------------------------------------------------------------------------------
 
@@ -305,8 +310,45 @@ class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
         _check_finite(st.reshape(n, -1), case_ids, "slab tokens", source)
         return st.reshape(n, -1)
 
-    def generate(self, batch: GenerationBatch) -> list[str]:
-        """One report per case of ``batch`` (``ReportGenerator`` protocol)."""
+    def decode_settings(self, decoding: DecodeSettings | Mapping[str, Any] | None = None) -> DecodeSettings:
+        """The effective, resolved decoding settings of a call.
+
+        Args:
+            decoding: ``None`` (this generator's defaults: the config's fields named like :class:`DecodeSettings`
+                fields, the rest greedy), a mapping of overrides of those defaults (``None`` values ignored), or a
+                complete :class:`DecodeSettings`. A missing ``max_new_tokens`` is the config's.
+
+        Returns:
+            :class:`DecodeSettings` with ``max_new_tokens`` set.
+
+        Raises:
+            InputError: an unknown setting or a bad value, naming it and this generator.
+
+        Example:
+            >>> from radeval_models.r2gengpt import R2GenGPT, R2GenGPTConfig
+            >>> m = R2GenGPT.__new__(R2GenGPT); m.config = R2GenGPTConfig()
+            >>> s = m.decode_settings({"num_beams": 4})
+            >>> s.num_beams, s.repetition_penalty, s.length_penalty, s.max_new_tokens
+            (4, 2.0, 2.0, 512)
+        """
+        return type(self).decode_settings_for(self.config, decoding)
+
+    @classmethod
+    def decode_settings_for(cls, config: Any, decoding: DecodeSettings | Mapping[str, Any] | None = None
+                            ) -> DecodeSettings:
+        """:meth:`decode_settings` of a generator with ``config`` (a config dataclass), without building it."""
+        if isinstance(decoding, DecodeSettings):
+            return decoding.resolved(config.max_new_tokens)
+        names = [f.name for f in dataclasses.fields(DecodeSettings)]
+        base = {name: getattr(config, name) for name in names if hasattr(config, name)}
+        given = {k: v for k, v in dict(decoding or {}).items() if v is not None}
+        settings = DecodeSettings.from_mapping({**base, **given}, source=f"{cls.name} decoding")
+        return settings.resolved(config.max_new_tokens)
+
+    def generate(self, batch: GenerationBatch, *,
+                 decoding: DecodeSettings | Mapping[str, Any] | None = None) -> list[str]:
+        """One report per case of ``batch`` (``ReportGenerator`` protocol); ``decoding``: see :meth:`decode_settings`."""
+        settings = self.decode_settings(decoding)
         if self.tokenizer is None:
             raise InputError(f"{self.name} was built without a tokenizer (meta device); load it with from_pretrained")
         cond = self.conditioning(batch.case_ids, batch.embeddings, batch.logits,
@@ -317,7 +359,7 @@ class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
         self.eval()
         try:
             with torch.no_grad():
-                ids = self.decode(cond.to(self.device))
+                ids = self.decode(cond.to(self.device), settings)
         finally:
             self.train(was_training)
         return [self.tokenizer.decode(row, skip_special_tokens=True).strip() for row in ids]

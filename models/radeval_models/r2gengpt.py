@@ -21,9 +21,10 @@ from typing import ClassVar
 
 import torch
 
-from radeval_models.generation import greedy_decode
+from radeval_models.beam_search import DecodeSettings
 from radeval_models.generator import GeneratorModel
 from radeval_models.llm import stop_token_ids
+from radeval_models.lm_decoder import decode_lm
 from radeval_models.lm_loss import loss_after_context, report_targets
 from radeval_models.mappers import ProjectionNormMapper
 
@@ -117,24 +118,9 @@ class R2GenGPT(GeneratorModel):
         """Summed report-token loss after the prompt with the visual token."""
         return loss_after_context(self.lm, self._context(conditioning), input_ids, attention_mask, labels)
 
-    def decode(self, conditioning: torch.Tensor) -> list[list[int]]:
-        """Beam search with the original penalties (HF ``generate``), or our greedy decoder for 1 beam, no penalty."""
-        cfg = self.config
-        context = self._context(conditioning)
-        stops = stop_token_ids(self.tokenizer, self.lm.config)
-        if cfg.num_beams == 1 and cfg.repetition_penalty == 1.0 and cfg.min_new_tokens == 0:
-            return greedy_decode(self.lm, context, stop_ids=stops, max_new_tokens=cfg.max_new_tokens)
-        mask = torch.ones(context.shape[:2], dtype=torch.long, device=context.device)
-        out = self.lm.generate(inputs_embeds=context, attention_mask=mask, do_sample=False, num_beams=cfg.num_beams,
-                               repetition_penalty=cfg.repetition_penalty, length_penalty=cfg.length_penalty,
-                               min_new_tokens=cfg.min_new_tokens, max_new_tokens=cfg.max_new_tokens,
-                               eos_token_id=stops, pad_token_id=self.tokenizer.pad_token_id)
-        return [_cut_at_stop(row, stops) for row in out.tolist()]
-
-
-def _cut_at_stop(row: Sequence[int], stops: Sequence[int]) -> list[int]:
-    for i, token in enumerate(row):
-        if token in stops:
-            return list(row[:i])
-    return list(row)
-
+    def decode(self, conditioning: torch.Tensor, settings: DecodeSettings | None = None) -> list[list[int]]:
+        """Beam search with the original settings (config: 3 beams, repetition penalty 2.0, length penalty 2.0) by
+        our batched decoder, token-for-token equal to HF ``generate``; ``settings`` overrides them
+        (:meth:`decode_settings`); plain greedy settings take the fast greedy decoder."""
+        return decode_lm(self.lm, self._context(conditioning), settings=self.decode_settings(settings),
+                         stop_ids=stop_token_ids(self.tokenizer, self.lm.config))

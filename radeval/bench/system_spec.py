@@ -16,18 +16,50 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from radeval.schema import Context, FilePath, Integer, Problems, Table, Text, key, parse_section
+from radeval.schema import INVALID, Context, FilePath, Integer, Number, Problems, Table, Text, key, parse_section
+
+
+@dataclass(frozen=True)
+class EarlyStopping:
+    """``true``, ``false`` or ``"never"`` (Hugging Face ``generate``'s ``early_stopping``)."""
+
+    def __call__(self, problems: Problems, where: str, value: Any, context: Context) -> Any:
+        if isinstance(value, bool) or value == "never":
+            return value
+        problems.add(where, f"expected true, false or \"never\", got {value!r}")
+        return INVALID
 
 
 @dataclass(frozen=True)
 class GenerateSpec:
     """The ``generate`` settings of a model system (decoding).
 
+    Every key but ``batch_size`` overrides the generator's decoding default (``radeval generate --num-beams`` etc.);
+    a key left out keeps the generator's default (greedy, except R2GenGPT's published beam search). The keys given
+    are part of the predictions' cache key, so reports decoded with other settings are never reused.
+
     Attributes:
         batch_size: cases per generation batch.
+        num_beams: beams per case (1 = greedy).
+        repetition_penalty: penalty on already generated tokens (> 1 discourages repeats; > 0).
+        length_penalty: beam search: exponent of the length dividing a hypothesis' log-probability.
+        min_new_tokens: EOS forbidden before this many tokens.
+        max_new_tokens: cap on generated tokens.
+        early_stopping: beam search: ``false`` (HF's heuristic), ``true`` or ``"never"``.
     """
 
     batch_size: int = key(8, Integer(low=1))
+    num_beams: int | None = key(None, Integer(low=1))
+    repetition_penalty: float | None = key(None, Number(low=0.0, open_bounds=True))
+    length_penalty: float | None = key(None, Number())
+    min_new_tokens: int | None = key(None, Integer(low=0))
+    max_new_tokens: int | None = key(None, Integer(low=1))
+    early_stopping: bool | str | None = key(None, EarlyStopping())
+
+
+#: The ``generate`` keys that are decoding settings (all but ``batch_size``).
+DECODING_KEYS: tuple[str, ...] = ("num_beams", "repetition_penalty", "length_penalty", "min_new_tokens",
+                                  "max_new_tokens", "early_stopping")
 
 
 @dataclass(frozen=True)
@@ -118,7 +150,18 @@ def _system(raw: Any, problems: Problems, context: Context, where: str, known_mo
         if ckpt is not None and given.get("config") is not None:
             problems.add(f"{where}.config", "applies to a model trained here; a checkpoint carries its own config")
     parse_section(GenerateSpec, values.get("generate", {}), problems, f"{where}.generate", context)
+    decoding = sorted(k for k in DECODING_KEYS if isinstance(values.get("generate"), Mapping)
+                      and values["generate"].get(k) is not None)
+    if decoding and model in known_models and not _decodes_tokens(str(model)):
+        problems.add(f"{where}.generate", f"model {model!r} decodes no tokens: {', '.join(decoding)} do not apply")
     return SystemSpec(**values)
+
+
+def _decodes_tokens(model: str) -> bool:
+    """Whether a registry generator takes decoding settings (it declares ``decode_settings``)."""
+    from radeval.registry import get_generator
+
+    return hasattr(get_generator(model), "decode_settings")
 
 
 def parse_systems(raw: Any, problems: Problems, context: Context, where: str = "systems") -> tuple[SystemSpec, ...]:
@@ -154,4 +197,4 @@ def parse_systems(raw: Any, problems: Problems, context: Context, where: str = "
     return tuple(systems)
 
 
-__all__ = ["GenerateSpec", "SystemSpec", "check_model_settings", "config_keys", "parse_systems", "train_keys"]
+__all__ = ["DECODING_KEYS", "EarlyStopping", "GenerateSpec", "SystemSpec", "check_model_settings", "config_keys", "parse_systems", "train_keys"]

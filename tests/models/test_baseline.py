@@ -48,3 +48,25 @@ def test_embedding_wider_than_decoder_is_rejected(tmp_path: Path) -> None:
     path.write_text(json.dumps(config))
     with pytest.raises(InputError, match="512-d embedding does not fit into the 256-wide decoder"):
         ClipTextDecoder.from_config({"llm": str(path)})
+
+
+def test_beam_search_cross_attends_per_beam_and_equals_hf_generate(trained: Path,
+                                                                   phantom_files: dict[str, Path]) -> None:
+    import torch
+
+    data = load_embeddings(phantom_files["embeddings"])
+    model = ClipTextDecoder.from_pretrained(trained)
+    cond = model.conditioning(data.case_ids, data.embeddings)
+    eos = model.tokenizer.eos_token_id
+    bos = model.tokenizer.bos_token_id if model.tokenizer.bos_token_id is not None else eos
+    for decoding in ({"num_beams": 3, "repetition_penalty": 2.0, "length_penalty": 2.0}, {"num_beams": 4}):
+        settings = model.decode_settings(decoding)
+        with torch.no_grad():
+            ours = model.decode(cond, settings)
+            start = model.lm.get_input_embeddings()(torch.full((len(cond), 1), bos))
+            ref = model.lm.generate(inputs_embeds=start, attention_mask=torch.ones(len(cond), 1, dtype=torch.long),
+                                    encoder_hidden_states=model._encoder_states(cond), do_sample=False,
+                                    num_beams=settings.num_beams, repetition_penalty=settings.repetition_penalty,
+                                    length_penalty=settings.length_penalty, max_new_tokens=settings.max_new_tokens,
+                                    eos_token_id=eos, pad_token_id=eos)
+        assert ours == [row[:row.index(eos)] if eos in row else row for row in ref.tolist()]
