@@ -109,13 +109,13 @@ class DecodeSettings:
         """True when decoding is greedy with no penalty and no minimum length (the fast greedy path applies)."""
         return self.num_beams == 1 and self.repetition_penalty == 1.0 and self.min_new_tokens == 0
 
-    def resolved(self, max_new_tokens: int) -> "DecodeSettings":
+    def resolved(self, max_new_tokens: int) -> DecodeSettings:
         """These settings with ``max_new_tokens`` filled in from the generator's config when it is ``None``."""
         if self.max_new_tokens is not None:
             return self
         return DecodeSettings(**{**asdict(self), "max_new_tokens": int(max_new_tokens)})
 
-    def replace(self, **changes: Any) -> "DecodeSettings":
+    def replace(self, **changes: Any) -> DecodeSettings:
         """A copy with some fields changed (validated); ``None`` values are ignored (an option not given)."""
         return DecodeSettings(**{**asdict(self), **{k: v for k, v in changes.items() if v is not None}})
 
@@ -124,7 +124,7 @@ class DecodeSettings:
         return asdict(self)
 
     @classmethod
-    def from_mapping(cls, values: Any, *, source: str = "decoding settings") -> "DecodeSettings":
+    def from_mapping(cls, values: Any, *, source: str = "decoding settings") -> DecodeSettings:
         """Settings from a mapping (a suite's ``generate:`` keys), naming unknown keys and bad values.
 
         Raises:

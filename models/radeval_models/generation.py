@@ -345,7 +345,8 @@ def _refuse_decoding(name: str, decoding: Any) -> None:
 
 def saved_decoding(directory: str | Path, decoding: Any = None) -> dict[str, Any] | None:
     """The effective decoding settings (as a mapping) of the saved generator in ``directory`` for the overrides
-    ``decoding``, read from its ``config.json`` without loading weights; ``None`` for a generator that decodes no tokens.
+    ``decoding``, read from its ``config.json`` without loading weights; ``None`` for a generator that decodes no
+    tokens.
 
     Raises:
         InputError: unreadable checkpoint config, bad settings, or settings for a generator that decodes no tokens.

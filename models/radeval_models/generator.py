@@ -8,7 +8,8 @@ embedding into the LLM. Subclasses define:
 * :meth:`build` — the modules, from a config and an LLM module (real weights or the meta device);
 * :meth:`collate` — tokenised training tensors for a micro-batch;
 * :meth:`forward` — ``{"loss_sum", "n_tokens"}`` over the report tokens (the training loop normalises);
-* :meth:`decode` — token ids for a batch of conditioning vectors under :class:`~radeval_models.beam_search.DecodeSettings`.
+* :meth:`decode` — token ids for a batch of conditioning vectors under
+  :class:`~radeval_models.beam_search.DecodeSettings`.
 
 Decoding settings default to the config's fields of the same names (``num_beams``, ``repetition_penalty``, ...) when
 the config has them (R2GenGPT's published beam search), else to greedy decoding; ``generate(batch, decoding=...)``
@@ -347,7 +348,12 @@ class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
 
     def generate(self, batch: GenerationBatch, *,
                  decoding: DecodeSettings | Mapping[str, Any] | None = None) -> list[str]:
-        """One report per case of ``batch`` (``ReportGenerator`` protocol); ``decoding``: see :meth:`decode_settings`."""
+        """One report per case of ``batch`` (``ReportGenerator`` protocol).
+
+        Args:
+            batch: the cases.
+            decoding: decoding settings or overrides of the defaults (see :meth:`decode_settings`).
+        """
         settings = self.decode_settings(decoding)
         if self.tokenizer is None:
             raise InputError(f"{self.name} was built without a tokenizer (meta device); load it with from_pretrained")

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from radeval.errors import InputError
 from radeval_models.beam_search import DecodeSettings, IncrementalDecoder, beam_search, greedy_search
 from radeval_models.generation import greedy_decode, left_pad
 from radeval_models.lm_decoder import CausalLMDecoder, decode_lm
+from radeval.errors import InputError
 
 EOS = [3, 7]  # two stop ids: HF then keeps 3 x num_beams candidates per step
 FREQUENT = [20, 38]  # the two tokens random_llama picks most often: many candidates of a step end the report

@@ -109,7 +109,7 @@ def _hf_beam_reference(model: R2GenGPT, conditioning, settings) -> list[list[int
 @pytest.mark.parametrize("decoding", [None, {"num_beams": 4, "min_new_tokens": 3}, {"length_penalty": -1.0},
                                       {"num_beams": 1}])
 def test_published_beam_search_equals_hf_generate(trained: Path, phantom_files: dict[str, Path], decoding) -> None:
-    """The default (3 beams, repetition 2.0, length 2.0) and overrides, batched, equal HF ``generate`` token for token."""
+    """The defaults (3 beams, repetition 2.0, length 2.0) and overrides, batched, equal HF generate token for token."""
     import torch
 
     data = load_embeddings(phantom_files["embeddings"])
@@ -185,3 +185,25 @@ def test_a_generator_without_token_decoding_refuses_decoding_settings(phantom_fi
         generate_reports(nn, data, tmp_path / "a.jsonl", quiet=True, decoding={"num_beams": 3})
     summary = generate_reports(nn, data, tmp_path / "b.jsonl", quiet=True, decoding=DecodeSettings())
     assert summary.decoding is None and summary.n_generated == len(data)
+
+
+def test_saved_decoding_reads_the_effective_settings_without_loading(trained: Path, phantom_files: dict[str, Path],
+                                                                     tmp_path: Path) -> None:
+    """What the bench records in its manifest for a system, cached or not."""
+    import numpy as np
+
+    from radeval.errors import InputError
+    from radeval_models.dummy import NearestNeighbourGenerator
+    from radeval_models.generation import saved_decoding
+
+    assert saved_decoding(trained) == {"num_beams": 3, "max_new_tokens": 40, "min_new_tokens": 0,
+                                       "repetition_penalty": 2.0, "length_penalty": 2.0, "early_stopping": False}
+    assert saved_decoding(trained, {"num_beams": 1, "max_new_tokens": 8})["max_new_tokens"] == 8
+    with pytest.raises(InputError, match="r2gengpt decoding: decoding setting num_beams=0"):
+        saved_decoding(trained, {"num_beams": 0})
+    data = load_embeddings(phantom_files["embeddings"])
+    NearestNeighbourGenerator.fit(data.case_ids, np.asarray(data.embeddings), ["r"] * len(data)).save_pretrained(
+        tmp_path / "nn")
+    assert saved_decoding(tmp_path / "nn") is None
+    with pytest.raises(InputError, match="decodes no tokens"):
+        saved_decoding(tmp_path / "nn", {"length_penalty": 2.0})
