@@ -338,13 +338,19 @@ class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
     def decode_settings_for(cls, config: Any, decoding: DecodeSettings | Mapping[str, Any] | None = None
                             ) -> DecodeSettings:
         """:meth:`decode_settings` of a generator with ``config`` (a config dataclass), without building it."""
+        defaults = cls.default_decode_settings(config)
         if isinstance(decoding, DecodeSettings):
-            return decoding.resolved(config.max_new_tokens)
+            return decoding.resolved(defaults.max_new_tokens)
+        given = {k: v for k, v in dict(decoding or {}).items() if v is not None}
+        return DecodeSettings.from_mapping({**defaults.as_dict(), **given}, source=f"{cls.name} decoding")
+
+    @classmethod
+    def default_decode_settings(cls, config: Any) -> DecodeSettings:
+        """The decoding defaults of a generator with ``config``: its fields named like :class:`DecodeSettings`
+        fields (``max_new_tokens`` must be one), greedy for the rest. A generator with other names overrides this."""
         names = [f.name for f in dataclasses.fields(DecodeSettings)]
         base = {name: getattr(config, name) for name in names if hasattr(config, name)}
-        given = {k: v for k, v in dict(decoding or {}).items() if v is not None}
-        settings = DecodeSettings.from_mapping({**base, **given}, source=f"{cls.name} decoding")
-        return settings.resolved(config.max_new_tokens)
+        return DecodeSettings.from_mapping(base, source=f"{cls.name} config").resolved(config.max_new_tokens)
 
     def generate(self, batch: GenerationBatch, *,
                  decoding: DecodeSettings | Mapping[str, Any] | None = None) -> list[str]:

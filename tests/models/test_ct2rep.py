@@ -211,6 +211,11 @@ def test_beam_search_over_the_incremental_decoder_equals_recomputation() -> None
     greedy = beam_search(_RecomputingDecoder(model, cond), batch_size=4, settings=settings.replace(num_beams=1),
                          eos_token_id=0)
     assert expected != greedy  # the check exercises beams that differ from greedy decoding
+    # decoding overrides (radeval generate --num-beams, a suite's generate: keys) keep the other defaults
+    assert model.decode_settings({"num_beams": 1}) == settings.replace(num_beams=1)
+    assert model.decode(cond, model.decode_settings({"num_beams": 1})) == greedy
+    with pytest.raises(InputError, match="max_new_tokens=20 exceeds max_seq_length - 1 = 9"):
+        model.decode_settings({"max_new_tokens": 20})
 
 
 # ---- training -----------------------------------------------------------------------------------------------

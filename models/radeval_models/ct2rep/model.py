@@ -286,16 +286,33 @@ class Ct2Rep(GeneratorModel):
 
     # ---- generation -----------------------------------------------------------------------------------------
 
-    def decode_settings(self) -> DecodeSettings:
+    @classmethod
+    def default_decode_settings(cls, config: Any) -> DecodeSettings:
         """CT2Rep's decoding: ``num_beams`` beams (3), no length penalty (a finished hypothesis scores its summed
         log-probabilities: ``length_penalty`` 0), at most ``max_seq_length - 1`` new ids."""
-        return DecodeSettings(num_beams=self.config.num_beams, max_new_tokens=self.config.max_seq_length - 1,
+        return DecodeSettings(num_beams=config.num_beams, max_new_tokens=config.max_seq_length - 1,
                               length_penalty=0.0)
 
-    def decode(self, conditioning: torch.Tensor) -> list[list[int]]:
-        """Word ids per row (beam search, or greedy with ``num_beams`` 1), ending before the first 0."""
+    @classmethod
+    def decode_settings_for(cls, config: Any, decoding: Any = None) -> DecodeSettings:
+        """:meth:`GeneratorModel.decode_settings_for`, refusing more new ids than the positions cover.
+
+        Raises:
+            InputError: ``max_new_tokens`` above ``max_seq_length - 1`` (load with ``max_new_tokens`` instead: it
+                raises ``max_seq_length``), or a bad setting.
+        """
+        settings = super().decode_settings_for(config, decoding)
+        if settings.max_new_tokens > config.max_seq_length - 1:
+            raise InputError(f"ct2rep: max_new_tokens={settings.max_new_tokens} exceeds max_seq_length - 1 = "
+                             f"{config.max_seq_length - 1}; load the model with max_new_tokens (radeval generate "
+                             "--max-new-tokens) to raise max_seq_length")
+        return settings
+
+    def decode(self, conditioning: torch.Tensor, settings: DecodeSettings | None = None) -> list[list[int]]:
+        """Word ids per row (beam search, or greedy with ``num_beams`` 1), ending before the first 0; ``settings``
+        override CT2Rep's defaults (:meth:`decode_settings`)."""
         decoder = Ct2RepDecoder(self, conditioning)
-        return decode_tokens(decoder, batch_size=decoder.rows, settings=self.decode_settings(),
+        return decode_tokens(decoder, batch_size=decoder.rows, settings=self.decode_settings(settings),
                              eos_token_id=BOS_EOS_PAD)
 
 
