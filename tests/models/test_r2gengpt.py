@@ -85,3 +85,15 @@ def test_lora_model_saves_and_loads(tmp_path: Path, tiny_llama: Path, phantom_fi
     batch = GenerationBatch(data.case_ids[:2], data.embeddings[:2])
     model.save_pretrained(tmp_path / "copy")
     assert R2GenGPT.from_pretrained(tmp_path / "copy").generate(batch) == model.generate(batch)
+
+
+def test_prompt_is_upstreams_with_the_ct_wording_only() -> None:
+    """Upstream's string (wang-zhanyu/R2GenGPT @ 386cffc, as recorded in the project's reference notes); ours
+    replaces "chest xray image" by "chest CT volume" and nothing else."""
+    from radeval_models.r2gengpt import ORIGINAL_PROMPT
+
+    assert ORIGINAL_PROMPT == ("Human: <Img><ImageHere></Img> Generate a comprehensive and detailed diagnosis report "
+                               "for this chest xray image. \nAssistant:")
+    assert PROMPT.replace("chest CT volume", "chest xray image") == ORIGINAL_PROMPT and PROMPT != ORIGINAL_PROMPT
+    cfg = R2GenGPTConfig()
+    assert (cfg.prompt, cfg.num_beams, cfg.repetition_penalty, cfg.length_penalty) == (PROMPT, 3, 2.0, 2.0)
