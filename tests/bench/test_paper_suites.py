@@ -126,3 +126,18 @@ def test_validate_still_fails_on_a_schema_problem_next_to_absent_inputs(tmp_path
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     assert main(["bench", str(path), "--validate"]) == 2
     assert "'r2gengpt-llama3-70b' is not one of the systems" in capsys.readouterr().err
+
+
+def test_readme_maps_every_table_and_figure_to_a_shipped_suite(capsys) -> None:
+    import re
+
+    text = (BENCHMARKS / "README.md").read_text(encoding="utf-8")
+    for n in range(1, 9):
+        assert re.search(rf"\| Table {n} ", text), f"Table {n}"
+    for n in range(4, 13):
+        assert re.search(rf"Fig\. {n}\b", text), f"Fig. {n}"
+    named = set(re.findall(r"benchmarks/([\w-]+\.yaml)", text))
+    assert {"ctrate.yaml", "inspect.yaml", "scaling.yaml", "prefix-ablation.yaml"} <= named
+    for name in sorted(named):
+        assert main(["bench", str(BENCHMARKS / name), "--validate"]) == 0, name
+    assert "prefix-ablation.yaml: valid (8 systems" in capsys.readouterr().out
