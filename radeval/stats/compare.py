@@ -163,6 +163,13 @@ class ComparisonResult:
                           _fmt_p(r.p_corrected), "*" if bool(r.significant) else ""]
                          for r in self.pairs.itertuples(index=False)]
             lines += _columns(["a", "b", "metric", "delta", "CI of delta", "p", "p_corr", ""], pair_rows)
+        if self.settings.comparisons:
+            lines += ["", "listed pairs (delta = system - reference; p uncorrected, p_corr over the family):"]
+            listed = [[str(r.system_b), str(r.system_a), str(r.metric), _fmt(r.delta, signed=True),
+                       _fmt_interval(r.delta_ci_low, r.delta_ci_high, signed=True), _fmt_p(r.p),
+                       _fmt_p(r.p_corrected), "*" if bool(r.significant) else ""]
+                      for r in self.listed_pairs().itertuples(index=False)]
+            lines += _columns(["system", "reference", "metric", "delta", "CI of delta", "p", "p_corr", ""], listed)
         lines.append(f"signature: {self.signature}")
         return "\n".join(lines)
 
