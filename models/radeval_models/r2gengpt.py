@@ -15,7 +15,7 @@ larger length limits than the original 100/120 tokens (``min_new_tokens`` 0 inst
 and phantom ones short.
 
 Training as upstream (wang-zhanyu/R2GenGPT @ 386cffc) is a matter of the training settings, not of this module:
-AdamW at 1e-4 with cosine annealing to 1e-6 over the epochs (``scheduler: cosine, lr_min: 1e-6``), no gradient
+AdamW at 1e-4 with cosine annealing to 1e-6 over the epochs (``lr_schedule: cosine, lr_min: 1e-6``), no gradient
 clipping (``grad_clip: null``), and the checkpoint with the best validation ``0.5 * BLEU-4 + 0.5 * CIDEr`` kept
 (``select_by: bleu4+cider`` over ``validation_fraction`` held-out cases; upstream uses the dataset's validation
 split, which CT-RATE does not have apart from its test set). ``benchmarks/ctrate.yaml`` spells them out.

@@ -81,7 +81,7 @@ def _pointed_at(tmp_path: Path, name: str, root: Path, split_file: Path | None =
     data["dataset"]["root"] = str(root)
     if split_file is not None:
         data["dataset"]["split_file"] = str(split_file)
-    data["embed"] = {"encoder": "small"}
+    data["embed"] = {"encoder": "small", **{k: v for k, v in data["embed"].items() if k == "slab_tokens"}}
     data["output_dir"] = str(tmp_path / "out")
     path = tmp_path / name
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
