@@ -367,14 +367,60 @@ class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
                                  source=str(batch.extra.get("source", "batch")), slab_tokens=batch.slab_tokens)
         if len(batch) == 0:
             return []
+        return self.reports_from_conditioning(cond, settings)
+
+    def reports_from_conditioning(self, conditioning: torch.Tensor,
+                                  settings: DecodeSettings | Mapping[str, Any] | None = None) -> list[str]:
+        """Decoded reports for checked ``(n, input_dim)`` conditioning rows (eval mode, no gradients), decoded
+        under ``settings`` (default: the generator's own, see :meth:`decode_settings`).
+
+        The first call on a generator also checks that the conditioning reaches the LLM
+        (:meth:`check_visual_input`).
+        """
+        if not getattr(self, "_visual_input_checked", False):
+            self.check_visual_input(conditioning)
         was_training = self.training
         self.eval()
         try:
             with torch.no_grad():
-                ids = self.decode(cond.to(self.device), settings)
+                ids = self.decode(conditioning.to(self.device), self.decode_settings(settings))
         finally:
             self.train(was_training)
         return [self.tokenizer.decode(row, skip_special_tokens=True).strip() for row in ids]
+
+    def check_visual_input(self, conditioning: torch.Tensor, *, text: str = "No pleural effusion.") -> None:
+        """Fail unless the conditioning (image embedding, priors) changes what the LLM predicts.
+
+        The report loss of ``text`` is computed twice in eval mode, once with ``conditioning`` and once with it
+        perturbed (a fixed random shift of every entry); a model whose LLM never sees the image (e.g. an
+        ``encoder_hidden_states`` argument an architecture without cross-attention silently drops) gives the same
+        loss bit for bit. Run once per generator before its first training step and its first generation.
+
+        Args:
+            conditioning: ``(n, input_dim)`` rows (the first two are used).
+            text: the report whose loss is compared.
+
+        Raises:
+            InputError: the loss does not depend on the conditioning, naming the generator and its LLM.
+        """
+        rows = conditioning[:2].to(self.device)
+        noise = torch.randn(rows.shape, generator=torch.Generator().manual_seed(0)).to(rows.device, rows.dtype)
+        was_training = self.training
+        self.eval()
+        try:
+            with torch.no_grad():
+                losses = []
+                for cond in (rows, rows + 1.0 + noise):
+                    batch = self.collate([text] * rows.shape[0], cond)
+                    batch = {k: v.to(self.device) for k, v in batch.items()}
+                    losses.append(self(**batch)["loss_sum"].float())
+        finally:
+            self.train(was_training)
+        if torch.equal(losses[0], losses[1]):
+            raise InputError(f"{self.name} (llm {getattr(self.config, 'llm', '?')!r}): the LLM's output does not "
+                             "depend on the visual input (the report loss is the same for a perturbed image "
+                             "embedding); the conditioning never reaches the model, so it would generate blind")
+        self._visual_input_checked = True
 
     @property
     def device(self) -> torch.device:

@@ -10,7 +10,15 @@ the original settings: beam search with 3 beams, repetition penalty 2.0, length 
 ``generate``); ``num_beams=1`` with ``repetition_penalty=1`` uses our KV-cached greedy decoder instead.
 
 CT adaptation (our reconstruction): one visual token from the 512-d CT-CLIP latent, "chest xray image" replaced by
-"chest CT volume", and far larger length limits than the original 100/120 tokens, since CT findings are long.
+"chest CT volume" (:data:`PROMPT` differs from upstream's :data:`ORIGINAL_PROMPT` in those words only), and far
+larger length limits than the original 100/120 tokens (``min_new_tokens`` 0 instead of 80), since CT findings are long
+and phantom ones short.
+
+Training as upstream (wang-zhanyu/R2GenGPT @ 386cffc) is a matter of the training settings, not of this module:
+AdamW at 1e-4 with cosine annealing to 1e-6 over the epochs (``lr_schedule: cosine, lr_min: 1e-6``), no gradient
+clipping (``grad_clip: null``), and the checkpoint with the best validation ``0.5 * BLEU-4 + 0.5 * CIDEr`` kept
+(``select_by: bleu4+cider`` over ``validation_fraction`` held-out cases; upstream uses the dataset's validation
+split, which CT-RATE does not have apart from its test set). ``benchmarks/ctrate.yaml`` spells them out.
 """
 
 from __future__ import annotations
@@ -28,9 +36,12 @@ from radeval_models.lm_decoder import decode_lm
 from radeval_models.lm_loss import loss_after_context, report_targets
 from radeval_models.mappers import ProjectionNormMapper
 
-#: The prompt, split at the image placeholder.
-PROMPT = ("Human: <Img><ImageHere></Img> Generate a comprehensive and detailed diagnosis report for this chest CT "
-          "volume. \nAssistant:")
+#: Upstream's prompt string (wang-zhanyu/R2GenGPT @ 386cffc, a plain string rather than Llama-2's ``[INST]`` format).
+ORIGINAL_PROMPT = ("Human: <Img><ImageHere></Img> Generate a comprehensive and detailed diagnosis report for this chest "
+                   "xray image. \nAssistant:")
+
+#: The prompt used here: upstream's with "chest xray image" -> "chest CT volume" (a marked reconstruction).
+PROMPT = ORIGINAL_PROMPT.replace("chest xray image", "chest CT volume")
 IMAGE_PLACEHOLDER = "<ImageHere>"
 
 

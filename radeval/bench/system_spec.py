@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from radeval.schema import INVALID, Context, FilePath, Integer, Number, Problems, Table, Text, key, parse_section
+from radeval.schema import INVALID, Choice, Context, FilePath, Integer, Number, Problems, Table, Text, key, parse_section
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,10 @@ class EarlyStopping:
             return value
         problems.add(where, f"expected true, false or \"never\", got {value!r}")
         return INVALID
+
+
+#: Values of a system's ``fidelity``: how closely it follows its source (paper or upstream code).
+FIDELITY_LEVELS: tuple[str, ...] = ("reproduced", "reconstructed")
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,11 @@ class SystemSpec:
         train: training settings (fields of the training config), ``None`` for a checkpoint.
         generate: decoding settings (:class:`GenerateSpec` keys, as given).
         config: the generator's settings (fields of its ``config_class``).
+        fidelity: ``"reproduced"`` (every setting that shapes the result is the source's: the paper's text or the
+            upstream code) or ``"reconstructed"`` (some are our choices where the sources are silent); ``None``:
+            not said. Shown in the leaderboard and the run manifest.
+        fidelity_note: what is the source's and what is reconstructed (which table it reproduces, which settings
+            were chosen here).
     """
 
     name: str = key("", Text())
@@ -83,6 +92,8 @@ class SystemSpec:
     train: dict[str, Any] | None = key(None, Table())
     generate: dict[str, Any] = key(None, Table(), default_factory=dict)
     config: dict[str, Any] = key(None, Table(), default_factory=dict)
+    fidelity: str | None = key(None, Choice(FIDELITY_LEVELS))
+    fidelity_note: str = key("", Text())
 
     @property
     def kind(self) -> str:
@@ -131,6 +142,8 @@ def _system(raw: Any, problems: Problems, context: Context, where: str, known_mo
     ckpt, train = given.get("checkpoint"), values.get("train")
     if preds is None and model is None:
         problems.add(where_named, "needs 'predictions' (a file) or 'model' (a registry name)")
+    if values.get("fidelity_note") and values.get("fidelity") is None and "fidelity" not in given:
+        problems.add(f"{where}.fidelity_note", "explains a 'fidelity' (reproduced or reconstructed); give that too")
     if preds is not None:
         for other in ("model", "checkpoint", "train", "config", "generate"):
             if given.get(other) is not None:
@@ -197,4 +210,10 @@ def parse_systems(raw: Any, problems: Problems, context: Context, where: str = "
     return tuple(systems)
 
 
-__all__ = ["DECODING_KEYS", "EarlyStopping", "GenerateSpec", "SystemSpec", "check_model_settings", "config_keys", "parse_systems", "train_keys"]
+def fidelity_table(systems: tuple[SystemSpec, ...] | list[SystemSpec]) -> dict[str, dict[str, str]]:
+    """``{system: {"fidelity": level, "note": text}}`` for the systems that state a fidelity (leaderboard, manifest)."""
+    return {s.name: {"fidelity": s.fidelity, "note": s.fidelity_note} for s in systems if s.fidelity is not None}
+
+
+__all__ = ["DECODING_KEYS", "EarlyStopping", "FIDELITY_LEVELS", "GenerateSpec", "SystemSpec", "check_model_settings", "config_keys", "fidelity_table",
+           "parse_systems", "train_keys"]

@@ -79,7 +79,7 @@ def test_model_system_needs_checkpoint_xor_train(make_suite, tmp_path):
 
 def test_shipped_suites_validate():
     root = Path(__file__).resolve().parents[2] / "benchmarks"
-    for name in ("demo.yaml", "ctrate.yaml", "inspect.yaml", "scaling.yaml"):
+    for name in ("demo.yaml", "ctrate.yaml", "inspect.yaml", "scaling.yaml", "prefix-ablation.yaml"):
         suite = load_suite(root / name, check_files=False)
         assert suite.systems and suite.metrics
 

@@ -207,3 +207,37 @@ def test_saved_decoding_reads_the_effective_settings_without_loading(trained: Pa
     assert saved_decoding(tmp_path / "nn") is None
     with pytest.raises(InputError, match="decodes no tokens"):
         saved_decoding(tmp_path / "nn", {"length_penalty": 2.0})
+
+
+def test_prompt_is_upstreams_with_the_ct_wording_only() -> None:
+    """Upstream's string (wang-zhanyu/R2GenGPT @ 386cffc, as recorded in the project's reference notes); ours
+    replaces "chest xray image" by "chest CT volume" and nothing else."""
+    from radeval_models.r2gengpt import ORIGINAL_PROMPT
+
+    assert ORIGINAL_PROMPT == ("Human: <Img><ImageHere></Img> Generate a comprehensive and detailed diagnosis report "
+                               "for this chest xray image. \nAssistant:")
+    assert PROMPT.replace("chest CT volume", "chest xray image") == ORIGINAL_PROMPT and PROMPT != ORIGINAL_PROMPT
+    cfg = R2GenGPTConfig()
+    assert (cfg.prompt, cfg.num_beams, cfg.repetition_penalty, cfg.length_penalty) == (PROMPT, 3, 2.0, 2.0)
+
+
+def test_trains_as_the_paper_suite_configures_it(tmp_path: Path, tiny_llama: Path,
+                                                 phantom_files: dict[str, Path]) -> None:
+    """benchmarks/ctrate.yaml's R2GenGPT training settings (AdamW, cosine annealing to lr_min, no clipping, held-out
+    cases and the best 0.5 * BLEU-4 + 0.5 * CIDEr) run end to end with beam-3 decoding on the held-out cases."""
+    import json
+
+    import yaml
+
+    suite = yaml.safe_load((Path(__file__).resolve().parents[2] / "benchmarks" / "ctrate.yaml").read_text())
+    train = next(s for s in suite["systems"] if s["name"] == "r2gengpt-llama32-1b-instruct")["train"]
+    train = {**train, "epochs": 2, "batch_size": 3, "validation_fraction": 0.25}
+    out = tmp_path / "run"
+    train_generator("r2gengpt", {"llm": str(tiny_llama), "max_new_tokens": 6}, phantom_files["embeddings"],
+                    phantom_files["reports"], out, train, quiet=True)
+    log = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [round(r["lr"], 10) for r in log if r["event"] == "step"][::2] == [1e-4, round(1e-6 + (1e-4 - 1e-6) / 2, 10)]
+    validations = [r for r in log if r["event"] == "validation"]
+    assert len(validations) == 2 and all(0 <= v["score"] for v in validations)
+    selected = json.loads((out / "config.json").read_text())["training"]["selected"]
+    assert selected["score"] == max(v["score"] for v in validations)
