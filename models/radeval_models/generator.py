@@ -394,7 +394,11 @@ class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
         The report loss of ``text`` is computed twice in eval mode, once with ``conditioning`` and once with it
         perturbed (a fixed random shift of every entry); a model whose LLM never sees the image (e.g. an
         ``encoder_hidden_states`` argument an architecture without cross-attention silently drops) gives the same
-        loss bit for bit. Run once per generator before its first training step and its first generation.
+        loss bit for bit. A design whose image path starts at zero on purpose (e.g. MRG-LLM's identity-initialised
+        prompt modulation) gives equal losses too, so equal losses are followed by a second test: the gradients of the
+        trainable weights for the two conditionings. If they differ, the image reaches the loss through weights that
+        training will move; if they are equal as well, nothing trainable connects the image to the report. Run once
+        per generator before its first training step and its first generation.
 
         Args:
             conditioning: ``(n, input_dim)`` rows (the first two are used).
@@ -414,13 +418,32 @@ class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
                     batch = self.collate([text] * rows.shape[0], cond)
                     batch = {k: v.to(self.device) for k, v in batch.items()}
                     losses.append(self(**batch)["loss_sum"].float())
+            if torch.equal(losses[0], losses[1]):
+                same = self._equal_trainable_gradients(text, (rows, rows + 1.0 + noise))
+            else:
+                same = False
         finally:
             self.train(was_training)
-        if torch.equal(losses[0], losses[1]):
+        if same:
             raise InputError(f"{self.name} (llm {getattr(self.config, 'llm', '?')!r}): the LLM's output does not "
                              "depend on the visual input (the report loss is the same for a perturbed image "
                              "embedding); the conditioning never reaches the model, so it would generate blind")
         self._visual_input_checked = True
+
+    def _equal_trainable_gradients(self, text: str, conditionings: tuple[torch.Tensor, torch.Tensor]) -> bool:
+        """Whether the report loss gives the same gradient of every trainable weight under both conditionings."""
+        params = [p for p in self.parameters() if p.requires_grad]
+        if not params:
+            return True
+        grads = []
+        with torch.enable_grad():
+            for cond in conditionings:
+                batch = self.collate([text] * cond.shape[0], cond)
+                batch = {k: v.to(self.device) for k, v in batch.items()}
+                loss = self(**batch)["loss_sum"].float()
+                grads.append([g if g is not None else torch.zeros_like(p)
+                              for g, p in zip(torch.autograd.grad(loss, params, allow_unused=True), params)])
+        return all(torch.equal(a, b) for a, b in zip(*grads))
 
     @property
     def device(self) -> torch.device:
