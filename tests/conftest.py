@@ -14,6 +14,25 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+def _register_uninstalled_generators() -> None:
+    """Register the ``radeval.models`` entry points of this checkout's pyproject.toml that the installed metadata
+    lacks (a venv installed from an older checkout), lazily as ``module:attr`` strings, as the entry points would."""
+    import tomllib
+    from pathlib import Path
+
+    from radeval.registry import generators
+
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    declared = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["entry-points"]["radeval.models"]
+    known = set(generators.names())
+    for name, target in declared.items():
+        if name not in known:
+            generators.register(name, obj=target)
+
+
+_register_uninstalled_generators()
+
+
 @pytest.fixture(autouse=True)
 def _private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test gets a RADEVAL_HOME of its own unless it sets one."""

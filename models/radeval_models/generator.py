@@ -149,6 +149,10 @@ class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
     #: True: training runs in declared phases (:meth:`training_phases`); DDP then allows unused parameters, since a
     #: phase may leave whole modules out of the forward pass.
     curriculum: ClassVar[bool] = False
+    #: The model card (markdown) that ``radeval models show NAME`` prints: what the entry is, and a table stating per
+    #: component "as published" (with its source) or "reconstructed" (with the reason and the chosen value).
+    #: Empty: ``models show`` prints the class docstring instead.
+    card: ClassVar[str] = ""
 
     def __init__(self, config: Any, lm: nn.Module, tokenizer: Any = None) -> None:
         super().__init__()
@@ -238,13 +242,24 @@ class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
         return config_from_mapping(cls.config_class, merged, source=cls.name)
 
     @classmethod
-    def for_meta(cls, config: Any = None, *, llm_config: Any) -> "GeneratorModel":
+    def for_meta(cls, config: Any = None, *, llm_config: Any = None, vocab_size: int | None = None
+                 ) -> "GeneratorModel":
         """The generator built on the meta device from an HF config (no weights, no tokenizer): for parameter counts.
 
         Args:
             config: generator settings (dataclass or mapping).
-            llm_config: an HF ``PretrainedConfig`` or the path of a ``config.json``.
+            llm_config: an HF ``PretrainedConfig`` or the path of a ``config.json`` (required: the LLM's shape).
+            vocab_size: only for generators with a word vocabulary of their own (e.g. ``ct2rep``); an LLM-based
+                generator's vocabulary is its LLM's, so giving it is an error.
+
+        Raises:
+            InputError: no ``llm_config``, or a ``vocab_size`` for a generator whose vocabulary is its LLM's.
         """
+        if vocab_size is not None:
+            raise InputError(f"{cls.name} has no word vocabulary of its own (its tokenizer is the LLM's); "
+                             "drop --vocab-size")
+        if llm_config is None:
+            raise InputError(f"{cls.name} is built around an LLM: give its HF config.json (--llm-config)")
         cfg = cls.parse_config(config)
         hf = llm_config if not isinstance(llm_config, (str, Path)) else load_llm_config(llm_config)
         hf = cls.adapt_llm_config(hf)
@@ -371,7 +386,6 @@ class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
         """
         body = read_checkpoint_config(directory, expected_type=cls.name)
         cfg = cls.parse_config(body["config"], **overrides)
-        weights = Path(directory) / "model.safetensors"
         if cls.train_llm:
             from transformers import AutoConfig, AutoTokenizer
 
@@ -386,18 +400,35 @@ class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
             if expected and expected != embedding_fingerprint(lm):
                 raise InputError(f"{Path(directory) / 'config.json'}: the frozen LLM {cfg.llm!r} is not the one this "
                                  f"model was trained with (embedding fingerprint differs)")
-        state = load_checkpoint_tensors(directory)
-        own = model.trainable_state()
+        model.load_trainable_state(Path(directory), load_checkpoint_tensors(directory))
+        return model
+
+    @classmethod
+    def from_training_data(cls, config: Any, texts: Sequence[str]) -> "GeneratorModel":
+        """A new, untrained generator for a training run on ``texts`` (the training reports).
+
+        The default ignores the texts (:meth:`from_config`); a generator with a data-derived vocabulary
+        (``ct2rep``) builds it here. ``radeval_models.train`` calls this for a fresh run.
+        """
+        return cls.from_config(config)
+
+    def load_trainable_state(self, directory: Path, state: Mapping[str, torch.Tensor]) -> None:
+        """Load the saved trainable tensors, checking names and shapes.
+
+        Raises:
+            InputError: missing/unexpected tensors or a shape mismatch, naming ``directory/model.safetensors``.
+        """
+        weights = directory / "model.safetensors"
+        own = self.trainable_state()
         missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
         if missing or unexpected:
-            raise InputError(f"{weights}: tensors do not match {cls.name} (missing {missing[:5]}, "
+            raise InputError(f"{weights}: tensors do not match {self.name} (missing {missing[:5]}, "
                              f"unexpected {unexpected[:5]})")
         for name, param in own.items():
             if tuple(state[name].shape) != tuple(param.shape):
                 raise InputError(f"{weights}: tensor {name!r} has shape {tuple(state[name].shape)}, expected "
                                  f"{tuple(param.shape)}")
-        model.load_state_dict(state, strict=False)
-        return model
+        self.load_state_dict(dict(state), strict=False)
 
 
 def _check_finite(values: np.ndarray, case_ids: Sequence[str], what: str, source: str) -> None:

@@ -125,6 +125,7 @@ def train_generator(name: str, model_config: Any, embeddings: EmbeddingSet | str
     check_train_config(cfg)
     cls = trainable_generator(name)
     data, texts, source = load_training_pairs(embeddings, reports)
+    check_slab_tokens(cls, data, source)
     settings = _model_settings(cls, model_config, data)
     if cls.training == "fit":
         ignored = [k for k, v in cfg.as_dict().items() if v != getattr(TrainConfig(), k)]
@@ -143,7 +144,21 @@ def _model_settings(cls: TrainableGenerator, model_config: Any, data: EmbeddingS
         values.setdefault("embedding_dim", data.dim)
     if data.logits is not None and "n_logits" in fields:
         values.setdefault("n_logits", int(data.logits.shape[1]))
+    if data.slab_tokens is not None and {"n_slabs", "slab_dim"} <= fields:
+        values.setdefault("n_slabs", int(data.slab_tokens.shape[1]))
+        values.setdefault("slab_dim", int(data.slab_tokens.shape[2]))
     return cls.parse_config(values)
+
+
+def check_slab_tokens(cls: Any, data: EmbeddingSet, source: str) -> None:
+    """Refuse, before any model is built, to train a slab-token generator on a file without slab tokens.
+
+    Raises:
+        InputError: naming the file and the ``radeval embed --slab-tokens`` option.
+    """
+    if getattr(cls, "use_slab_tokens", False) and data.slab_tokens is None:
+        raise InputError(f"{source}: {cls.name} reads CT-CLIP slab tokens, but this embedding file has none; "
+                         "re-run `radeval embed --slab-tokens` (suite: `embed: {slab_tokens: true}`)")
 
 
 def _fit(cls: Any, name: str, settings: Any, data: EmbeddingSet, texts: list[str], out: Path) -> TrainResult:
@@ -190,7 +205,7 @@ def _train_loop(cls: Any, name: str, settings: Any, data: EmbeddingSet, texts: l
     start = time.perf_counter()
     resume = find_resume_point(out, name, cls, settings, cfg)  # checks every setting before any weights load
     set_seed(cfg.seed)
-    model = cls.from_pretrained(resume.directory) if resume is not None else cls.from_config(settings)
+    model = cls.from_pretrained(resume.directory) if resume is not None else cls.from_training_data(settings, texts)
     named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     params = [p for _, p in named]
     optimizer = build_optimizer(params, cfg)

@@ -17,6 +17,8 @@ from radeval.errors import InputError
 
 OPTIMIZERS = ("adamw", "adam")
 PRECISIONS = ("auto", "no", "bf16")
+LR_SCHEDULES = ("constant", "step")
+GRAD_CLIP_MODES = ("norm", "value")
 
 
 @dataclass(frozen=True)
@@ -29,12 +31,21 @@ class TrainConfig:
         batch_size: cases per optimizer step, over all processes and accumulation steps.
         grad_accum: micro-batches accumulated per optimizer step.
         optimizer: ``"adamw"`` or ``"adam"``.
-        weight_decay: AdamW weight decay.
-        grad_clip: max gradient norm (``None``: no clipping).
+        weight_decay: AdamW's decoupled weight decay, or Adam's L2 penalty (``torch.optim.Adam(weight_decay=)``).
+        grad_clip: max gradient norm, or max absolute gradient value with ``grad_clip_mode="value"``
+            (``None``: no clipping).
         max_steps: stop after this many optimizer steps in total (``None``: run all epochs).
         seed: seeds the mapper initialisation and the data order.
         mixed_precision: ``"auto"`` (bf16 on a bf16-capable GPU, else none), ``"no"`` or ``"bf16"``.
         keep_checkpoints: epoch checkpoints kept on disk (the newest ones).
+        amsgrad: the AMSGrad variant of Adam/AdamW (CT2Rep trains with it).
+        lr_schedule: ``"constant"`` (default) or ``"step"``: the learning rate of epoch ``e`` (0-based) is
+            ``lr * lr_gamma ** (e // lr_step_size)`` (PyTorch's ``StepLR`` stepped once per epoch). It is a function
+            of the epoch alone, so a resumed run needs no scheduler state.
+        lr_step_size: epochs per step of the ``"step"`` schedule.
+        lr_gamma: factor of each step of the ``"step"`` schedule.
+        grad_clip_mode: ``"norm"`` (clip the global gradient norm, default) or ``"value"`` (clamp each gradient
+            entry to ``[-grad_clip, grad_clip]``, as CT2Rep does).
 
     Example:
         >>> TrainConfig.from_mapping({"epochs": 3, "lr": 1e-3}).batch_size
@@ -46,7 +57,8 @@ class TrainConfig:
     #: Settings a run cannot change when it resumes: they shape the trajectory of the steps already taken
     #: (``epochs``, ``max_steps`` and ``keep_checkpoints`` only say where to stop and what to keep).
     RESUME_FIXED: ClassVar[tuple[str, ...]] = ("seed", "batch_size", "grad_accum", "lr", "optimizer", "weight_decay",
-                                               "grad_clip", "mixed_precision")
+                                               "grad_clip", "mixed_precision", "amsgrad", "lr_schedule",
+                                               "lr_step_size", "lr_gamma", "grad_clip_mode")
 
     epochs: int = 10
     lr: float = 2e-5
@@ -59,6 +71,24 @@ class TrainConfig:
     seed: int = 0
     mixed_precision: str = "auto"
     keep_checkpoints: int = 1
+    amsgrad: bool = False
+    lr_schedule: str = "constant"
+    lr_step_size: int = 1
+    lr_gamma: float = 0.1
+    grad_clip_mode: str = "norm"
+
+    def epoch_lr(self, epoch: int) -> float:
+        """The learning rate of epoch ``epoch`` (0-based) under ``lr_schedule``.
+
+        Example:
+            >>> TrainConfig(lr=1e-4, lr_schedule="step", lr_gamma=0.8).epoch_lr(2)
+            6.400000000000002e-05
+            >>> TrainConfig(lr=1e-4).epoch_lr(5)
+            0.0001
+        """
+        if self.lr_schedule == "step":
+            return self.lr * self.lr_gamma ** (epoch // self.lr_step_size)
+        return self.lr
 
     @classmethod
     def from_mapping(cls, values: "TrainConfig | Mapping[str, Any] | None", *,
@@ -116,6 +146,16 @@ def check_train_config(cfg: TrainConfig) -> None:
         raise InputError(f"lr must be a finite number >= 0, got {cfg.lr!r}")
     if cfg.optimizer not in OPTIMIZERS:
         raise InputError(f"optimizer must be 'adamw' or 'adam', got {cfg.optimizer!r}")
+    if cfg.lr_schedule not in LR_SCHEDULES:
+        raise InputError(f"lr_schedule must be 'constant' or 'step', got {cfg.lr_schedule!r}")
+    if not isinstance(cfg.lr_step_size, int) or isinstance(cfg.lr_step_size, bool) or cfg.lr_step_size < 1:
+        raise InputError(f"lr_step_size must be an integer >= 1, got {cfg.lr_step_size!r}")
+    if not (isinstance(cfg.lr_gamma, (int, float)) and math.isfinite(cfg.lr_gamma) and cfg.lr_gamma > 0):
+        raise InputError(f"lr_gamma must be a finite number > 0, got {cfg.lr_gamma!r}")
+    if cfg.grad_clip_mode not in GRAD_CLIP_MODES:
+        raise InputError(f"grad_clip_mode must be 'norm' or 'value', got {cfg.grad_clip_mode!r}")
+    if not isinstance(cfg.amsgrad, bool):
+        raise InputError(f"amsgrad must be true or false, got {cfg.amsgrad!r}")
     if cfg.mixed_precision not in PRECISIONS:
         raise InputError(f"mixed_precision must be 'auto', 'no' or 'bf16', got {cfg.mixed_precision!r}")
 

@@ -25,6 +25,7 @@ import torch
 from radeval_models.train_checkpoints import METRICS_NAME, append_jsonl, save_epoch
 from radeval_models.train_config import TrainConfig
 from radeval_models.train_phases import TrainingPhase, drop_inactive_grads, phase_at
+from radeval_models.train_optimizer import set_learning_rate
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,9 @@ def optimizer_step(loop: TrainingLoop, batch_rows: Sequence[int], phase: Trainin
     for p in loop.params:  # DDP averaged over processes; turn the summed loss into a per-token mean
         if p.grad is not None:
             p.grad.mul_(world / global_tokens)
-    if cfg.grad_clip is not None:
+    if cfg.grad_clip is not None and cfg.grad_clip_mode == "value":
+        acc.clip_grad_value_(loop.params, cfg.grad_clip)
+    elif cfg.grad_clip is not None:
         acc.clip_grad_norm_(loop.params, cfg.grad_clip)
     loop.optimizer.step()
     loop.optimizer.zero_grad(set_to_none=True)
@@ -159,15 +162,16 @@ def optimizer_step(loop: TrainingLoop, batch_rows: Sequence[int], phase: Trainin
 
 
 def _enter_phase(loop: TrainingLoop, progress: LoopProgress) -> TrainingPhase | None:
-    """The curriculum phase of the next step; on a change, the generator's ``begin_phase`` and the phase's lr."""
+    """The curriculum phase of the next step: on a change, the generator's ``begin_phase``; every step, the
+    learning rate of the epoch (:meth:`TrainConfig.epoch_lr`) times the phase's ``lr_scale``."""
     phase = phase_at(loop.phases, progress.step) if loop.phases else None
-    if phase is None or phase.name == progress.phase:
-        return phase
-    loop.core.begin_phase(phase, entering=progress.step == phase.start, texts=loop.texts,
-                          conditioning=loop.conditioning)
-    for group in loop.optimizer.param_groups:
-        group["lr"] = loop.cfg.lr * phase.lr_scale
-    progress.phase = phase.name
+    if phase is None:
+        return None
+    if phase.name != progress.phase:
+        loop.core.begin_phase(phase, entering=progress.step == phase.start, texts=loop.texts,
+                              conditioning=loop.conditioning)
+        progress.phase = phase.name
+    set_learning_rate(loop.optimizer, loop.cfg.epoch_lr(progress.epoch) * phase.lr_scale)
     return phase
 
 
@@ -196,6 +200,7 @@ def run_epoch(loop: TrainingLoop, progress: LoopProgress, *, skip: int = 0,
         ``(loss_sum, tokens)`` of the whole epoch so far.
     """
     epoch_loss, epoch_tokens = carried
+    set_learning_rate(loop.optimizer, loop.cfg.epoch_lr(progress.epoch))
     for batch_rows in epoch_batches(len(loop.texts), loop.cfg.batch_size, loop.cfg.seed, progress.epoch)[skip:]:
         if progress.step >= loop.total_steps:
             break

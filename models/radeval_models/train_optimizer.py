@@ -19,7 +19,8 @@ STATE_TENSORS = "optimizer.safetensors"
 
 
 def build_optimizer(params: Sequence[torch.nn.Parameter], cfg: TrainConfig) -> torch.optim.Optimizer:
-    """``AdamW`` (with ``cfg.weight_decay``) or ``Adam`` over ``params`` at ``cfg.lr``.
+    """``AdamW`` (decoupled ``cfg.weight_decay``) or ``Adam`` (L2 ``cfg.weight_decay``) over ``params`` at ``cfg.lr``,
+    with ``cfg.amsgrad``.
 
     Raises:
         InputError: an unknown ``cfg.optimizer``.
@@ -27,8 +28,13 @@ def build_optimizer(params: Sequence[torch.nn.Parameter], cfg: TrainConfig) -> t
     opt_cls = {"adamw": torch.optim.AdamW, "adam": torch.optim.Adam}.get(cfg.optimizer)
     if opt_cls is None:
         raise InputError(f"optimizer must be 'adamw' or 'adam', got {cfg.optimizer!r}")
-    kwargs = {"weight_decay": cfg.weight_decay} if cfg.optimizer == "adamw" else {}
-    return opt_cls(list(params), lr=cfg.lr, **kwargs)
+    return opt_cls(list(params), lr=cfg.lr, weight_decay=cfg.weight_decay, amsgrad=cfg.amsgrad)
+
+
+def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    """Give every parameter group of ``optimizer`` the learning rate ``lr`` (the schedule's value of the epoch)."""
+    for group in optimizer.param_groups:
+        group["lr"] = lr
 
 
 def save_optimizer(directory: Path, optimizer: torch.optim.Optimizer) -> dict[str, Any]:

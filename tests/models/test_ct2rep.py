@@ -1,0 +1,236 @@
+"""``ct2rep``: CT2Rep's report generator over slab tokens — parameter counts, vocabulary, incremental decoding equal
+to teacher forcing, training that learns, seeds, resume, save/load, and the slab-token checks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from radeval.cli.main import main
+from radeval.data.embeddings import EmbeddingSet, load_embeddings, save_embeddings
+from radeval.errors import InputError
+from radeval.metrics.output_diagnostics import degenerate_flags, diagnostic_values
+from radeval.registry import GenerationBatch, get_generator
+from radeval_models.ct2rep import Ct2Rep, Ct2RepConfig
+from radeval_models.ct2rep.model import Ct2RepDecoder, greedy_word_ids
+from radeval_models.ct2rep.vocabulary import WordVocabulary, clean_report
+from radeval_models.generation import generate_reports
+from radeval_models.train import train_generator
+
+from .conftest import CASE_IDS, REPORTS
+
+#: A small ct2rep that trains in seconds (demo-like): every structural part kept, widths shrunk.
+SMALL = {"d_vf": 32, "d_model": 32, "d_ff": 32, "num_heads": 4, "num_layers": 2, "rm_num_slots": 3,
+         "rm_num_heads": 4, "threshold": 1, "max_seq_length": 24, "num_beams": 1, "dropout": 0.0,
+         "drop_prob_lm": 0.0}
+#: CT2Rep's optimiser (Adam amsgrad, StepLR 0.8 per epoch, value clipping) at a learning rate for a tiny run.
+TRAIN = {"epochs": 40, "lr": 3e-3, "batch_size": 4, "optimizer": "adam", "amsgrad": True, "weight_decay": 5e-5,
+         "lr_schedule": "step", "lr_step_size": 1, "lr_gamma": 0.98, "grad_clip": 0.1, "grad_clip_mode": "value",
+         "seed": 3}
+
+
+@pytest.fixture(scope="module")
+def slab_files(tmp_path_factory: pytest.TempPathFactory, phantom_reports: dict[str, str]) -> dict[str, Path]:
+    """The eight phantom cases with 64-d latents, 18 logits and (6, 16) slab tokens; a copy without slab tokens."""
+    from radeval.io import write_reports
+
+    root = tmp_path_factory.mktemp("ct2rep")
+    rng = np.random.default_rng(11)
+    n = len(CASE_IDS)
+    emb = rng.normal(size=(n, 64)).astype(np.float32)
+    slabs = rng.normal(size=(n, 6, 16)).astype(np.float32)
+    logits = rng.normal(size=(n, 18)).astype(np.float32)
+    save_embeddings(root / "train.safetensors", EmbeddingSet(CASE_IDS, emb, logits, slab_tokens=slabs))
+    save_embeddings(root / "no_slabs.safetensors", EmbeddingSet(CASE_IDS, emb, logits))
+    write_reports(root / "train.jsonl", phantom_reports)
+    return {"embeddings": root / "train.safetensors", "no_slabs": root / "no_slabs.safetensors",
+            "reports": root / "train.jsonl"}
+
+
+def _weights(directory: Path) -> dict[str, torch.Tensor]:
+    return load_file(str(directory / "model.safetensors"))
+
+
+# ---- parameter counts ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("vocab", [2000, 1, 7431])
+def test_published_size_has_the_upstream_parameter_count(vocab: int, capsys: pytest.CaptureFixture[str]) -> None:
+    """34,406,912 + 1,025 (V + 1) trainable parameters at the published defaults with d_vf 512 (peers.md: counted
+    by instantiating CT2Rep's EncoderDecoder)."""
+    assert main(["models", "params", "ct2rep", "--vocab-size", str(vocab), "--json"]) == 0
+    counts = json.loads(capsys.readouterr().out)
+    assert counts == {"trainable": 34_406_912 + 1_025 * (vocab + 1), "total": 34_406_912 + 1_025 * (vocab + 1)}
+    if vocab == 2000:
+        assert counts["trainable"] == 36_457_937
+
+
+def test_parameter_count_by_component() -> None:
+    model = Ct2Rep.for_meta({}, vocab_size=2000)
+    parts = {name: sum(p.numel() for p in module.parameters()) for name, module in model.named_children()}
+    assert parts == {"slab_projection": 0, "att_embed": 262_656, "encoder_layers": 4_733_952, "encoder_norm": 1_024,
+                     "decoder_layers": 26_781_696, "decoder_norm": 1_024, "relational_memory": 2_626_560,
+                     "word_embedding": 2001 * 512, "embedding_dropout": 0, "logit": 2001 * 513}
+    # another slab width adds a Linear(slab_dim, d_vf) in front of att_embed
+    wider = Ct2Rep.for_meta({"slab_dim": 768}, vocab_size=2000).parameter_counts().trainable
+    assert wider == 36_457_937 + 768 * 512 + 512
+
+
+def test_params_needs_vocab_size_and_refuses_llm_config(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["models", "params", "ct2rep"]) == 2
+    assert "--vocab-size" in capsys.readouterr().err
+    assert main(["models", "params", "ct2rep", "--vocab-size", "5", "--llm-config", str(tmp_path / "c.json")]) == 2
+    assert "no LLM" in capsys.readouterr().err
+
+
+def test_models_show_prints_the_card(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models", "show", "ct2rep"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# ct2rep")
+    assert "| component | status | value | source / reason |" in out
+    assert "34,406,912 + 1,025 (V + 1)" in out and "**reconstructed**" in out and "as published" in out
+
+
+# ---- vocabulary ---------------------------------------------------------------------------------------------
+
+
+def test_vocabulary_threshold_unk_and_zero_token() -> None:
+    reports = ["Small nodule. No effusion.", "No nodule.", "Large effusion!"]
+    vocab = WordVocabulary.from_reports(reports, threshold=2)
+    # counts: '.' 4, no 2, nodule 2, effusion 2 -> kept; small/large 1 -> <unk>
+    assert vocab.words == [".", "<unk>", "effusion", "no", "nodule"]
+    seq = vocab.sequence("Small nodule.", max_length=300)
+    assert seq == [0, 2, 5, 1, 0]
+    assert vocab.sequence("Small nodule.", max_length=3) == [0, 2, 5]  # cut after the 0s are added, as upstream
+    assert vocab.decode(seq[1:]) == "<unk> nodule ."
+    assert clean_report("Size 3.5 cm.\n\n3. Mild  EMPHYSEMA...") == "size 35 cm . mild emphysema ."
+
+
+def test_vocabulary_round_trip_and_bad_file(tmp_path: Path) -> None:
+    vocab = WordVocabulary.from_reports(REPORTS, threshold=1)
+    vocab.save(tmp_path)
+    back = WordVocabulary.load(tmp_path)
+    assert back.words == vocab.words and back.threshold == 1
+    (tmp_path / "vocabulary.json").write_text("{}")
+    with pytest.raises(InputError, match="vocabulary.json"):
+        WordVocabulary.load(tmp_path)
+
+
+# ---- decoding -----------------------------------------------------------------------------------------------
+
+
+def test_incremental_decoder_equals_teacher_forcing() -> None:
+    torch.manual_seed(0)
+    cfg = Ct2RepConfig(**{**SMALL, "dropout": 0.1, "drop_prob_lm": 0.5}, embedding_dim=8, n_slabs=5, slab_dim=16)
+    model = Ct2Rep(cfg, WordVocabulary.from_reports(REPORTS, threshold=1)).eval()
+    cond = torch.randn(3, 8 + 5 * 16)
+    tokens = torch.tensor([[0, 4, 9, 2, 7, 1], [0, 3, 3, 8, 5, 2], [0, 6, 1, 1, 2, 9]])
+    with torch.no_grad():  # teacher-forced logits at every position
+        encoded = model.encode(cond)
+        inputs = tokens
+        mem = model.relational_memory(model.embed_targets(inputs),
+                                      model.relational_memory.initial(3, like=encoded))
+        x = model.embed_targets(inputs)
+        mask = torch.ones(6, 6, dtype=torch.bool).tril().unsqueeze(0).expand(3, -1, -1).clone()
+        mask[:, :, 1:] &= (inputs[:, 1:] > 0).unsqueeze(1)
+        for layer in model.decoder_layers:
+            x = layer(x, encoded, mask, mem)
+        full = model.logit(model.decoder_norm(x))
+    decoder = Ct2RepDecoder(model, cond)
+    steps = [decoder.start()] + [decoder.step(tokens[:, t]) for t in range(1, 6)]
+    for t, logits in enumerate(steps):
+        torch.testing.assert_close(logits, full[:, t], atol=1e-5, rtol=1e-5)
+    # reorder keeps the state of the chosen rows
+    decoder = Ct2RepDecoder(model, cond)
+    decoder.start()
+    decoder.reorder(torch.tensor([2, 0]))
+    torch.testing.assert_close(decoder.step(tokens[[2, 0], 1]), full[[2, 0], 1], atol=1e-5, rtol=1e-5)
+
+
+def test_greedy_decoding_stops_at_zero_and_at_the_cap() -> None:
+    torch.manual_seed(1)
+    cfg = Ct2RepConfig(**SMALL, embedding_dim=8, n_slabs=5, slab_dim=16)
+    model = Ct2Rep(cfg, WordVocabulary.from_reports(REPORTS, threshold=1)).eval()
+    with torch.no_grad():
+        model.logit.bias[0] = -1e4  # never ends: the cap stops it
+        ids = greedy_word_ids(Ct2RepDecoder(model, torch.randn(2, 88)), max_new_tokens=7)
+        assert [len(r) for r in ids] == [7, 7] and all(0 not in r for r in ids)
+        model.logit.bias[0] = 1e4  # ends at once
+        assert greedy_word_ids(Ct2RepDecoder(model, torch.randn(2, 88)), max_new_tokens=7) == [[], []]
+
+
+# ---- training -----------------------------------------------------------------------------------------------
+
+
+def test_trains_learns_and_is_reproducible(tmp_path: Path, slab_files: dict[str, Path],
+                                           phantom_reports: dict[str, str]) -> None:
+    args = (slab_files["embeddings"], slab_files["reports"])
+    first = train_generator("ct2rep", SMALL, *args, tmp_path / "a", TRAIN, quiet=True)
+    assert first.parameters.trainable == first.parameters.total > 0
+    steps = [json.loads(x) for x in (tmp_path / "a" / "metrics.jsonl").read_text().splitlines()
+             if json.loads(x)["event"] == "step"]
+    assert steps[-1]["loss"] < 0.25 * steps[0]["loss"]
+    assert steps[0]["lr"] == pytest.approx(3e-3) and steps[-1]["lr"] == pytest.approx(3e-3 * 0.98 ** 39)
+    saved = json.loads((tmp_path / "a" / "config.json").read_text())["config"]
+    assert (saved["n_slabs"], saved["slab_dim"], saved["embedding_dim"]) == (6, 16, 64)  # taken from the data
+    generate_reports(tmp_path / "a", slab_files["embeddings"], tmp_path / "a.jsonl", quiet=True)
+    hyps = {json.loads(x)["id"]: json.loads(x)["text"] for x in (tmp_path / "a.jsonl").read_text().splitlines()}
+    refs = [clean_report(phantom_reports[c]) for c in CASE_IDS]
+    values = diagnostic_values(refs, [hyps[c] for c in CASE_IDS])
+    assert degenerate_flags({"ct2rep": values}) == {}, values
+    assert sum(hyps[c] == r for c, r in zip(CASE_IDS, refs)) >= 6  # memorised the 8 training reports
+    # same seed, same weights and reports
+    train_generator("ct2rep", SMALL, *args, tmp_path / "b", TRAIN, quiet=True)
+    a, b = _weights(tmp_path / "a"), _weights(tmp_path / "b")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    generate_reports(tmp_path / "b", slab_files["embeddings"], tmp_path / "b.jsonl", quiet=True)
+    assert (tmp_path / "a.jsonl").read_text() == (tmp_path / "b.jsonl").read_text()
+    # loading the saved model gives the same reports through the registry's generate()
+    loaded = get_generator("ct2rep").from_pretrained(tmp_path / "a")
+    data = load_embeddings(slab_files["embeddings"])
+    texts = loaded.generate(GenerationBatch(data.case_ids, data.embeddings, data.logits,
+                                            slab_tokens=data.slab_tokens))
+    assert texts == [hyps[c] for c in CASE_IDS]
+
+
+def test_max_steps_stop_then_resume_equals_uninterrupted(tmp_path: Path, slab_files: dict[str, Path]) -> None:
+    args = (slab_files["embeddings"], slab_files["reports"])
+    cfg = {**TRAIN, "epochs": 3, "lr_gamma": 0.5}  # 2 steps per epoch: the stop lands mid-epoch, lr changes
+    full = train_generator("ct2rep", SMALL, *args, tmp_path / "full", cfg, quiet=True)
+    train_generator("ct2rep", SMALL, *args, tmp_path / "split", {**cfg, "max_steps": 3}, quiet=True)
+    second = train_generator("ct2rep", SMALL, *args, tmp_path / "split", cfg, quiet=True)
+    assert second.resumed_from_epoch == 1 and second.steps == full.steps == 6
+    a, b = _weights(tmp_path / "full"), _weights(tmp_path / "split")
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+    assert (tmp_path / "split" / "checkpoints").is_dir()
+    ckpt = sorted((tmp_path / "split" / "checkpoints").glob("epoch-*"))[-1]
+    assert (ckpt / "vocabulary.json").is_file()
+
+
+def test_missing_slab_tokens_fail_before_training(tmp_path: Path, slab_files: dict[str, Path]) -> None:
+    with pytest.raises(InputError, match=r"no_slabs.safetensors.*radeval embed --slab-tokens"):
+        train_generator("ct2rep", SMALL, slab_files["no_slabs"], slab_files["reports"], tmp_path / "run", TRAIN,
+                        quiet=True)
+    assert not (tmp_path / "run").exists()  # nothing was built or written
+
+
+def test_resume_refuses_another_schedule(tmp_path: Path, slab_files: dict[str, Path]) -> None:
+    args = (slab_files["embeddings"], slab_files["reports"])
+    train_generator("ct2rep", SMALL, *args, tmp_path / "run", {**TRAIN, "epochs": 1}, quiet=True)
+    with pytest.raises(InputError, match="lr_gamma was 0.98"):
+        train_generator("ct2rep", SMALL, *args, tmp_path / "run", {**TRAIN, "epochs": 2, "lr_gamma": 0.8},
+                        quiet=True)
+
+
+def test_bad_settings_name_the_setting() -> None:
+    with pytest.raises(InputError, match="d_model 30 is not divisible by num_heads 4"):
+        Ct2Rep.parse_config({**SMALL, "d_model": 30})
+    with pytest.raises(InputError, match="unknown setting"):
+        Ct2Rep.parse_config({"llm": "smollm2"})
+    with pytest.raises(InputError, match="from_training_data"):
+        Ct2Rep.from_config(SMALL)
