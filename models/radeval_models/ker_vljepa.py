@@ -25,9 +25,9 @@ the same step on 1 or N processes:
    PCA-whitened text representation of the positive-findings text ``y+`` (``r`` = mean over its tokens of the
    LLM's layer-``pca_layer`` states; layer 0 = the input embeddings), the loss of a case is
    ``||align_head(mean_k zone_k) - t||^2 / C``; mean over cases. The target is a fixed latent (no gradient).
-3. ``generate`` — first the warm bridge: ``bridge.weight = A W_align``, ``bridge.bias = A b_align + mu`` with
-   ``(A, mu)`` the de-whitening map, so the bridge starts as "predict the whitened text latent, map it back into
-   the LLM's representation space". Trains ``bridge``, ``xattn``, LoRA, ``align_head``, ``label_head``: LM loss on
+3. ``generate`` — first the warm bridge: ``bridge.weight = A W_align``, ``bridge.bias = A b_align`` with
+   ``A`` the de-whitening matrix, so the bridge starts as "predict the whitened text latent, map it back into
+   the LLM's representation space" (centred: ``mu`` left out, see :meth:`KerVLJepa.warm_bridge`). Trains ``bridge``, ``xattn``, LoRA, ``align_head``, ``label_head``: LM loss on
    ``y+`` + per case (``jepa_weight`` x phase-2 loss + ``cls_weight`` x mean BCE) x that case's report tokens;
    normalised by report tokens.
 4. ``findings`` — first the EWC anchor: LoRA weights now, diagonal empirical Fisher from per-case gradients of the
@@ -142,7 +142,7 @@ the only first-hand source, other details come from a third-party review and are
 | PCA whitening of LLM text representations | as published (mechanism) | abstract; fitted at the start of training on the training split's positive-findings texts, stored with the model (buffers `whitening.*`); C = pca_components (review: 256, layer 14); pca_layer 0 = mean input-token embedding (the abstract says "LLM embeddings", and layer 0 lives in the space the visual tokens enter, which the warm bridge needs) |
 | JEPA latent objective (phase 2) | reconstructed | review: contrastive InfoNCE (tau 0.1); here regression onto the fixed whitened latent, loss = ||align_head(mean zone token) - whiten(r(y+))||^2 / C per case: per-case decomposable, so 1- and N-process runs take the same step |
 | positive-findings-only targets | as published (idea) | abstract; selection reconstructed: sentences the project's rule labeler (negation/uncertainty-aware, CT-RATE 18 labels) marks positive for >= 1 label; none -> normal_text "No acute abnormality." |
-| warm bridge initialisation | as published (idea) | abstract: "transferring projection weights"; here bridge (Linear slab_dim -> H) := de-whitening map o align_head (phase-2 projector), at the first step of phase 3 |
+| warm bridge initialisation | as published (idea) | abstract: "transferring projection weights"; here bridge (Linear slab_dim -> H) := centred de-whitening map (A = U sqrt(lam), mean left out: it would swamp the case-specific part before the LayerNorm) o align_head (the phase-2 projector), at the first step of phase 3 |
 | bridge normalisation | reconstructed from review | Linear -> LayerNorm (no affine) -> x mean token-embedding norm / sqrt(H) |
 | grafting | reconstructed from review | K visual tokens in place of <ImageHere> in a plain prompt "Chest CT volume: <ImageHere>\\nFindings:" (chat template not used); gated cross-attention (tanh gate, 0 at start) after layers L/4, L/2, 3L/4 (7, 14, 21 on 28 layers, per review); heads = the LLM's |
 | LoRA | reconstructed | sources silent: rank 8, alpha 16, q_proj/v_proj, no dropout |
@@ -288,7 +288,8 @@ class KerVLJepa(GeneratorModel):
         return phases_from_epochs([
             ("warmup", cfg.warmup_epochs, ("compressor.", "label_head."), 1.0),
             ("align", cfg.align_epochs, ("compressor.", "align_head."), 1.0),
-            ("generate", cfg.generate_epochs, ("bridge.", "xattn.", "align_head.", "label_head.", *lora), 1.0),
+            ("generate", cfg.generate_epochs, ("compressor.", "bridge.", "xattn.", "align_head.", "label_head.", *lora),
+             1.0),
             ("findings", cfg.findings_epochs, lora, cfg.findings_lr_scale),
         ], steps_per_epoch)
 
@@ -305,10 +306,14 @@ class KerVLJepa(GeneratorModel):
 
     @torch.no_grad()
     def warm_bridge(self) -> None:
-        """``bridge := unwhiten o align_head``: weight ``A W_align``, bias ``A b_align + mu``."""
-        a, mu = self.whitening.unwhiten_affine()
+        """``bridge := (unwhiten - mu) o align_head``: weight ``A W_align``, bias ``A b_align``.
+
+        The mean ``mu`` shared by every text is left out: it dwarfs the case-specific part of an anisotropic
+        representation, and the bridge's LayerNorm would then give every case nearly the same visual tokens.
+        """
+        a, _ = self.whitening.unwhiten_affine()
         self.bridge.weight.copy_(a @ self.align_head.weight)
-        self.bridge.bias.copy_(a @ self.align_head.bias + mu)
+        self.bridge.bias.copy_(a @ self.align_head.bias)
 
     def set_ewc_anchor(self, texts: Sequence[str], conditioning: torch.Tensor) -> None:
         """Anchor the LoRA weights here, with the diagonal empirical Fisher of the phase-3 LM loss on these cases."""

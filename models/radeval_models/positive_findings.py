@@ -2,7 +2,8 @@
 
 The project's rule-based labeler (:class:`radeval.labeling.rule_based.RuleBasedLabeler`, negation- and
 uncertainty-aware, CT-RATE's 18 labels by default) labels every sentence of the report; a sentence is kept when
-it is positive for at least one label (uncertain mentions count as positive, the labeler's default). A report
+it is positive for at least one label (uncertain mentions count as positive, the labeler's default); each kept
+sentence ends with its full stop. A report
 without any positive sentence becomes ``normal_text``. The report-level label vector (the labeler on the whole
 report, uncertain -> positive) is the classification target of the curriculum's warm-up.
 """
@@ -50,7 +51,7 @@ class PositiveFindings:
     def text(self, report: str) -> str:
         """The positive sentences of ``report``, joined by a space, or ``normal_text``."""
         if report not in self._texts:
-            sentences = [s.text for s in split_sentences(report)]
+            sentences = [s.text if s.text[-1:] in ".!?" else s.text + "." for s in split_sentences(report)]
             keep = []
             if sentences:
                 decisions = self.labeler.decide(sentences)

@@ -54,7 +54,7 @@ class ZoneCompressor(nn.Module):
         x = self.norm(slabs + self.zone_pos[self.zone_index])
         q = self.queries.unsqueeze(0).expand(slabs.shape[0], -1, -1)
         tokens, _ = self.attn(q, x, x, attn_mask=self.blocked, need_weights=False)
-        return self.mixer(tokens + q)
+        return self.mixer(tokens)
 
     def attention_weights(self, slabs: torch.Tensor) -> torch.Tensor:
         """``(batch, n_zones, n_slabs)`` head-averaged attention of the zone queries (zero outside each zone)."""
