@@ -24,7 +24,7 @@ class GatedCrossAttention(nn.Module):
     def __init__(self, dim: int, num_heads: int) -> None:
         super().__init__()
         self.norm = nn.LayerNorm(dim)
-        self.attn = nn.MultiheadAttention(dim, num_heads, batch_first=True)
+        self.attn = nn.MultiheadAttention(dim, num_heads, bias=False, batch_first=True)  # no biases: see zone_compression
         self.gate = nn.Parameter(torch.zeros(()))
 
     def forward(self, hidden: torch.Tensor, visual: torch.Tensor) -> torch.Tensor:

@@ -114,7 +114,7 @@ class KerVLJepaConfig:
     align_epochs: int = 2
     generate_epochs: int = 6
     findings_epochs: int = 8
-    findings_lr_scale: float = 0.01
+    findings_lr_scale: float = 0.005
     jepa_weight: float = 1.0
     cls_weight: float = 1.0
     ewc_strength: float = 100.0
@@ -144,11 +144,12 @@ the only first-hand source, other details come from a third-party review and are
 | positive-findings-only targets | as published (idea) | abstract; selection reconstructed: sentences the project's rule labeler (negation/uncertainty-aware, CT-RATE 18 labels) marks positive for >= 1 label; none -> normal_text "No acute abnormality." |
 | warm bridge initialisation | as published (idea) | abstract: "transferring projection weights"; here bridge (Linear slab_dim -> H) := centred de-whitening map (A = U sqrt(lam), mean left out: it would swamp the case-specific part before the LayerNorm) o align_head (the phase-2 projector), at the first step of phase 3 |
 | bridge normalisation | reconstructed from review | Linear -> LayerNorm (no affine) -> x mean token-embedding norm / sqrt(H) |
+| bias-free attention | reconstructed | the zone attention, zone mixer and cross-attention projections have no biases: a key bias gets no gradient, and Adam turns its round-off into steps that differ between 1- and N-process runs |
 | grafting | reconstructed from review | K visual tokens in place of <ImageHere> in a plain prompt "Chest CT volume: <ImageHere>\\nFindings:" (chat template not used); gated cross-attention (tanh gate, 0 at start) after layers L/4, L/2, 3L/4 (7, 14, 21 on 28 layers, per review); heads = the LLM's |
 | LoRA | reconstructed | sources silent: rank 8, alpha 16, q_proj/v_proj, no dropout |
 | selective cross-attention freezing + EWC | as published (idea) | abstract; phase 4 freezes cross-attention, bridge and visual side, trains LoRA only with lambda/2 sum F (theta - theta*)^2, theta* and diagonal empirical Fisher F taken at the start of phase 4 on the phase-3 loss over ewc_fisher_cases 64 cases; lambda 100 (review: 100 or 500) |
-| four-phase curriculum | as published (count); content from review, simplified | 1 warm-up: MIL BCE (review also lists orthogonality + MMD: omitted); 2 latent alignment; 3 generation on positive findings: LM + JEPA + classification (review's focal loss omitted, LoRA not frozen after epoch 6); 4 full findings, LoRA + EWC at lr x 0.01 (review: 5e-7) |
-| phase lengths | reconstructed | 2 / 2 / 6 / 8 epochs (review: phase 4 8 epochs; others unknown) |
+| four-phase curriculum | as published (count); content from review, simplified | 1 warm-up: MIL BCE (review also lists orthogonality + MMD: omitted); 2 latent alignment; 3 generation on positive findings: LM + JEPA + classification, trains bridge, cross-attention, LoRA, heads and the zone compressor (review: "predictor, LoRA, cross-attention and projectors"; its focal loss omitted, LoRA not frozen after epoch 6); 4 full findings, LoRA + EWC at lr x findings_lr_scale 0.005 (= the review's 5e-7 at lr 1e-4; the other phases' lr is not reported: 1e-4 in benchmarks/ctrate.yaml) |
+| phase lengths | reconstructed | 2 / 2 / 6 / 8 epochs (review: phase 4 8 epochs; others unknown); one `radeval train` runs all four (train epochs = their sum) and resumes inside any phase |
 | decoder | as published | Llama-3.2-3B (config `llm: meta-llama/Llama-3.2-3B-Instruct`); the offline demo uses SmolLM2-135M-Instruct |
 | decoding | reconstructed | sources silent: greedy, max_new_tokens 512 |
 | reported result | as published | CT-RATE, 2,984 validation volumes, 18 classes: macro-F1 0.429; 0.448 with thresholds tuned on the evaluation set (the authors flag it as leakage: radeval's label_f1_*_tuned refuses thresholds fitted on the scored set) |

@@ -4,6 +4,10 @@ Slab ``s`` of ``S`` belongs to zone ``floor(s * K / S)``; zone ``k``'s learnable
 its zone (an attention mask forbids the rest), so each output token summarises one axial stretch of the volume.
 A learnable zone positional encoding is added to the slab tokens first, and one pre-norm transformer encoder layer
 over the ``K`` tokens follows, letting the zones exchange context.
+
+The attention projections and the mixer have no biases: a key bias receives no gradient at all (softmax ignores a
+shift shared by all keys), and Adam would turn its round-off noise into full-size steps that differ between a
+1-process and an N-process run.
 """
 
 from __future__ import annotations
@@ -46,9 +50,9 @@ class ZoneCompressor(nn.Module):
         self.queries = nn.Parameter(torch.randn(n_zones, dim) * dim ** -0.5)
         self.zone_pos = nn.Parameter(torch.zeros(n_zones, dim))
         self.norm = nn.LayerNorm(dim)
-        self.attn = nn.MultiheadAttention(dim, num_heads, batch_first=True)
+        self.attn = nn.MultiheadAttention(dim, num_heads, bias=False, batch_first=True)
         self.mixer = nn.TransformerEncoderLayer(dim, num_heads, dim_feedforward=2 * dim, dropout=0.0,
-                                                batch_first=True, norm_first=True)
+                                                batch_first=True, norm_first=True, bias=False)
 
     def forward(self, slabs: torch.Tensor) -> torch.Tensor:
         x = self.norm(slabs + self.zone_pos[self.zone_index])

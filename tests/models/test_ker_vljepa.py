@@ -154,9 +154,10 @@ def test_ewc_penalty_is_zero_at_the_anchor_and_grows_away(tiny_llama: Path, slab
 
 def _expected_trainable(*, h: int, layers: int, kv_width: int, d: int = 512, k: int = 8, labels: int = 18,
                         c: int = 256, r: int = 8, xattn_layers: int = 3) -> int:
-    compressor = 2 * k * d + 2 * d + (4 * d * d + 4 * d) + (8 * d * d + 11 * d)  # queries, zone PE, LN, MHA, layer
+    # queries + zone PE, LayerNorm, bias-free MHA, bias-free pre-norm layer (MHA, 2 MLP matrices, 2 weight-only LNs)
+    compressor = 2 * k * d + 2 * d + 4 * d * d + (4 * d * d + 4 * d * d + 2 * d)
     heads = (d * labels + labels) + (d * c + c) + (d * h + h)  # label head, align head, bridge
-    xattn = xattn_layers * (2 * h + 4 * h * h + 4 * h + 1)  # LayerNorm, MHA, gate
+    xattn = xattn_layers * (2 * h + 4 * h * h + 1)  # LayerNorm, bias-free MHA, gate
     lora = layers * r * ((h + h) + (h + kv_width))  # q_proj and v_proj adapters
     return compressor + heads + xattn + lora
 
