@@ -5,11 +5,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from radeval.schema import Context, FilePath, Integer, Problems, Text, key, parse_section
+from radeval.schema import Context, FilePath, Flag, Integer, Problems, Text, key, parse_section
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,8 @@ class EmbedSpec:
         batch_size: volumes per encoder forward pass.
         label_head: released classifier-head weights (CT-CLIP's ``CT_LiPro_v2.pt``) used for the priors instead
             of a head fitted here (``None``: fit the head on the training split).
+        slab_tokens: also store the CT-CLIP slab tokens (``radeval embed --slab-tokens``), which slab-token
+            generators (``ct2rep``) read; suite validation refuses such a system while this is off.
     """
 
     encoder: str = key("small", Text())
@@ -30,6 +32,20 @@ class EmbedSpec:
     label_head_epochs: int = key(300, Integer(low=0))
     batch_size: int = key(4, Integer(low=1))
     label_head: Path | None = key(None, FilePath("file"))
+    slab_tokens: bool = key(False, Flag())
+
+    def cache_settings(self) -> dict[str, Any]:
+        """The settings that key the cached embeddings of a suite (``slab_tokens`` only when on, so suites without
+        slab tokens keep the key, and the cached embeddings, they had before the option existed).
+
+        Example:
+            >>> "slab_tokens" in EmbedSpec().cache_settings(), EmbedSpec(slab_tokens=True).cache_settings()["slab_tokens"]
+            (False, True)
+        """
+        settings = asdict(self)
+        if not self.slab_tokens:
+            settings.pop("slab_tokens")
+        return settings
 
     @classmethod
     def from_section(cls, raw: Any, problems: Problems, context: Context, where: str = "embed") -> EmbedSpec:

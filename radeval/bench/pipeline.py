@@ -13,7 +13,7 @@ A step whose marker file exists is skipped, so an unchanged re-run trains and ge
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ def ensure_embeddings(suite: Suite, dataset: BenchDataset, work: Path, manifest:
     spec = suite.embed
     labels = label_names(suite.dataset.label_set)
     split_file = suite.dataset.split_file
-    key = content_hash({"root": str(dataset.root.resolve()), "embed": asdict(spec), "labels": list(labels),
+    key = content_hash({"root": str(dataset.root.resolve()), "embed": spec.cache_settings(), "labels": list(labels),
                         "split_file": file_digest(split_file) if split_file else None})
     out = work / f"embeddings-{key}"
     if (out / DONE).exists():
@@ -59,7 +59,7 @@ def ensure_embeddings(suite: Suite, dataset: BenchDataset, work: Path, manifest:
     config = EmbedConfig(encoder=spec.encoder, checkpoint=spec.checkpoint, batch_size=spec.batch_size,
                          label_head=spec.label_head,
                          head_training=LabelHeadTrainConfig(epochs=spec.label_head_epochs), labels=labels,
-                         split_file=split_file)
+                         split_file=split_file, slab_tokens=spec.slab_tokens)
     results = embed_dataset(dataset.root, out, config, progress=not quiet)
     failed = {s: r.failures for s, r in results.items() if r.failures}
     if failed:

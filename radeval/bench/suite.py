@@ -119,6 +119,7 @@ def _cross_checks(problems: Problems, suite: Mapping[str, Any], *, for_export: b
             if getattr(reader, key) is not None:
                 problems.add(f"reader_study.{key}", "applies to `radeval reader-study export`; `radeval bench` "
                                                     "writes the packet and its key under <output_dir>/reader_study/")
+    _check_slab_tokens(problems, suite)
     kind = suite["dataset"].kind
     if kind in REFERENCE_KINDS:  # registry models embed volumes: a references file has none
         model_systems = [s.name for s in suite["systems"] if s.kind != "predictions"]
@@ -127,6 +128,21 @@ def _cross_checks(problems: Problems, suite: Mapping[str, Any], *, for_export: b
                                     f"'ctrate' or 'phantom'), not a references file ({kind})")
         if suite["scaling"] is not None:
             problems.add("scaling", f"the scaling study trains models: it needs a CT dataset, not kind {kind!r}")
+
+
+def _check_slab_tokens(problems: Problems, suite: Mapping[str, Any]) -> None:
+    """A system whose generator reads CT-CLIP slab tokens needs ``embed: {slab_tokens: true}`` (checked before any
+    embedding or training)."""
+    if suite["embed"].slab_tokens:
+        return
+    from radeval.registry import generators
+
+    known = set(generators.names())
+    for s in suite["systems"]:
+        model = getattr(s, "model", None)
+        if model in known and getattr(generators.get(str(model)), "use_slab_tokens", False):
+            problems.add(f"systems ({s.name})", f"{model} reads CT-CLIP slab tokens, but the suite embeds without "
+                                                "them; set `embed: {slab_tokens: true}` (`radeval embed --slab-tokens`)")
 
 
 def parse_suite(data: Mapping[str, Any], *, base_dir: Path, source: str = "suite",

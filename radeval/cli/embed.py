@@ -10,7 +10,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``embed`` subcommand."""
     p = sub.add_parser("embed", help="encode CT volumes into embeddings + label logits",
                        description="Read a CT-RATE-layout dataset, preprocess every volume as CT-CLIP does, encode it "
-                                   "with CT-ViT and write OUT/<split>.safetensors (embeddings, logits, case ids) and "
+                                   "with CT-ViT and write OUT/<split>.safetensors (embeddings, logits, case ids, optional slab tokens) and "
                                    "OUT/<split>.manifest.json (failures). Re-running skips cases already done.")
     p.add_argument("root", type=Path, help="CT-RATE folder (or the folder holding dataset/)")
     p.add_argument("--out", type=Path, required=True, help="output folder")
@@ -23,6 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="label set of the head and its priors: ct-rate (18) or inspect (21)")
     p.add_argument("--split-file", type=Path, help="case_id,split file re-splitting the folder (data inspect-split)")
     p.add_argument("--splits", nargs="+", metavar="SPLIT", help="splits to embed (default: all)")
+    p.add_argument("--slab-tokens", action="store_true",
+                   help="also store CT-CLIP slab tokens (one per axial slab; 24 x 512 at the released size) for "
+                        "slab-token generators such as ct2rep; re-running with it completes a folder embedded without")
     p.add_argument("--batch-size", type=int, default=1, help="volumes per encoder call (default 1)")
     p.add_argument("--workers", type=int, default=0, help="data-loading processes (default 0 = in process)")
     p.add_argument("--threads", type=int, help="torch CPU threads for the encoder (default: torch's)")
@@ -45,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     config = EmbedConfig(encoder=args.encoder, checkpoint=args.checkpoint, label_head=args.label_head,
                          splits=tuple(args.splits) if args.splits else None, batch_size=args.batch_size,
                          workers=args.workers, seed=args.seed, labels=label_set(args.labels),
-                         split_file=args.split_file)
+                         split_file=args.split_file, slab_tokens=args.slab_tokens)
     if args.checkpoint is None:
         print("warning: no --checkpoint: the encoder is untrained (seeded random weights); its embeddings carry "
               "little image information", file=sys.stderr)

@@ -17,7 +17,8 @@ from radeval.errors import InputError
 from radeval.metrics.output_diagnostics import degenerate_flags, diagnostic_values
 from radeval.registry import GenerationBatch, get_generator
 from radeval_models.ct2rep import Ct2Rep, Ct2RepConfig
-from radeval_models.ct2rep.model import Ct2RepDecoder, greedy_word_ids
+from radeval_models.beam_search import DecodeSettings, beam_search
+from radeval_models.ct2rep.model import Ct2RepDecoder
 from radeval_models.ct2rep.vocabulary import WordVocabulary, clean_report
 from radeval_models.generation import generate_reports
 from radeval_models.train import train_generator
@@ -154,14 +155,62 @@ def test_incremental_decoder_equals_teacher_forcing() -> None:
 
 def test_greedy_decoding_stops_at_zero_and_at_the_cap() -> None:
     torch.manual_seed(1)
-    cfg = Ct2RepConfig(**SMALL, embedding_dim=8, n_slabs=5, slab_dim=16)
+    cfg = Ct2RepConfig(**{**SMALL, "max_seq_length": 8}, embedding_dim=8, n_slabs=5, slab_dim=16)
     model = Ct2Rep(cfg, WordVocabulary.from_reports(REPORTS, threshold=1)).eval()
     with torch.no_grad():
-        model.logit.bias[0] = -1e4  # never ends: the cap stops it
-        ids = greedy_word_ids(Ct2RepDecoder(model, torch.randn(2, 88)), max_new_tokens=7)
+        model.logit.bias[0] = -1e4  # never ends: max_seq_length - 1 = 7 new ids
+        ids = model.decode(torch.randn(2, 88))
         assert [len(r) for r in ids] == [7, 7] and all(0 not in r for r in ids)
         model.logit.bias[0] = 1e4  # ends at once
-        assert greedy_word_ids(Ct2RepDecoder(model, torch.randn(2, 88)), max_new_tokens=7) == [[], []]
+        assert model.decode(torch.randn(2, 88)) == [[], []]
+
+
+class _RecomputingDecoder:
+    """Reference for the incremental decoder: keeps each row's prefix and runs the teacher-forced stack anew."""
+
+    def __init__(self, model: Ct2Rep, cond: torch.Tensor) -> None:
+        self.model, self.cond = model, cond
+        self.prefix = torch.zeros(cond.shape[0], 1, dtype=torch.long)
+
+    def _logits(self) -> torch.Tensor:
+        m, tokens = self.model, self.prefix
+        with torch.no_grad():
+            encoded = m.encode(self.cond)
+            mem = m.relational_memory(m.embed_targets(tokens), m.relational_memory.initial(len(tokens), like=encoded))
+            n = tokens.shape[1]
+            mask = torch.ones(n, n, dtype=torch.bool).tril().unsqueeze(0).expand(len(tokens), -1, -1).clone()
+            mask[:, :, 1:] &= (tokens[:, 1:] > 0).unsqueeze(1)
+            x = m.embed_targets(tokens)
+            for layer in m.decoder_layers:
+                x = layer(x, encoded, mask, mem)
+            return m.logit(m.decoder_norm(x))[:, -1]
+
+    def start(self) -> torch.Tensor:
+        return self._logits()
+
+    def reorder(self, index: torch.Tensor) -> None:
+        self.prefix, self.cond = self.prefix[index], self.cond[index]
+
+    def step(self, tokens: torch.Tensor) -> torch.Tensor:
+        self.prefix = torch.cat([self.prefix, tokens.view(-1, 1)], dim=1)
+        return self._logits()
+
+
+def test_beam_search_over_the_incremental_decoder_equals_recomputation() -> None:
+    torch.manual_seed(4)
+    vocab = WordVocabulary.from_reports(REPORTS, threshold=1)
+    cfg = Ct2RepConfig(**{**SMALL, "max_seq_length": 10, "num_beams": 3}, embedding_dim=8, n_slabs=5, slab_dim=16)
+    model = Ct2Rep(cfg, vocab).eval()
+    with torch.no_grad():
+        model.logit.bias[0] = 2.0  # some beams end early, others run to the cap
+    cond = torch.randn(4, 88)
+    settings = DecodeSettings(num_beams=3, max_new_tokens=9, length_penalty=0.0)
+    expected = beam_search(_RecomputingDecoder(model, cond), batch_size=4, settings=settings, eos_token_id=0)
+    assert model.decode(cond) == expected
+    assert model.decode_settings() == settings
+    greedy = beam_search(_RecomputingDecoder(model, cond), batch_size=4, settings=settings.replace(num_beams=1),
+                         eos_token_id=0)
+    assert expected != greedy  # the check exercises beams that differ from greedy decoding
 
 
 # ---- training -----------------------------------------------------------------------------------------------
@@ -196,6 +245,10 @@ def test_trains_learns_and_is_reproducible(tmp_path: Path, slab_files: dict[str,
     texts = loaded.generate(GenerationBatch(data.case_ids, data.embeddings, data.logits,
                                             slab_tokens=data.slab_tokens))
     assert texts == [hyps[c] for c in CASE_IDS]
+    # CT2Rep's beam-3 decoding on the same weights: also the training reports
+    beam = get_generator("ct2rep").from_pretrained(tmp_path / "a", num_beams=3)
+    beam_texts = beam.generate(GenerationBatch(data.case_ids, data.embeddings, slab_tokens=data.slab_tokens))
+    assert sum(t == r for t, r in zip(beam_texts, refs)) >= 6
 
 
 def test_max_steps_stop_then_resume_equals_uninterrupted(tmp_path: Path, slab_files: dict[str, Path]) -> None:
@@ -234,3 +287,17 @@ def test_bad_settings_name_the_setting() -> None:
         Ct2Rep.parse_config({"llm": "smollm2"})
     with pytest.raises(InputError, match="from_training_data"):
         Ct2Rep.from_config(SMALL)
+
+
+def test_shipped_ctrate_suite_lists_ct2rep_at_its_published_size() -> None:
+    from radeval.bench.suite import load_suite
+    from radeval_models.train_config import TrainConfig, check_train_config
+
+    suite = load_suite(Path(__file__).resolve().parents[2] / "benchmarks" / "ctrate.yaml", check_files=False)
+    assert suite.embed.slab_tokens
+    system = next(s for s in suite.systems if s.model == "ct2rep")
+    assert Ct2Rep.for_meta(dict(system.config), vocab_size=2000).parameter_counts().trainable == 36_457_937
+    train = TrainConfig.from_mapping(system.train)
+    check_train_config(train)
+    assert (train.optimizer, train.amsgrad, train.lr, train.lr_schedule, train.lr_gamma, train.grad_clip_mode) == (
+        "adam", True, 1e-4, "step", 0.8, "value")

@@ -32,8 +32,10 @@ latent is not used, as CT2Rep does not use its pooled `fc_feats`.
 | schedule | as published | StepLR step 1 epoch, gamma 0.8 (train: `lr_schedule: step, lr_step_size: 1, lr_gamma: 0.8`) | README |
 | gradient clipping | as published | by value, 0.1 (train: `grad_clip: 0.1, grad_clip_mode: value`) | code |
 | epochs / batch | as published | 100 epochs, batch 1 | README |
+| distributed training | as the shared loop | `accelerate launch --num_processes N` takes the same steps as one process with dropout 0 (`tests/models/test_ct2rep_distributed.py`); with dropout each process draws the masks of its share of the batch, so runs agree in distribution, not bit for bit | the shared loop's property; dropout masks are per process |
 | model selection | **not implemented** | the final epoch's weights are kept | upstream keeps the best validation BLEU-4 and stops early after 50 epochs; the shared loop has no validation step |
-| decoding | as published | beam search, 3 beams, temperature 1, no length penalty, at most max_seq_length - 1 words | code; `block_trigrams` has no effect on upstream's beam path, so none here |
+| decoding | as published | beam search, 3 beams, temperature 1, no length penalty (`length_penalty` 0: a finished hypothesis scores its summed log-probabilities) | code; `block_trigrams` has no effect on upstream's beam path, so none here |
+| beam bookkeeping | **reconstructed** | the project's shared beam search (`radeval_models.beam_search`, Hugging Face `generate` semantics: 2 x beams candidates per step, HF's stopping heuristic), at most max_seq_length - 1 new words | upstream uses the ImageCaptioning.pytorch beam search, whose handling of finished beams and ties may differ in rare cases |
 
 ## Parameters
 

@@ -7,8 +7,9 @@ tokens. Path of a case: slab tokens ``(S, slab_dim)`` -> a ``Linear(slab_dim, d_
 encoder layers (no positional encoding) -> 3 decoder layers over the target words (scaled embeddings + sinusoidal
 positions), each sublayer normalised by MCLN from a 3-slot relational memory -> LayerNorm -> ``Linear(d_model, V+1)``.
 
-Decoding runs through :class:`Ct2RepDecoder`, an incremental decoder (encoder output, cross-attention keys/values,
-self-attention cache and relational memory kept per row), greedy or beam search.
+Decoding runs through :class:`Ct2RepDecoder`, an incremental decoder (cross-attention keys/values of the encoder
+output, self-attention cache and relational memory kept per row) driven by the shared beam search
+(:mod:`radeval_models.beam_search`; greedy with ``num_beams`` 1).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from radeval_models.beam_search import DecodeSettings, decode_tokens
 from radeval_models.checkpoint import load_checkpoint_tensors, read_checkpoint_config, save_checkpoint
 from radeval_models.ct2rep.card import CARD
 from radeval_models.ct2rep.layers import DecoderLayer, EncoderLayer, RelationalMemory, TransformerLayerNorm
@@ -219,8 +221,7 @@ class Ct2Rep(GeneratorModel):
         Raises:
             InputError: a checkpoint of another model, a missing vocabulary, or tensors that do not fit.
         """
-        overrides.pop("llm", None) if overrides.get("llm") is None else None
-        if "llm" in overrides:
+        if overrides.pop("llm", None) is not None:
             raise InputError("ct2rep has no LLM: --llm does not apply")
         body = read_checkpoint_config(directory, expected_type=cls.name)
         model = cls(cls.parse_config(body["config"], **overrides), WordVocabulary.load(directory))
@@ -281,24 +282,26 @@ class Ct2Rep(GeneratorModel):
 
     # ---- generation -----------------------------------------------------------------------------------------
 
-    def decode(self, conditioning: torch.Tensor) -> list[list[int]]:
-        """Word ids per row: beam search with ``num_beams`` beams (greedy when 1), at most ``max_seq_length - 1``
-        new ids, ending at the first 0 (not returned)."""
-        decoder = Ct2RepDecoder(self, conditioning)
-        max_new = self.config.max_seq_length - 1
-        if self.config.num_beams == 1:
-            return greedy_word_ids(decoder, max_new_tokens=max_new)
-        from radeval_models.ct2rep.beam import beam_word_ids
+    def decode_settings(self) -> DecodeSettings:
+        """CT2Rep's decoding: ``num_beams`` beams (3), no length penalty (a finished hypothesis scores its summed
+        log-probabilities: ``length_penalty`` 0), at most ``max_seq_length - 1`` new ids."""
+        return DecodeSettings(num_beams=self.config.num_beams, max_new_tokens=self.config.max_seq_length - 1,
+                              length_penalty=0.0)
 
-        return beam_word_ids(decoder, num_beams=self.config.num_beams, max_new_tokens=max_new)
+    def decode(self, conditioning: torch.Tensor) -> list[list[int]]:
+        """Word ids per row (beam search, or greedy with ``num_beams`` 1), ending before the first 0."""
+        decoder = Ct2RepDecoder(self, conditioning)
+        return decode_tokens(decoder, batch_size=decoder.rows, settings=self.decode_settings(),
+                             eos_token_id=BOS_EOS_PAD)
 
 
 class Ct2RepDecoder:
     """Incremental decoding state of a batch: ``start()``, ``step(tokens)``, ``reorder(index)`` (logits ``(rows, V+1)``).
 
-    The encoder runs once; each decoder layer keeps the cross-attention keys/values of the encoder output and a
-    growing self-attention key/value cache; the relational memory advances one step per token. Every row is at the
-    same position (beam search and greedy decoding advance all rows together). Logits equal those of the
+    It is a :class:`radeval_models.beam_search.IncrementalDecoder`. The encoder runs once; each decoder layer keeps
+    the cross-attention keys/values of the encoder output and a growing self-attention key/value cache; the
+    relational memory advances one step per token. Every row is at the same position (beam search and greedy
+    decoding advance all rows together). Logits equal those of the
     teacher-forced :meth:`Ct2Rep.forward` at each position (``tests/models/test_ct2rep.py``).
     """
 
@@ -334,26 +337,3 @@ class Ct2RepDecoder:
                 x = layer.step(x, mem, cache)
             self.position += 1
             return m.logit(m.decoder_norm(x))[:, 0].float()
-
-
-def greedy_word_ids(decoder: Ct2RepDecoder, *, max_new_tokens: int) -> list[list[int]]:
-    """Greedy decoding: the most likely id per step until each row emits 0 or ``max_new_tokens`` ids are made."""
-    out: list[list[int]] = [[] for _ in range(decoder.rows)]
-    active = torch.arange(decoder.rows)
-    logits = decoder.start()
-    for step in range(max_new_tokens):
-        best = logits.argmax(-1).cpu()
-        keep = []
-        for j, (row, tok) in enumerate(zip(active.tolist(), best.tolist())):
-            if tok == BOS_EOS_PAD:
-                continue
-            out[row].append(tok)
-            keep.append(j)
-        if not keep or step == max_new_tokens - 1:
-            break
-        keep_t = torch.tensor(keep, dtype=torch.long)
-        if len(keep) < len(active):
-            decoder.reorder(keep_t)
-        active = active[keep_t]
-        logits = decoder.step(best[keep_t])
-    return out

@@ -2,7 +2,12 @@
 
 For every split of a CT-RATE-layout dataset, each case is read, preprocessed (CT-CLIP pipeline) and encoded;
 its 512-d latent is written at once to ``<out>/<split>.parts/<case_id>.npy`` so a killed run loses nothing.
-A re-run skips every case already in ``<split>.safetensors`` or in the parts folder. Cases that fail (missing
+A re-run skips every case already in ``<split>.safetensors`` or in the parts folder. With ``slab_tokens`` the
+case's slab tokens (``(t, dim)``: the mean over (h, w) of the quantised CT-ViT tokens, one per axial slab) are
+written the same way to ``<split>.slab-parts/`` and stored as the ``slab_tokens`` tensor of the split file; a case
+done without them (an earlier run without the option) is encoded again, so a re-run with the option completes a
+folder embedded without it. A re-run without the option keeps the slab tokens of a split file that has them for
+every case (nothing already computed is dropped). Cases that fail (missing
 or corrupt volume, missing metadata ...) are recorded in ``<split>.manifest.json`` with their error, and the
 run goes on. At the end each split's embeddings are assembled, in dataset order, with the logits of the label
 head (given, or fitted on the train split's labels) into the :mod:`radeval.data.embeddings` file format.
@@ -54,6 +59,8 @@ class EmbedConfig:
         labels: the label set of the head (its width): the 18 CT-RATE labels, or the 21 INSPECT ones; a given
             ``label_head`` must have exactly these labels.
         split_file: a ``case_id,split`` file that re-splits the dataset (INSPECT has no official split).
+        slab_tokens: also store each case's CT-CLIP slab tokens (``(t, dim)``; 24 x 512 at the released size) as
+            the ``slab_tokens`` tensor (for ``ct2rep`` and other slab-token generators).
     """
 
     encoder: str = "ctclip"
@@ -66,6 +73,7 @@ class EmbedConfig:
     head_training: LabelHeadTrainConfig = field(default_factory=LabelHeadTrainConfig)
     labels: tuple[str, ...] = CTRATE_LABELS
     split_file: Path | None = None
+    slab_tokens: bool = False
 
     def __post_init__(self) -> None:
         if self.encoder not in ENCODER_PRESETS:
@@ -183,6 +191,37 @@ def _load_done(out: Path, split: str, dim: int | None = None) -> dict[str, np.nd
     return done
 
 
+def _slab_parts_dir(out: Path, split: str) -> Path:
+    return out / f"{split}.slab-parts"
+
+
+def _load_done_slabs(out: Path, split: str) -> dict[str, np.ndarray]:
+    """Slab tokens already computed for a split: from ``<split>.safetensors`` (when it has them) and the slab parts
+    (a part cut short by a kill, or not ``(t, dim)``, is deleted and recomputed)."""
+    done: dict[str, np.ndarray] = {}
+    final = out / f"{split}.safetensors"
+    if final.is_file():
+        existing = load_embeddings(final)
+        if existing.slab_tokens is not None:
+            done.update({cid: existing.slab_tokens[i] for i, cid in enumerate(existing.case_ids)})
+    parts = _slab_parts_dir(out, split)
+    if parts.is_dir():
+        for f in parts.glob("*.npy"):
+            if f.name.startswith("."):
+                f.unlink(missing_ok=True)
+                continue
+            try:
+                slabs = np.load(f)
+            except (OSError, ValueError, EOFError):
+                f.unlink(missing_ok=True)
+                continue
+            if slabs.ndim != 2:
+                f.unlink(missing_ok=True)
+                continue
+            done[f.stem] = slabs
+    return done
+
+
 def _save_part(parts: Path, case_id: str, latent: np.ndarray) -> None:
     """One case's array as ``<parts>/<case_id>.npy`` (float32), written under a temporary name and swapped in."""
     parts.mkdir(parents=True, exist_ok=True)
@@ -192,17 +231,27 @@ def _save_part(parts: Path, case_id: str, latent: np.ndarray) -> None:
 
 
 def embed_split(dataset: CTRateDataset, split: str, out: str | Path, encoder: CTClipImageEncoder, *,
-                config: EmbedConfig, progress: bool = True) -> tuple[dict[str, np.ndarray], dict[str, str], int]:
-    """Embed the cases of one split not yet done; returns (all latents by case id, failures, n skipped)."""
+                config: EmbedConfig, progress: bool = True,
+                slabs: dict[str, np.ndarray] | None = None) -> tuple[dict[str, np.ndarray], dict[str, str], int]:
+    """Embed the cases of one split not yet done; returns (all latents by case id, failures, n skipped).
+
+    ``slabs`` (filled in place) receives the slab tokens of every case that has them (those computed before, and,
+    with ``config.slab_tokens``, those computed now).
+    """
     from tqdm import tqdm
 
     out_dir = Path(out)
     case_ids = dataset.case_ids(split)
     done = _load_done(out_dir, split, encoder.config.dim_latent)
+    slabs_done = _load_done_slabs(out_dir, split)
+    want = (encoder.config.dim,)
+    slabs_done = {c: v for c, v in slabs_done.items() if v.shape[1:] == want}
+    if slabs is not None:
+        slabs.update(slabs_done)
     classifier = _finetuned(config)
-    todo = [c for c in case_ids if c not in done]
+    todo = [c for c in case_ids if c not in done or (config.slab_tokens and c not in slabs_done)]
     if classifier is not None:  # a fine-tuned last layer reads the pooled features: its logits are made here
-        todo = [c for c in case_ids if c not in done or not (_logits_dir(out_dir, split) / f"{c}.npy").is_file()]
+        todo = [c for c in case_ids if c in todo or not (_logits_dir(out_dir, split) / f"{c}.npy").is_file()]
     captured: list[torch.Tensor] = []
     hook = (encoder.to_visual_latent.register_forward_pre_hook(lambda _m, args: captured.append(args[0]))
             if classifier is not None else None)
@@ -217,11 +266,16 @@ def embed_split(dataset: CTRateDataset, split: str, out: str | Path, encoder: CT
         if good:
             captured.clear()
             with torch.no_grad():
-                latents = encoder(torch.from_numpy(np.stack([a for _, a in good]))).latent.numpy()
+                encoding = encoder(torch.from_numpy(np.stack([a for _, a in good])), return_slabs=config.slab_tokens)
+            latents = encoding.latent.numpy()
             logits = classifier.logits(captured[0].numpy()) if classifier is not None else None
             for i, ((cid, _), latent) in enumerate(zip(good, latents)):
                 if logits is not None:
                     _save_part(_logits_dir(out_dir, split), cid, logits[i])
+                if encoding.slabs is not None:  # before the latent: a case with a latent part is then complete
+                    _save_part(_slab_parts_dir(out_dir, split), cid, encoding.slabs[i].numpy())
+                    if slabs is not None:
+                        slabs[cid] = encoding.slabs[i].numpy().astype(np.float32)
                 _save_part(_parts_dir(out_dir, split), cid, latent)
                 done[cid] = latent
         bar.update(len(batch))
@@ -280,9 +334,11 @@ def embed_dataset(root: str | Path, out: str | Path, config: EmbedConfig | None 
     latents: dict[str, dict[str, np.ndarray]] = {}
     failures: dict[str, dict[str, str]] = {}
     skipped: dict[str, int] = {}
+    slabs: dict[str, dict[str, np.ndarray]] = {}
     for split in splits:
+        slabs[split] = {}
         latents[split], failures[split], skipped[split] = embed_split(dataset, split, out_dir, encoder, config=cfg,
-                                                                      progress=progress)
+                                                                      progress=progress, slabs=slabs[split])
 
     head, head_source = _label_head(cfg, dataset, latents, out_dir)
     finetuned = _finetuned(cfg)
@@ -301,8 +357,16 @@ def embed_dataset(root: str | Path, out: str | Path, config: EmbedConfig | None 
         else:
             logits = head.logits(emb) if (head is not None and len(order)) else None
         path = out_dir / f"{split}.safetensors"
+        have_slabs = bool(order) and all(c in slabs[split] for c in order)
+        if cfg.slab_tokens and order and not have_slabs:  # cannot happen: every embedded case was given them
+            raise InputError(f"{split}: slab tokens missing for {[c for c in order if c not in slabs[split]][:5]}")
+        slab_tokens = np.stack([slabs[split][c] for c in order]) if have_slabs else None
+        split_provenance = {**provenance, "split": split}
+        if slab_tokens is not None:
+            split_provenance["slab_tokens"] = ("CT-ViT quantised tokens averaged over (h, w): one token per axial "
+                                               f"slab, shape {list(slab_tokens.shape[1:])}")
         save_embeddings(path, EmbeddingSet(order, emb, logits, list(head.label_names) if head else [],
-                                           {**provenance, "split": split}))
+                                           split_provenance, slab_tokens))
         manifest = {"split": split, "file": path.name, "n_cases": len(dataset.case_ids(split)),
                     "n_embedded": len(order), "n_skipped_already_done": skipped[split],
                     "failures": [{"case_id": c, "error": e} for c, e in failures[split].items()],
@@ -310,6 +374,8 @@ def embed_dataset(root: str | Path, out: str | Path, config: EmbedConfig | None 
         atomic_write_text(out_dir / f"{split}.manifest.json", json.dumps(manifest, indent=1))
         shutil.rmtree(_parts_dir(out_dir, split), ignore_errors=True)
         shutil.rmtree(_logits_dir(out_dir, split), ignore_errors=True)
+        if cfg.slab_tokens or have_slabs:  # slab parts of a run switched off midway are kept for a later run with it
+            shutil.rmtree(_slab_parts_dir(out_dir, split), ignore_errors=True)
         results[split] = SplitResult(split, path, len(dataset.case_ids(split)), len(order), skipped[split],
                                      dict(failures[split]))
     return results
