@@ -2,7 +2,7 @@
 
 A reconstruction of Ker-VLJEPA-3B (arXiv 2603.23308, no public code) on the features this toolkit has: CT-CLIP's
 ``n_slabs`` slab tokens instead of the paper's per-slice LeJEPA ViT-L embeddings. The model card (:data:`CARD`,
-``radeval models show ker-vljepa``) says per component what is as published and what is reconstructed.
+``radeval models show ker-vljepa``, :mod:`radeval_models.ker_vljepa_card`) says per component what is as published and what is reconstructed.
 
 Pipeline of one case::
 
@@ -49,6 +49,7 @@ from radeval_models.ewc import ElasticWeightConsolidation
 from radeval_models.gated_cross_attention import GatedCrossAttention, VisualContext, attach, default_layers
 from radeval_models.generation import greedy_decode
 from radeval_models.generator import GeneratorModel
+from radeval_models.ker_vljepa_card import CARD
 from radeval_models.llm import stop_token_ids
 from radeval_models.lm_loss import loss_after_context, report_targets
 from radeval_models.pca_whitening import PcaWhitening
@@ -122,38 +123,6 @@ class KerVLJepaConfig:
     prompt: str = PROMPT
     max_target_tokens: int = 512
     max_new_tokens: int = 512
-
-
-CARD = """\
-ker-vljepa — Ker-VLJEPA-style 3D CT report generator (reconstruction of Ker-VLJEPA-3B, arXiv 2603.23308)
-
-Deviation from the premise: the paper's visual backbone is a frozen, language-free self-supervised encoder
-(LeJEPA ViT-L, per-slice 1,024-d embeddings). Here the input is CT-CLIP's slab tokens (24 x 512 per volume), and
-CT-CLIP is language-supervised (contrastive with reports), so this is a Ker-VLJEPA-*style* model: the curriculum and
-the grafting are reconstructed, the "modality-pure" encoder is not. No public code exists; the paper's abstract is
-the only first-hand source, other details come from a third-party review and are marked as such.
-
-| component | status | source / reason and chosen value |
-|---|---|---|
-| visual encoder | reconstructed | CT-CLIP slab tokens (n_slabs 24 x slab_dim 512) replace LeJEPA ViT-L per-slice embeddings (the toolkit's shared CT-CLIP features) |
-| zone-constrained cross-attention | as published (mechanism) | abstract: compresses slice embeddings into spatially grounded visual tokens; one learnable query per contiguous zone attending only inside it, zone positional encoding, one global encoder layer after (review) |
-| number of visual tokens K | reconstructed | abstract: 32 over up to 600 slices; CT-CLIP has 24 slabs, so K <= 24; n_zones 8 (3 slabs per zone, so each zone attention mixes several slabs); 16 heads (review) |
-| query initialisation | reconstructed | review: SVD-initialised; here N(0, 1/slab_dim) (no data at construction) |
-| PCA whitening of LLM text representations | as published (mechanism) | abstract; fitted at the start of training on the training split's positive-findings texts, stored with the model (buffers `whitening.*`); C = pca_components (review: 256, layer 14); pca_layer 0 = mean input-token embedding (the abstract says "LLM embeddings", and layer 0 lives in the space the visual tokens enter, which the warm bridge needs) |
-| JEPA latent objective (phase 2) | reconstructed | review: contrastive InfoNCE (tau 0.1); here regression onto the fixed whitened latent, loss = ||align_head(mean zone token) - whiten(r(y+))||^2 / C per case: per-case decomposable, so 1- and N-process runs take the same step |
-| positive-findings-only targets | as published (idea) | abstract; selection reconstructed: sentences the project's rule labeler (negation/uncertainty-aware, CT-RATE 18 labels) marks positive for >= 1 label; none -> normal_text "No acute abnormality." |
-| warm bridge initialisation | as published (idea) | abstract: "transferring projection weights"; here bridge (Linear slab_dim -> H) := centred de-whitening map (A = U sqrt(lam), mean left out: it would swamp the case-specific part before the LayerNorm) o align_head (the phase-2 projector), at the first step of phase 3 |
-| bridge normalisation | reconstructed from review | Linear -> LayerNorm (no affine) -> x mean token-embedding norm / sqrt(H) |
-| bias-free attention | reconstructed | the zone attention, zone mixer and cross-attention projections have no biases: a key bias gets no gradient, and Adam turns its round-off into steps that differ between 1- and N-process runs |
-| grafting | reconstructed from review | K visual tokens in place of <ImageHere> in a plain prompt "Chest CT volume: <ImageHere>\\nFindings:" (chat template not used); gated cross-attention (tanh gate, 0 at start) after layers L/4, L/2, 3L/4 (7, 14, 21 on 28 layers, per review); heads = the LLM's |
-| LoRA | reconstructed | sources silent: rank 8, alpha 16, q_proj/v_proj, no dropout |
-| selective cross-attention freezing + EWC | as published (idea) | abstract; phase 4 freezes cross-attention, bridge and visual side, trains LoRA only with lambda/2 sum F (theta - theta*)^2, theta* and diagonal empirical Fisher F taken at the start of phase 4 on the phase-3 loss over ewc_fisher_cases 64 cases; lambda 100 (review: 100 or 500) |
-| four-phase curriculum | as published (count); content from review, simplified | 1 warm-up: MIL BCE (review also lists orthogonality + MMD: omitted); 2 latent alignment; 3 generation on positive findings: LM + JEPA + classification, trains bridge, cross-attention, LoRA, heads and the zone compressor (review: "predictor, LoRA, cross-attention and projectors"; its focal loss omitted, LoRA not frozen after epoch 6); 4 full findings, LoRA + EWC at lr x findings_lr_scale 0.005 (= the review's 5e-7 at lr 1e-4; the other phases' lr is not reported: 1e-4 in benchmarks/ctrate.yaml) |
-| phase lengths | reconstructed | 2 / 2 / 6 / 8 epochs (review: phase 4 8 epochs; others unknown); one `radeval train` runs all four (train epochs = their sum) and resumes inside any phase |
-| decoder | as published | Llama-3.2-3B (config `llm: meta-llama/Llama-3.2-3B-Instruct`); the offline demo uses SmolLM2-135M-Instruct |
-| decoding | reconstructed | sources silent: greedy, max_new_tokens 512 |
-| reported result | as published | CT-RATE, 2,984 validation volumes, 18 classes: macro-F1 0.429; 0.448 with thresholds tuned on the evaluation set (the authors flag it as leakage: radeval's label_f1_*_tuned refuses thresholds fitted on the scored set) |
-"""
 
 
 class KerVLJepa(GeneratorModel):

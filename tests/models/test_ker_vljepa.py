@@ -311,13 +311,34 @@ def test_saved_model_keeps_whitening_and_anchor(learned: Path) -> None:
 
 # ---- model card ---------------------------------------------------------------------------------------------
 
-def test_card_states_each_component_and_the_deviation() -> None:
+def test_card_states_each_component_and_the_deviation(capsys: pytest.CaptureFixture[str]) -> None:
+    from radeval.cli.main import main
+
     assert KerVLJepa.card == CARD
+    assert main(["models", "show", "ker-vljepa"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# ker-vljepa") and "| component | status | value | source / reason |" in out
     rows = [line for line in CARD.splitlines() if line.startswith("| ") and not line.startswith("| component")]
-    assert len(rows) >= 12
-    assert all(("as published" in r) or ("reconstructed" in r) for r in rows)
-    assert "Ker-VLJEPA-*style*" in CARD and "language-supervised" in CARD
+    assert len(rows) >= 15
+    assert all(("as published" in r) or ("reconstructed" in r) or ("as in review" in r) for r in rows)
+    assert "Ker-VLJEPA-*style*" in CARD and "language-supervised" in CARD and "0.429" in CARD
     assert KerVLJepaConfig().n_zones <= KerVLJepaConfig().n_slabs
+
+
+def test_shipped_ctrate_system_is_the_published_decoder_with_a_consistent_curriculum() -> None:
+    from radeval.bench.suite import load_suite
+    from radeval_models.train_config import TrainConfig
+
+    suite = load_suite(Path(__file__).resolve().parents[2] / "benchmarks" / "ctrate.yaml", check_files=False)
+    assert suite.embed.slab_tokens
+    system = next(s for s in suite.systems if s.model == "ker-vljepa")
+    cfg = KerVLJepa.parse_config(dict(system.config))
+    assert cfg.llm == "meta-llama/Llama-3.2-3B-Instruct" and cfg.n_zones <= cfg.n_slabs == 24
+    train = TrainConfig.from_mapping(system.train)
+    assert train.epochs == cfg.warmup_epochs + cfg.align_epochs + cfg.generate_epochs + cfg.findings_epochs
+    assert train.lr * cfg.findings_lr_scale == pytest.approx(5e-7)
+    model = KerVLJepa.for_meta(dict(system.config), llm_config=CONFIGS / "llama-3.2-3b.json")
+    assert model.parameter_counts().trainable == _expected_trainable(h=3072, layers=28, kv_width=8 * 128)
 
 
 # ---- distributed --------------------------------------------------------------------------------------------
