@@ -84,8 +84,9 @@ class KerVLJepaConfig:
         xattn_heads: cross-attention heads (0 = the LLM's attention heads).
         lora_r: LoRA rank on q_proj/v_proj (>= 1).
         lora_alpha: LoRA alpha.
-        warmup_epochs, align_epochs, generate_epochs, findings_epochs: the curriculum (training ``epochs`` must be
-            their sum).
+        warmup_epochs, align_epochs, generate_epochs, findings_epochs: the curriculum, in ``phase_unit``s (the run
+            must be as long as their sum: training ``epochs``, or ``max_steps`` for step units).
+        phase_unit: ``"epochs"`` (default) or ``"steps"`` (short runs, e.g. the demo).
         findings_lr_scale: phase-4 learning rate as a fraction of the run's ``lr``.
         jepa_weight: weight of the latent loss in phase 3.
         cls_weight: weight of the label BCE in phase 3.
@@ -115,6 +116,7 @@ class KerVLJepaConfig:
     align_epochs: int = 2
     generate_epochs: int = 6
     findings_epochs: int = 8
+    phase_unit: str = "epochs"
     findings_lr_scale: float = 0.005
     jepa_weight: float = 1.0
     cls_weight: float = 1.0
@@ -261,7 +263,7 @@ class KerVLJepa(GeneratorModel):
             ("generate", cfg.generate_epochs, ("compressor.", "bridge.", "xattn.", "align_head.", "label_head.", *lora),
              1.0),
             ("findings", cfg.findings_epochs, lora, cfg.findings_lr_scale),
-        ], steps_per_epoch)
+        ], steps_per_epoch, unit=cfg.phase_unit)
 
     def begin_phase(self, phase: Any, *, entering: bool, texts: Sequence[str], conditioning: torch.Tensor) -> None:
         """Switch the objective; on entering ``generate`` warm the bridge, on entering ``findings`` set the EWC anchor."""

@@ -225,7 +225,7 @@ def _train_loop(cls: Any, name: str, settings: Any, data: EmbeddingSet, texts: l
     total = total_steps(len(texts), cfg)
     steps_per_epoch = -(-len(texts) // cfg.batch_size)
     phases = tuple(core.training_phases(steps_per_epoch))
-    check_phases(phases, steps_per_epoch * cfg.epochs, model=name, epochs=cfg.epochs, steps_per_epoch=steps_per_epoch)
+    check_phases(phases, model=name, epochs=cfg.epochs, steps_per_epoch=steps_per_epoch, max_steps=cfg.max_steps)
     bar = tqdm(total=total, initial=min(progress.step, total), desc=f"train {name}",
                disable=quiet or not accelerator.is_main_process, unit="step")
     loop = TrainingLoop(name=name, cfg=cfg, accelerator=accelerator, model=model, core=core, optimizer=optimizer,

@@ -56,27 +56,42 @@ class TrainingPhase:
         return any(parameter_name == p or parameter_name.startswith(p) for p in self.trainable)
 
 
-def phases_from_epochs(spec: Sequence[tuple[str, int, tuple[str, ...], float]],
-                       steps_per_epoch: int) -> tuple[TrainingPhase, ...]:
-    """Consecutive phases from ``(name, epochs, trainable prefixes, lr_scale)`` rows.
+def phases_from_epochs(spec: Sequence[tuple[str, int, tuple[str, ...], float]], steps_per_epoch: int, *,
+                       unit: str = "epochs") -> tuple[TrainingPhase, ...]:
+    """Consecutive phases from ``(name, length, trainable prefixes, lr_scale)`` rows.
+
+    Args:
+        spec: the rows, in order.
+        steps_per_epoch: optimizer steps per epoch.
+        unit: ``"epochs"`` (lengths in epochs) or ``"steps"`` (in optimizer steps, for short runs).
+
+    Raises:
+        InputError: another ``unit``.
 
     Example:
         >>> [(p.name, p.start, p.stop) for p in phases_from_epochs([("a", 1, ("x",), 1.0), ("b", 2, ("y",), 0.1)], 3)]
         [('a', 0, 3), ('b', 3, 9)]
+        >>> [p.stop for p in phases_from_epochs([("a", 1, ("x",), 1.0), ("b", 2, ("y",), 0.1)], 3, unit="steps")]
+        [1, 3]
     """
+    if unit not in ("epochs", "steps"):
+        raise InputError(f"phase lengths are counted in 'epochs' or 'steps', got {unit!r}")
+    per = steps_per_epoch if unit == "epochs" else 1
     out, start = [], 0
-    for name, epochs, trainable, lr_scale in spec:
-        stop = start + int(epochs) * steps_per_epoch
+    for name, length, trainable, lr_scale in spec:
+        stop = start + int(length) * per
         out.append(TrainingPhase(name, start, stop, tuple(trainable), float(lr_scale)))
         start = stop
     return tuple(out)
 
 
-def check_phases(phases: Sequence[TrainingPhase], total: int, *, model: str, epochs: int, steps_per_epoch: int) -> None:
-    """The phases must tile the run's steps ``[0, epochs x steps_per_epoch)`` without gaps.
+def check_phases(phases: Sequence[TrainingPhase], *, model: str, epochs: int, steps_per_epoch: int,
+                 max_steps: int | None = None) -> None:
+    """The phases must tile the run's steps without gaps: ``[0, epochs x steps_per_epoch)``, or ``[0, max_steps)``
+    when the run is cut by ``max_steps`` (phases counted in steps).
 
     Raises:
-        InputError: a gap, an overlap or a curriculum of another length than the run (naming both in epochs).
+        InputError: a gap, an overlap or a curriculum of another length than the run (naming both).
     """
     if not phases:
         return
@@ -86,11 +101,14 @@ def check_phases(phases: Sequence[TrainingPhase], total: int, *, model: str, epo
             raise InputError(f"{model}: training phase {p.name!r} covers steps [{p.start}, {p.stop}), expected it to "
                              f"start at step {at}")
         at = p.stop
-    if at != total:
-        declared = at // max(steps_per_epoch, 1)
-        raise InputError(f"{model}: its curriculum declares {declared} epoch(s) "
-                         f"({', '.join(f'{p.name} {(p.stop - p.start) // max(steps_per_epoch, 1)}' for p in phases)}), "
-                         f"but the run has epochs: {epochs}; set the training epochs to {declared}")
+    full = epochs * steps_per_epoch
+    if at == full or (max_steps is not None and at == max_steps <= full):
+        return
+    lengths = ", ".join(f"{p.name} {p.stop - p.start}" for p in phases)
+    raise InputError(f"{model}: its curriculum declares {at} step(s) ({lengths}; {steps_per_epoch} step(s) per epoch, "
+                     f"i.e. {at / max(steps_per_epoch, 1):g} epoch(s)), but the run has epochs: {epochs} "
+                     f"({full} steps)" + (f" and max_steps: {max_steps}" if max_steps is not None else "")
+                     + "; make the run as long as the curriculum")
 
 
 def phase_at(phases: Sequence[TrainingPhase], step: int) -> TrainingPhase | None:

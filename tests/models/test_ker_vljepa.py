@@ -243,9 +243,25 @@ def test_resume_inside_a_phase_equals_uninterrupted(tmp_path: Path, tiny_llama: 
 
 def test_epochs_other_than_the_curriculum_are_refused(tmp_path: Path, tiny_llama: Path,
                                                       slab_files: dict[str, Path]) -> None:
-    with pytest.raises(InputError, match="curriculum declares 6 epoch"):
+    with pytest.raises(InputError, match=r"curriculum declares 12 step\(s\) .*i\.e\. 6 epoch"):
         train_generator("ker-vljepa", {"llm": str(tiny_llama), **SHORT}, slab_files["embeddings"],
                         slab_files["reports"], tmp_path / "run", {**SHORT_TRAIN, "epochs": 5}, quiet=True)
+
+
+def test_phases_in_steps_run_a_curriculum_cut_by_max_steps(tmp_path: Path, tiny_llama: Path,
+                                                           slab_files: dict[str, Path]) -> None:
+    settings = {"llm": str(tiny_llama), **TINY, "phase_unit": "steps", "warmup_epochs": 1, "align_epochs": 1,
+                "generate_epochs": 2, "findings_epochs": 1}
+    run = tmp_path / "run"
+    result = train_generator("ker-vljepa", settings, slab_files["embeddings"], slab_files["reports"], run,
+                             {**SHORT_TRAIN, "epochs": 3, "max_steps": 5}, quiet=True)
+    assert result.steps == 5
+    steps = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [s["phase"] for s in steps if s["event"] == "step"] == ["warmup", "align", "generate", "generate",
+                                                                   "findings"]
+    with pytest.raises(InputError, match="max_steps: 4; make the run as long as the curriculum"):
+        train_generator("ker-vljepa", settings, slab_files["embeddings"], slab_files["reports"], tmp_path / "b",
+                        {**SHORT_TRAIN, "epochs": 3, "max_steps": 4}, quiet=True)
 
 
 def test_missing_slab_tokens_name_the_embed_option(tmp_path: Path, tiny_llama: Path,
