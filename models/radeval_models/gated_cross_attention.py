@@ -72,3 +72,39 @@ def attach(lm: Any, blocks: nn.ModuleList, layers: Sequence[int], context: Visua
             return block(output, context.tokens)
         handles.append(modules[index].register_forward_hook(hook))
     return handles
+
+
+class GraftedDecoding:
+    """A grafted LM as :func:`radeval_models.generation.greedy_decode` calls it, with per-row visual tokens.
+
+    The visual tokens travel as the ``visual`` keyword (``greedy_decode``'s ``forward_kwargs``), so rows that finish
+    early leave the batch together with their visual tokens, and each forward pass sets the hooks' context for exactly
+    the rows it computes.
+
+    Args:
+        lm: the grafted causal LM (PEFT-wrapped or not).
+        context: the :class:`VisualContext` its hooks read.
+    """
+
+    def __init__(self, lm: Any, context: VisualContext) -> None:
+        self.lm = lm
+        self.context = context
+        base = lm.get_base_model() if hasattr(lm, "get_base_model") else lm
+        import inspect
+
+        self._cache_keyword = "cache" if "cache" in inspect.signature(type(base).forward).parameters \
+            else "past_key_values"
+
+    def forward(self, input_ids: Any = None, attention_mask: Any = None, position_ids: Any = None, cache: Any = None,
+                inputs_embeds: Any = None, use_cache: Any = None, logits_to_keep: Any = 0,
+                visual: torch.Tensor | None = None) -> Any:
+        """One forward pass of the LM with ``visual`` as the cross-attention memory."""
+        self.context.tokens = visual
+        try:
+            return self.lm(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
+                           inputs_embeds=inputs_embeds, use_cache=use_cache, logits_to_keep=logits_to_keep,
+                           **{self._cache_keyword: cache})
+        finally:
+            self.context.tokens = None
+
+    __call__ = forward

@@ -46,7 +46,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from radeval_models.ewc import ElasticWeightConsolidation
-from radeval_models.gated_cross_attention import GatedCrossAttention, VisualContext, attach, default_layers
+from radeval_models.gated_cross_attention import (
+    GatedCrossAttention, GraftedDecoding, VisualContext, attach, default_layers,
+)
 from radeval_models.generation import greedy_decode
 from radeval_models.generator import GeneratorModel
 from radeval_models.ker_vljepa_card import CARD
@@ -378,16 +380,8 @@ class KerVLJepa(GeneratorModel):
         return out
 
     def decode(self, conditioning: torch.Tensor) -> list[list[int]]:
-        """Greedy decoding, one case at a time (the cross-attention reads that case's visual tokens)."""
+        """Greedy decoding of the batch; each row's cross-attention reads that row's visual tokens."""
         stops = stop_token_ids(self.tokenizer, self.lm.config)
-        rows = []
-        for i in range(conditioning.shape[0]):
-            visual = self.visual_tokens(self.zone_tokens(conditioning[i:i + 1]))
-            self.visual_context.tokens = visual
-            try:
-                rows += greedy_decode(self.lm, self._context(visual), stop_ids=stops,
-                                      max_new_tokens=self.config.max_new_tokens)
-            finally:
-                self.visual_context.tokens = None
-        return rows
-
+        visual = self.visual_tokens(self.zone_tokens(conditioning))
+        return greedy_decode(GraftedDecoding(self.lm, self.visual_context), self._context(visual), stop_ids=stops,
+                             max_new_tokens=self.config.max_new_tokens, forward_kwargs={"visual": visual})

@@ -280,7 +280,8 @@ LEARN_TRAIN = {"epochs": 44, "lr": 1e-2, "batch_size": 4, "seed": 0}
 
 @pytest.fixture(scope="module")
 def learned(tmp_path_factory: pytest.TempPathFactory, tiny_llama: Path, slab_files: dict[str, Path]) -> Path:
-    out = tmp_path_factory.mktemp("kervl-learn") / "run"
+    torch.set_num_threads(1)  # module fixtures set up before the function-scoped one-thread fixture; the seed test
+    out = tmp_path_factory.mktemp("kervl-learn") / "run"  # compares bit for bit with a run made on one thread
     train_generator("ker-vljepa", {"llm": str(tiny_llama), **LEARN}, slab_files["embeddings"],
                     slab_files["reports"], out, LEARN_TRAIN, quiet=True)
     generate_reports(out, slab_files["embeddings"], out / "preds.jsonl", quiet=True)
@@ -316,6 +317,17 @@ def test_same_seed_gives_identical_model_and_reports(learned: Path, tmp_path: Pa
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     generate_reports(again, slab_files["embeddings"], again / "preds.jsonl", quiet=True)
     assert (again / "preds.jsonl").read_text() == (learned / "preds.jsonl").read_text()
+
+
+def test_batched_decoding_equals_one_row_at_a_time(learned: Path, slab_files: dict[str, Path]) -> None:
+    """Rows that stop early leave the batch with their visual tokens (the cross-attention memory)."""
+    model = KerVLJepa.from_pretrained(learned)
+    cond = _conditioning(model, slab_files)
+    with torch.no_grad():
+        batched = model.decode(cond)
+        single = [model.decode(cond[i:i + 1])[0] for i in range(len(cond))]
+    assert batched == single
+    assert len({len(r) for r in batched}) > 1  # different lengths: the batch was compacted along the way
 
 
 def test_saved_model_keeps_whitening_and_anchor(learned: Path) -> None:
