@@ -4,12 +4,17 @@
    one case at a time) versus Hugging Face ``generate`` (greedy, KV cache, one case at a time, with torch's thread
    setting and with one thread), from the same conditioning embeddings, interleaved in the same run. Prints tokens/s
    of each, the ratios, and whether the generated token ids are identical to HF's.
-2. Training: time per optimizer step and peak resident memory of RAD3D-Prefix V-2 (frozen LLM) versus V-1 (LLM
+2. Beam search: our batched beam search (``radeval_models.lm_decoder.decode_lm``, all cases x beams in one forward
+   per step) versus Hugging Face ``generate`` (one case at a time and the whole batch), with R2GenGPT's published
+   settings (3 beams, repetition penalty 2.0, length penalty 2.0) by default. Prints tokens/s, the ratio, and
+   whether the token ids are identical to HF's per-case ``generate``.
+3. Training: time per optimizer step and peak resident memory of RAD3D-Prefix V-2 (frozen LLM) versus V-1 (LLM
    trained too), each in its own subprocess so the peaks do not mix.
 
 Usage::
 
     .venv/bin/python benchmarks/perf/generation.py [--cases 8] [--max-new-tokens 64] [--train-steps 3]
+        [--beams 3] [--no-greedy] [--no-beam] [--no-training]
 """
 
 from __future__ import annotations
@@ -111,6 +116,59 @@ def bench_decoding(cases: int, max_new_tokens: int, rounds: int) -> dict[str, An
     return result
 
 
+def bench_beam(cases: int, max_new_tokens: int, rounds: int, beams: int, repetition_penalty: float,
+               length_penalty: float) -> dict[str, Any]:
+    """Our batched beam search at batch ``cases`` vs HF ``generate`` (batch 1 per case, and the padded batch)."""
+    import torch
+
+    from radeval_models.beam_search import DecodeSettings
+    from radeval_models.generation import left_pad
+    from radeval_models.lm_decoder import decode_lm
+    from radeval_models.llm import load_llm, stop_token_ids
+
+    lm, tok = load_llm("smollm2")
+    lm.eval()
+    stops = stop_token_ids(tok, lm.config)
+    seqs = _conditioning(lm, tok, cases)
+    settings = DecodeSettings(num_beams=beams, repetition_penalty=repetition_penalty, length_penalty=length_penalty,
+                              max_new_tokens=max_new_tokens)
+
+    def cut(row: list[int]) -> list[int]:
+        return row[: next((i for i, t in enumerate(row) if t in stops), len(row))]
+
+    def hf(embeds: Any, mask: Any) -> list[list[int]]:
+        out = lm.generate(inputs_embeds=embeds, attention_mask=mask, do_sample=False, num_beams=beams,
+                          repetition_penalty=repetition_penalty, length_penalty=length_penalty,
+                          max_new_tokens=max_new_tokens, eos_token_id=stops, pad_token_id=tok.pad_token_id)
+        return [cut(r) for r in out.tolist()]
+
+    embeds, mask = left_pad(seqs)
+    runs: dict[str, Any] = {
+        "hf_b1": lambda: [hf(s[None], torch.ones(1, s.shape[0], dtype=torch.long))[0] for s in seqs],
+        f"hf_b{cases}": lambda: hf(embeds, mask),
+        f"ours_b{cases}": lambda: decode_lm(lm, embeds, mask, settings=settings, stop_ids=stops),
+    }
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    rows: dict[str, list[list[int]]] = {}
+    with torch.no_grad():
+        for _ in range(rounds):
+            for name, run in runs.items():
+                start = time.perf_counter()
+                rows[name] = run()
+                times[name].append(time.perf_counter() - start)
+    result: dict[str, Any] = {"cases": cases, "beams": beams, "repetition_penalty": repetition_penalty,
+                              "length_penalty": length_penalty, "max_new_tokens": max_new_tokens,
+                              "threads": torch.get_num_threads(), "rounds": rounds, "runs": {}}
+    for name in runs:
+        tokens, seconds = sum(map(len, rows[name])), min(times[name])
+        result["runs"][name] = {"tokens": tokens, "seconds": seconds, "tok_s": tokens / seconds,
+                                "identical_rows": sum(a == b for a, b in zip(rows[name], rows["hf_b1"]))}
+    r = result["runs"]
+    result["ratio_vs_hf_b1"] = r["hf_b1"]["seconds"] / r[f"ours_b{cases}"]["seconds"]
+    result["ratio_vs_hf_batched"] = r[f"hf_b{cases}"]["seconds"] / r[f"ours_b{cases}"]["seconds"]
+    return result
+
+
 def _train_child(name: str, steps: int, batch: int) -> None:
     """Run in a subprocess: load the generator, then time ``steps`` optimizer steps; print JSON."""
     import numpy as np
@@ -161,25 +219,45 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="interleaved timing rounds (best of)")
     parser.add_argument("--train-steps", type=int, default=3)
     parser.add_argument("--batch", type=int, default=4)
-    parser.add_argument("--no-training", action="store_true", help="decoding benchmark only")
+    parser.add_argument("--no-training", action="store_true", help="decoding benchmarks only")
+    parser.add_argument("--no-greedy", action="store_true", help="skip the greedy decoding benchmark")
+    parser.add_argument("--no-beam", action="store_true", help="skip the beam-search benchmark")
+    parser.add_argument("--beams", type=int, default=3)
+    parser.add_argument("--repetition-penalty", type=float, default=2.0)
+    parser.add_argument("--length-penalty", type=float, default=2.0)
     parser.add_argument("--child", choices=["v1", "v2"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _train_child(args.child, args.train_steps, args.batch)
         return
-    dec = bench_decoding(args.cases, args.max_new_tokens, args.rounds)
-    labels = {f"hf_b1_t{dec['threads']}": f"HF generate, batch 1, {dec['threads']} threads",
-              "hf_b1_t1": "HF generate, batch 1, 1 thread",
-              "ours_b1": "ours, batch 1",
-              f"ours_b{dec['cases']}": f"ours, batch {dec['cases']}"}
-    print(f"decoding, SmolLM2-135M, {dec['cases']} cases, <= {dec['max_new_tokens']} new tokens, torch threads "
-          f"{dec['threads']} (ours chose {dec['chosen_threads']}), best of {dec['rounds']} interleaved rounds")
-    for name, run in dec["runs"].items():
-        print(f"  {labels[name]:<32}: {run['tokens']:5d} tokens in {run['seconds']:7.2f} s = {run['tok_s']:7.1f} tok/s"
-              f"  (identical to HF for {run['identical_rows']}/{dec['cases']} cases)")
-    print(f"  speed-up, ours batch {dec['cases']} vs the faster HF batch 1: {dec['speedup_batched_vs_best_hf']:.2f}x; "
-          f"vs HF at torch's default threads: {dec['speedup_batched_vs_hf_default']:.2f}x; "
-          f"ours batch 1 vs the faster HF batch 1: {dec['speedup_b1_vs_best_hf']:.2f}x")
+    if not args.no_greedy:
+        dec = bench_decoding(args.cases, args.max_new_tokens, args.rounds)
+        labels = {f"hf_b1_t{dec['threads']}": f"HF generate, batch 1, {dec['threads']} threads",
+                  "hf_b1_t1": "HF generate, batch 1, 1 thread",
+                  "ours_b1": "ours, batch 1",
+                  f"ours_b{dec['cases']}": f"ours, batch {dec['cases']}"}
+        print(f"decoding, SmolLM2-135M, {dec['cases']} cases, <= {dec['max_new_tokens']} new tokens, torch threads "
+              f"{dec['threads']} (ours chose {dec['chosen_threads']}), best of {dec['rounds']} interleaved rounds")
+        for name, run in dec["runs"].items():
+            print(f"  {labels[name]:<32}: {run['tokens']:5d} tokens in {run['seconds']:7.2f} s = "
+                  f"{run['tok_s']:7.1f} tok/s  (identical to HF for {run['identical_rows']}/{dec['cases']} cases)")
+        print(f"  speed-up, ours batch {dec['cases']} vs the faster HF batch 1: "
+              f"{dec['speedup_batched_vs_best_hf']:.2f}x; "
+              f"vs HF at torch's default threads: {dec['speedup_batched_vs_hf_default']:.2f}x; "
+              f"ours batch 1 vs the faster HF batch 1: {dec['speedup_b1_vs_best_hf']:.2f}x")
+    if not args.no_beam:
+        beam = bench_beam(args.cases, args.max_new_tokens, args.rounds, args.beams, args.repetition_penalty,
+                          args.length_penalty)
+        labels = {"hf_b1": "HF generate, batch 1", f"hf_b{beam['cases']}": f"HF generate, batch {beam['cases']}",
+                  f"ours_b{beam['cases']}": f"ours, batch {beam['cases']}"}
+        print(f"beam search, SmolLM2-135M, {beam['cases']} cases x {beam['beams']} beams, repetition penalty "
+              f"{beam['repetition_penalty']}, length penalty {beam['length_penalty']}, <= {beam['max_new_tokens']} new "
+              f"tokens, torch threads {beam['threads']}, best of {beam['rounds']} interleaved rounds")
+        for name, run in beam["runs"].items():
+            print(f"  {labels[name]:<32}: {run['tokens']:5d} tokens in {run['seconds']:7.2f} s = "
+                  f"{run['tok_s']:7.1f} tok/s  (identical to HF batch 1 for {run['identical_rows']}/{beam['cases']})")
+        print(f"  ratio (HF time / ours): vs HF batch 1 {beam['ratio_vs_hf_b1']:.2f}x; "
+              f"vs HF batched {beam['ratio_vs_hf_batched']:.2f}x")
     for row in [] if args.no_training else bench_training(args.train_steps, args.batch):
         print(f"training {row['variant']}: {row['trainable']:,} trainable; best step {row['step_seconds_rest']:.2f} s "
               f"(first {row['step_seconds_first']:.2f} s); peak RSS {row['peak_rss_mb']:.0f} MB, "

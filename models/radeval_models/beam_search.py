@@ -109,13 +109,13 @@ class DecodeSettings:
         """True when decoding is greedy with no penalty and no minimum length (the fast greedy path applies)."""
         return self.num_beams == 1 and self.repetition_penalty == 1.0 and self.min_new_tokens == 0
 
-    def resolved(self, max_new_tokens: int) -> "DecodeSettings":
+    def resolved(self, max_new_tokens: int) -> DecodeSettings:
         """These settings with ``max_new_tokens`` filled in from the generator's config when it is ``None``."""
         if self.max_new_tokens is not None:
             return self
         return DecodeSettings(**{**asdict(self), "max_new_tokens": int(max_new_tokens)})
 
-    def replace(self, **changes: Any) -> "DecodeSettings":
+    def replace(self, **changes: Any) -> DecodeSettings:
         """A copy with some fields changed (validated); ``None`` values are ignored (an option not given)."""
         return DecodeSettings(**{**asdict(self), **{k: v for k, v in changes.items() if v is not None}})
 
@@ -124,7 +124,7 @@ class DecodeSettings:
         return asdict(self)
 
     @classmethod
-    def from_mapping(cls, values: Any, *, source: str = "decoding settings") -> "DecodeSettings":
+    def from_mapping(cls, values: Any, *, source: str = "decoding settings") -> DecodeSettings:
         """Settings from a mapping (a suite's ``generate:`` keys), naming unknown keys and bad values.
 
         Raises:
@@ -341,10 +341,8 @@ def beam_search(decoder: IncrementalDecoder, *, batch_size: int, settings: Decod
 
         # finished continuations among the top k join the finished hypotheses if they rank among the k best
         just_finished = hits & top_k_mask[None, :]
+        # (HF also masks the candidates of cases whose finished set is frozen; such cases have left the search)
         scored = top_scores / ((cur_len + 1) ** length_penalty)
-        full = torch.all(is_finished, dim=-1, keepdim=True) & (early_stopping is True)
-        scored = scored + full.to(torch.float32) * -1.0e9
-        scored = scored + (~can_improve).to(torch.float32) * -1.0e9
         scored = scored + (~just_finished) * -1.0e9
         padded = torch.zeros(n, keep_k, max_new, dtype=torch.long, device=device)
         padded[:, :, :cur_len + 1] = top_running
@@ -364,10 +362,12 @@ def beam_search(decoder: IncrementalDecoder, *, batch_size: int, settings: Decod
         worst_finished = torch.where(is_finished, torch.min(finished_scores, dim=1, keepdim=True)[0], -1.0e9)
         can_improve = can_improve & torch.any(best_running > worst_finished, dim=-1, keepdim=True)
 
-        done = ~can_improve[:, 0]
+        # a case is done when its finished hypotheses can no longer change: no running beam can beat them, all
+        # k are finished under early_stopping=True, every candidate ended, or the length cap is reached
+        done = ~can_improve[:, 0] | torch.all(hits, dim=-1)
         if early_stopping is True:
             done = done | torch.all(is_finished, dim=-1)
-        if gen_len >= max_new or bool(torch.all(hits)):
+        if gen_len >= max_new:
             done = torch.ones_like(done)
         done_list = done.tolist()
         for i, is_done in enumerate(done_list):

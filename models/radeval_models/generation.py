@@ -10,7 +10,9 @@ one thread is often several times faster than two. The decoder yields exactly wh
 :func:`generate_reports` is what ``radeval generate`` calls: it loads a saved generator, decodes an embedding file
 batch by batch, appends finished batches to ``<out>.partial.jsonl`` (so a killed run resumes where it stopped) and
 finally writes ``<out>`` in the embedding file's case order. Under ``accelerate launch`` each process decodes its
-share of the batches and the main process writes the file.
+share of the batches and the main process writes the file. Decoding settings (beams, penalties; see
+:mod:`radeval_models.beam_search`) override the generator's defaults and are part of the partial file's fingerprint,
+so a run with other settings never resumes from (or mixes with) another's reports.
 """
 
 from __future__ import annotations
@@ -214,18 +216,21 @@ def left_pad(sequences: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Ten
 
 @dataclass(frozen=True)
 class GenerationSummary:
-    """What :func:`generate_reports` did: cases written, cases decoded in this run, and the output path."""
+    """What :func:`generate_reports` did: cases written, cases decoded in this run, the output path, and the effective
+    decoding settings (``None`` for a generator without token decoding, such as ``dummy``)."""
 
     n_cases: int
     n_generated: int
     out_path: Path
+    decoding: dict[str, Any] | None = None
 
 
 PARTIAL_HEADER = "radeval_partial"
 
 
-def _model_identity(model: Any, load_kwargs: Mapping[str, Any]) -> str:
-    """A fingerprint of what produces the texts: the saved generator's files (or the object's class) and overrides."""
+def _model_identity(model: Any, load_kwargs: Mapping[str, Any], decoding: Mapping[str, Any] | None = None) -> str:
+    """A fingerprint of what produces the texts: the saved generator's files (or the object's class), overrides and
+    the effective decoding settings."""
     import hashlib
 
     from radeval.weights import local_weights_tag
@@ -238,6 +243,8 @@ def _model_identity(model: Any, load_kwargs: Mapping[str, Any]) -> str:
     else:
         digest.update(f"{type(model).__module__}.{type(model).__qualname__}".encode())
     digest.update(json.dumps({k: str(v) for k, v in sorted(load_kwargs.items())}).encode())
+    if decoding is not None:
+        digest.update(json.dumps({"decoding": dict(decoding)}, sort_keys=True).encode())
     return digest.hexdigest()[:16]
 
 
@@ -273,10 +280,11 @@ def _start_partial(path: Path, identity: str) -> None:
             fh.write(b"\n")
 
 
-def _generate_batch(generator: Any, batch: GenerationBatch, failures: dict[str, str]) -> dict[str, str]:
+def _generate_batch(generator: Any, batch: GenerationBatch, failures: dict[str, str],
+                    settings: Any = None) -> dict[str, str]:
     """The texts of a batch; if the generator raises, each case is retried alone so one bad case spares the rest."""
     try:
-        texts = generator.generate(batch)
+        texts = generator.generate(batch) if settings is None else generator.generate(batch, decoding=settings)
     except Exception as exc:  # noqa: BLE001 - a plug-in may raise anything; the case ids are reported at the end
         if len(batch) == 1:
             failures[batch.case_ids[0]] = f"{type(exc).__name__}: {exc}"
@@ -288,7 +296,7 @@ def _generate_batch(generator: Any, batch: GenerationBatch, failures: dict[str, 
         one = GenerationBatch([cid], batch.embeddings[i:i + 1],
                               None if batch.logits is None else batch.logits[i:i + 1], extra=batch.extra,
                               slab_tokens=None if batch.slab_tokens is None else batch.slab_tokens[i:i + 1])
-        out.update(_generate_batch(generator, one, failures))
+        out.update(_generate_batch(generator, one, failures, settings))
     return out
 
 
@@ -300,9 +308,63 @@ def _checked_texts(texts: Any, batch: GenerationBatch) -> list[str]:
     return texts
 
 
+def decoding_settings(generator: Any, decoding: Any = None) -> Any:
+    """The effective decoding settings of ``generator`` for the overrides ``decoding`` (checked before any batch).
+
+    Args:
+        generator: a loaded generator.
+        decoding: ``None``, a mapping of :class:`~radeval_models.beam_search.DecodeSettings` fields overriding the
+            generator's defaults, or a complete ``DecodeSettings``.
+
+    Returns:
+        A ``DecodeSettings``, or ``None`` for a generator that decodes no tokens (no ``decode_settings``) and got no
+        overrides.
+
+    Raises:
+        InputError: overrides for a generator that decodes no tokens, an unknown setting or a bad value.
+    """
+    if hasattr(generator, "decode_settings"):
+        return generator.decode_settings(decoding)
+    _refuse_decoding(getattr(generator, "name", type(generator).__name__), decoding)
+    return None
+
+
+def _refuse_decoding(name: str, decoding: Any) -> None:
+    """Raise if ``decoding`` sets anything for the generator ``name``, which decodes no tokens."""
+    from radeval_models.beam_search import DecodeSettings
+
+    if isinstance(decoding, DecodeSettings):
+        defaults = DecodeSettings().as_dict()
+        given = {k: v for k, v in decoding.as_dict().items() if v is not None and v != defaults[k]}
+    else:
+        given = {k: v for k, v in dict(decoding or {}).items() if v is not None}
+    if given:
+        raise InputError(f"report generator {name!r} decodes no tokens: decoding settings {sorted(given)} do not "
+                         "apply to it")
+
+
+def saved_decoding(directory: str | Path, decoding: Any = None) -> dict[str, Any] | None:
+    """The effective decoding settings (as a mapping) of the saved generator in ``directory`` for the overrides
+    ``decoding``, read from its ``config.json`` without loading weights; ``None`` for a generator that decodes no
+    tokens.
+
+    Raises:
+        InputError: unreadable checkpoint config, bad settings, or settings for a generator that decodes no tokens.
+    """
+    from radeval.registry import get_generator
+    from radeval_models.checkpoint import read_checkpoint_config
+
+    body = read_checkpoint_config(directory)
+    cls = get_generator(str(body.get("model_type")))
+    if hasattr(cls, "decode_settings_for"):
+        return cls.decode_settings_for(cls.parse_config(body.get("config", {})), decoding).as_dict()
+    _refuse_decoding(str(body.get("model_type")), decoding)
+    return None
+
+
 def generate_reports(model: Any, embeddings: EmbeddingSet | str | Path, out_path: str | Path, *,
                      batch_size: int = 8, resume: bool = True, quiet: bool = False,
-                     **load_kwargs: Any) -> GenerationSummary:
+                     decoding: Any = None, **load_kwargs: Any) -> GenerationSummary:
     """Generate one report per case of an embedding file and write them as JSONL (``id``, ``text``).
 
     Args:
@@ -312,13 +374,18 @@ def generate_reports(model: Any, embeddings: EmbeddingSet | str | Path, out_path
         batch_size: cases decoded together.
         resume: keep the finished cases of ``<out>.partial.jsonl`` from an interrupted run.
         quiet: no progress bar.
+        decoding: decoding settings: a mapping of :class:`~radeval_models.beam_search.DecodeSettings` fields
+            (``num_beams``, ``repetition_penalty``, ``length_penalty``, ``min_new_tokens``, ``max_new_tokens``,
+            ``early_stopping``) overriding the generator's defaults, or a complete ``DecodeSettings``; ``None``:
+            the defaults. The effective settings enter the partial file's fingerprint and the summary.
         **load_kwargs: passed to ``from_pretrained`` when ``model`` is a directory (e.g. ``llm=``).
 
     Returns:
         A :class:`GenerationSummary`.
 
     Raises:
-        InputError: unreadable model directory or embedding file, mismatched embeddings (naming the file/case).
+        InputError: unreadable model directory or embedding file, mismatched embeddings (naming the file/case),
+            bad decoding settings or settings for a generator that decodes no tokens.
     """
     from tqdm.auto import tqdm
 
@@ -329,10 +396,12 @@ def generate_reports(model: Any, embeddings: EmbeddingSet | str | Path, out_path
     source = str(embeddings) if not isinstance(embeddings, EmbeddingSet) else "embeddings"
     data = embeddings if isinstance(embeddings, EmbeddingSet) else load_embeddings(embeddings)
     generator = load_generator(model, **load_kwargs) if isinstance(model, (str, Path)) else model
+    settings = decoding_settings(generator, decoding)
+    settings_dict = settings.as_dict() if settings is not None else None
     state = _distributed_state()
     out = Path(out_path)
     partial = out.with_name(out.name + ".partial.jsonl")
-    identity = _model_identity(model, load_kwargs)
+    identity = _model_identity(model, load_kwargs, settings_dict)
     done = _read_partial(partial, identity) if resume else {}
     if state.is_main and not resume and partial.exists():
         partial.unlink()
@@ -348,7 +417,7 @@ def generate_reports(model: Any, embeddings: EmbeddingSet | str | Path, out_path
         batch = GenerationBatch([data.case_ids[i] for i in rows], data.embeddings[rows],
                                 None if data.logits is None else data.logits[rows], extra={"source": source},
                                 slab_tokens=None if data.slab_tokens is None else data.slab_tokens[rows])
-        new = _generate_batch(generator, batch, failures)
+        new = _generate_batch(generator, batch, failures, settings)
         results.update(new)
         if state.world == 1:
             with open(partial, "a", encoding="utf-8") as fh:
@@ -372,7 +441,7 @@ def generate_reports(model: Any, embeddings: EmbeddingSet | str | Path, out_path
         if partial.exists():
             partial.unlink()
     state.barrier()
-    return GenerationSummary(len(data), len(results), out)
+    return GenerationSummary(len(data), len(results), out, settings_dict)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,12 @@ embedding into the LLM. Subclasses define:
 * :meth:`build` — the modules, from a config and an LLM module (real weights or the meta device);
 * :meth:`collate` — tokenised training tensors for a micro-batch;
 * :meth:`forward` — ``{"loss_sum", "n_tokens"}`` over the report tokens (the training loop normalises);
-* :meth:`decode` — token ids for a batch of conditioning vectors.
+* :meth:`decode` — token ids for a batch of conditioning vectors under
+  :class:`~radeval_models.beam_search.DecodeSettings`.
+
+Decoding settings default to the config's fields of the same names (``num_beams``, ``repetition_penalty``, ...) when
+the config has them (R2GenGPT's published beam search), else to greedy decoding; ``generate(batch, decoding=...)``
+overrides them per call (:meth:`GeneratorModel.decode_settings`).
 
 Every subclass is a :class:`radeval.registry.TrainableGenerator` with ``training = "loop"``: ``radeval_models.train`` trains
 it with the shared gradient loop.
@@ -31,6 +36,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from radeval_models.beam_search import DecodeSettings
 from radeval_models.checkpoint import load_checkpoint_tensors, read_checkpoint_config, save_checkpoint
 from radeval_models.llm import hidden_size, llm_from_config, load_llm, load_llm_config, prepare_tokenizer
 from radeval.errors import InputError
@@ -176,8 +182,8 @@ class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
         """Tokenise ``texts`` into the tensors :meth:`forward` takes."""
 
     @abc.abstractmethod
-    def decode(self, conditioning: torch.Tensor) -> list[list[int]]:
-        """Generate token ids for each row of ``conditioning``."""
+    def decode(self, conditioning: torch.Tensor, settings: DecodeSettings | None = None) -> list[list[int]]:
+        """Generate token ids for each row of ``conditioning`` (``settings``: see :meth:`decode_settings`)."""
 
     # ---- training hooks (defaults: one phase that trains every trainable parameter, no data statistics) ------
 
@@ -333,22 +339,116 @@ class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
         _check_finite(st.reshape(n, -1), case_ids, "slab tokens", source)
         return st.reshape(n, -1)
 
-    def generate(self, batch: GenerationBatch) -> list[str]:
-        """One report per case of ``batch`` (``ReportGenerator`` protocol)."""
+    def decode_settings(self, decoding: DecodeSettings | Mapping[str, Any] | None = None) -> DecodeSettings:
+        """The effective, resolved decoding settings of a call.
+
+        Args:
+            decoding: ``None`` (this generator's defaults: the config's fields named like :class:`DecodeSettings`
+                fields, the rest greedy), a mapping of overrides of those defaults (``None`` values ignored), or a
+                complete :class:`DecodeSettings`. A missing ``max_new_tokens`` is the config's.
+
+        Returns:
+            :class:`DecodeSettings` with ``max_new_tokens`` set.
+
+        Raises:
+            InputError: an unknown setting or a bad value, naming it and this generator.
+
+        Example:
+            >>> from radeval_models.r2gengpt import R2GenGPT, R2GenGPTConfig
+            >>> m = R2GenGPT.__new__(R2GenGPT); m.config = R2GenGPTConfig()
+            >>> s = m.decode_settings({"num_beams": 4})
+            >>> s.num_beams, s.repetition_penalty, s.length_penalty, s.max_new_tokens
+            (4, 2.0, 2.0, 512)
+        """
+        return type(self).decode_settings_for(self.config, decoding)
+
+    @classmethod
+    def decode_settings_for(cls, config: Any, decoding: DecodeSettings | Mapping[str, Any] | None = None
+                            ) -> DecodeSettings:
+        """:meth:`decode_settings` of a generator with ``config`` (a config dataclass), without building it."""
+        defaults = cls.default_decode_settings(config)
+        if isinstance(decoding, DecodeSettings):
+            return decoding.resolved(defaults.max_new_tokens)
+        given = {k: v for k, v in dict(decoding or {}).items() if v is not None}
+        return DecodeSettings.from_mapping({**defaults.as_dict(), **given}, source=f"{cls.name} decoding")
+
+    @classmethod
+    def default_decode_settings(cls, config: Any) -> DecodeSettings:
+        """The decoding defaults of a generator with ``config``: its fields named like :class:`DecodeSettings`
+        fields (``max_new_tokens`` must be one), greedy for the rest. A generator with other names overrides this."""
+        names = [f.name for f in dataclasses.fields(DecodeSettings)]
+        base = {name: getattr(config, name) for name in names if hasattr(config, name)}
+        return DecodeSettings.from_mapping(base, source=f"{cls.name} config").resolved(config.max_new_tokens)
+
+    def generate(self, batch: GenerationBatch, *,
+                 decoding: DecodeSettings | Mapping[str, Any] | None = None) -> list[str]:
+        """One report per case of ``batch`` (``ReportGenerator`` protocol).
+
+        Args:
+            batch: the cases.
+            decoding: decoding settings or overrides of the defaults (see :meth:`decode_settings`).
+        """
+        settings = self.decode_settings(decoding)
         if self.tokenizer is None:
             raise InputError(f"{self.name} was built without a tokenizer (meta device); load it with from_pretrained")
         cond = self.conditioning(batch.case_ids, batch.embeddings, batch.logits,
                                  source=str(batch.extra.get("source", "batch")), slab_tokens=batch.slab_tokens)
         if len(batch) == 0:
             return []
+        return self.reports_from_conditioning(cond, settings)
+
+    def reports_from_conditioning(self, conditioning: torch.Tensor,
+                                  settings: DecodeSettings | Mapping[str, Any] | None = None) -> list[str]:
+        """Decoded reports for checked ``(n, input_dim)`` conditioning rows (eval mode, no gradients), decoded
+        under ``settings`` (default: the generator's own, see :meth:`decode_settings`).
+
+        The first call on a generator also checks that the conditioning reaches the LLM
+        (:meth:`check_visual_input`).
+        """
+        if not getattr(self, "_visual_input_checked", False):
+            self.check_visual_input(conditioning)
         was_training = self.training
         self.eval()
         try:
             with torch.no_grad():
-                ids = self.decode(cond.to(self.device))
+                ids = self.decode(conditioning.to(self.device), self.decode_settings(settings))
         finally:
             self.train(was_training)
         return [self.tokenizer.decode(row, skip_special_tokens=True).strip() for row in ids]
+
+    def check_visual_input(self, conditioning: torch.Tensor, *, text: str = "No pleural effusion.") -> None:
+        """Fail unless the conditioning (image embedding, priors) changes what the LLM predicts.
+
+        The report loss of ``text`` is computed twice in eval mode, once with ``conditioning`` and once with it
+        perturbed (a fixed random shift of every entry); a model whose LLM never sees the image (e.g. an
+        ``encoder_hidden_states`` argument an architecture without cross-attention silently drops) gives the same
+        loss bit for bit. Run once per generator before its first training step and its first generation.
+
+        Args:
+            conditioning: ``(n, input_dim)`` rows (the first two are used).
+            text: the report whose loss is compared.
+
+        Raises:
+            InputError: the loss does not depend on the conditioning, naming the generator and its LLM.
+        """
+        rows = conditioning[:2].to(self.device)
+        noise = torch.randn(rows.shape, generator=torch.Generator().manual_seed(0)).to(rows.device, rows.dtype)
+        was_training = self.training
+        self.eval()
+        try:
+            with torch.no_grad():
+                losses = []
+                for cond in (rows, rows + 1.0 + noise):
+                    batch = self.collate([text] * rows.shape[0], cond)
+                    batch = {k: v.to(self.device) for k, v in batch.items()}
+                    losses.append(self(**batch)["loss_sum"].float())
+        finally:
+            self.train(was_training)
+        if torch.equal(losses[0], losses[1]):
+            raise InputError(f"{self.name} (llm {getattr(self.config, 'llm', '?')!r}): the LLM's output does not "
+                             "depend on the visual input (the report loss is the same for a perturbed image "
+                             "embedding); the conditioning never reaches the model, so it would generate blind")
+        self._visual_input_checked = True
 
     @property
     def device(self) -> torch.device:

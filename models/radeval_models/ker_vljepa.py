@@ -49,10 +49,11 @@ from radeval_models.ewc import ElasticWeightConsolidation
 from radeval_models.gated_cross_attention import (
     GatedCrossAttention, GraftedDecoding, VisualContext, attach, default_layers,
 )
-from radeval_models.generation import greedy_decode
+from radeval_models.beam_search import DecodeSettings
 from radeval_models.generator import GeneratorModel
 from radeval_models.ker_vljepa_card import CARD
 from radeval_models.llm import stop_token_ids
+from radeval_models.lm_decoder import decode_lm
 from radeval_models.lm_loss import loss_after_context, report_targets
 from radeval_models.pca_whitening import PcaWhitening
 from radeval_models.positive_findings import PositiveFindings
@@ -96,7 +97,7 @@ class KerVLJepaConfig:
         ewc_fisher_cases: training cases of the Fisher estimate.
         prompt: the prompt; ``<ImageHere>`` marks the visual tokens.
         max_target_tokens: report tokens kept for training (EOS included).
-        max_new_tokens: generation limit (greedy decoding).
+        max_new_tokens: generation limit (decoding is greedy unless ``radeval generate`` asks for beams).
     """
 
     llm: str = "smollm2"
@@ -379,9 +380,11 @@ class KerVLJepa(GeneratorModel):
             return {"loss_sum": out["loss_sum"] + penalty, "n_tokens": out["n_tokens"]}
         return out
 
-    def decode(self, conditioning: torch.Tensor) -> list[list[int]]:
-        """Greedy decoding of the batch; each row's cross-attention reads that row's visual tokens."""
+    def decode(self, conditioning: torch.Tensor, settings: DecodeSettings | None = None) -> list[list[int]]:
+        """Decode the batch under ``settings`` (default greedy; beams and penalties via
+        :func:`~radeval_models.lm_decoder.decode_lm`); each row's cross-attention reads that row's visual tokens,
+        which follow the rows through beam expansion, reordering and finished-row removal."""
         stops = stop_token_ids(self.tokenizer, self.lm.config)
         visual = self.visual_tokens(self.zone_tokens(conditioning))
-        return greedy_decode(GraftedDecoding(self.lm, self.visual_context), self._context(visual), stop_ids=stops,
-                             max_new_tokens=self.config.max_new_tokens, forward_kwargs={"visual": visual})
+        return decode_lm(GraftedDecoding(self.lm, self.visual_context), self._context(visual),
+                         settings=self.decode_settings(settings), stop_ids=stops, forward_kwargs={"visual": visual})

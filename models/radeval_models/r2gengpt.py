@@ -10,7 +10,15 @@ the original settings: beam search with 3 beams, repetition penalty 2.0, length 
 ``generate``); ``num_beams=1`` with ``repetition_penalty=1`` uses our KV-cached greedy decoder instead.
 
 CT adaptation (our reconstruction): one visual token from the 512-d CT-CLIP latent, "chest xray image" replaced by
-"chest CT volume", and far larger length limits than the original 100/120 tokens, since CT findings are long.
+"chest CT volume" (:data:`PROMPT` differs from upstream's :data:`ORIGINAL_PROMPT` in those words only), and far
+larger length limits than the original 100/120 tokens (``min_new_tokens`` 0 instead of 80), since CT findings are long
+and phantom ones short.
+
+Training as upstream (wang-zhanyu/R2GenGPT @ 386cffc) is a matter of the training settings, not of this module:
+AdamW at 1e-4 with cosine annealing to 1e-6 over the epochs (``lr_schedule: cosine, lr_min: 1e-6``), no gradient
+clipping (``grad_clip: null``), and the checkpoint with the best validation ``0.5 * BLEU-4 + 0.5 * CIDEr`` kept
+(``select_by: bleu4+cider`` over ``validation_fraction`` held-out cases; upstream uses the dataset's validation
+split, which CT-RATE does not have apart from its test set). ``benchmarks/ctrate.yaml`` spells them out.
 """
 
 from __future__ import annotations
@@ -21,15 +29,19 @@ from typing import ClassVar
 
 import torch
 
-from radeval_models.generation import greedy_decode
+from radeval_models.beam_search import DecodeSettings
 from radeval_models.generator import GeneratorModel
 from radeval_models.llm import stop_token_ids
+from radeval_models.lm_decoder import decode_lm
 from radeval_models.lm_loss import loss_after_context, report_targets
 from radeval_models.mappers import ProjectionNormMapper
 
-#: The prompt, split at the image placeholder.
-PROMPT = ("Human: <Img><ImageHere></Img> Generate a comprehensive and detailed diagnosis report for this chest CT "
-          "volume. \nAssistant:")
+#: Upstream's prompt string (wang-zhanyu/R2GenGPT @ 386cffc, a plain string rather than Llama-2's ``[INST]`` format).
+ORIGINAL_PROMPT = ("Human: <Img><ImageHere></Img> Generate a comprehensive and detailed diagnosis report for this chest "
+                   "xray image. \nAssistant:")
+
+#: The prompt used here: upstream's with "chest xray image" -> "chest CT volume" (a marked reconstruction).
+PROMPT = ORIGINAL_PROMPT.replace("chest xray image", "chest CT volume")
 IMAGE_PLACEHOLDER = "<ImageHere>"
 
 
@@ -117,24 +129,9 @@ class R2GenGPT(GeneratorModel):
         """Summed report-token loss after the prompt with the visual token."""
         return loss_after_context(self.lm, self._context(conditioning), input_ids, attention_mask, labels)
 
-    def decode(self, conditioning: torch.Tensor) -> list[list[int]]:
-        """Beam search with the original penalties (HF ``generate``), or our greedy decoder for 1 beam, no penalty."""
-        cfg = self.config
-        context = self._context(conditioning)
-        stops = stop_token_ids(self.tokenizer, self.lm.config)
-        if cfg.num_beams == 1 and cfg.repetition_penalty == 1.0 and cfg.min_new_tokens == 0:
-            return greedy_decode(self.lm, context, stop_ids=stops, max_new_tokens=cfg.max_new_tokens)
-        mask = torch.ones(context.shape[:2], dtype=torch.long, device=context.device)
-        out = self.lm.generate(inputs_embeds=context, attention_mask=mask, do_sample=False, num_beams=cfg.num_beams,
-                               repetition_penalty=cfg.repetition_penalty, length_penalty=cfg.length_penalty,
-                               min_new_tokens=cfg.min_new_tokens, max_new_tokens=cfg.max_new_tokens,
-                               eos_token_id=stops, pad_token_id=self.tokenizer.pad_token_id)
-        return [_cut_at_stop(row, stops) for row in out.tolist()]
-
-
-def _cut_at_stop(row: Sequence[int], stops: Sequence[int]) -> list[int]:
-    for i, token in enumerate(row):
-        if token in stops:
-            return list(row[:i])
-    return list(row)
-
+    def decode(self, conditioning: torch.Tensor, settings: DecodeSettings | None = None) -> list[list[int]]:
+        """Beam search with the original settings (config: 3 beams, repetition penalty 2.0, length penalty 2.0) by
+        our batched decoder, token-for-token equal to HF ``generate``; ``settings`` overrides them
+        (:meth:`decode_settings`); plain greedy settings take the fast greedy decoder."""
+        return decode_lm(self.lm, self._context(conditioning), settings=self.decode_settings(settings),
+                         stop_ids=stop_token_ids(self.tokenizer, self.lm.config))

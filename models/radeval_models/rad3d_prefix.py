@@ -4,7 +4,8 @@ causal LLM.
 The CT-CLIP latent ``z`` (V-1, V-2) or ``z ⊕ l`` with the diagnostic priors ``l`` (V-3, linear; sigmoid probabilities
 of the label head by default, as the paper's Table 5 shows them, or raw logits with ``prior: logit``) goes through a
 mapper to ``prefix_length`` LLM-width vectors, which are placed in front of the report tokens. The loss covers the
-report tokens (plus the EOS appended to them) only; decoding is greedy from the prefix alone until EOS.
+report tokens (plus the EOS appended to them) only; decoding is greedy from the prefix alone until EOS (beam search
+and penalties on request: ``radeval generate --num-beams``).
 
 | registry name          | mapper      | logits | LLM     |
 |------------------------|-------------|--------|---------|
@@ -28,9 +29,10 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from radeval_models.generation import greedy_decode
+from radeval_models.beam_search import DecodeSettings
 from radeval_models.generator import GeneratorModel
 from radeval_models.llm import stop_token_ids
+from radeval_models.lm_decoder import decode_lm
 from radeval_models.lm_loss import loss_after_context, report_targets
 from radeval_models.mappers import LinearMapper, TransformerMapper
 from radeval.errors import InputError
@@ -128,10 +130,11 @@ class Rad3dPrefix(GeneratorModel):
         """Summed token cross-entropy of the reports given the prefix, and the number of target tokens."""
         return loss_after_context(self.lm, self.prefix(conditioning), input_ids, attention_mask, labels)
 
-    def decode(self, conditioning: torch.Tensor) -> list[list[int]]:
-        """Greedy, KV-cached decoding from the prefix until EOS or ``max_new_tokens``."""
-        return greedy_decode(self.lm, self.prefix(conditioning), stop_ids=stop_token_ids(self.tokenizer, self.lm.config),
-                             max_new_tokens=self.config.max_new_tokens)
+    def decode(self, conditioning: torch.Tensor, settings: DecodeSettings | None = None) -> list[list[int]]:
+        """KV-cached decoding from the prefix until EOS or ``max_new_tokens``: greedy by default, beam search and
+        penalties per ``settings`` (:meth:`decode_settings`)."""
+        return decode_lm(self.lm, self.prefix(conditioning), settings=self.decode_settings(settings),
+                         stop_ids=stop_token_ids(self.tokenizer, self.lm.config))
 
 
 class Rad3dPrefixV1(Rad3dPrefix):

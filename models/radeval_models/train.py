@@ -8,7 +8,9 @@ registered generator on an embedding file and its reference reports and leaves a
 
 * resume and save — :mod:`radeval_models.train_checkpoints` (epoch checkpoints, the resume checks, the metrics log);
 * optimizer — :mod:`radeval_models.train_optimizer` (built over trainable weights only; state saved without pickles);
-* epoch — :mod:`radeval_models.train_epoch` (global batches, micro-batches, per-token normalisation, logging).
+* epoch — :mod:`radeval_models.train_epoch` (global batches, micro-batches, per-token normalisation, logging, the
+  learning-rate schedule);
+* checkpoint selection — :mod:`radeval_models.train_validation` (held-out cases, ``0.5 * BLEU-4 + 0.5 * CIDEr``).
 
 Properties:
 
@@ -21,6 +23,8 @@ Properties:
   refuses to if a setting that shapes the trajectory (:attr:`TrainConfig.RESUME_FIXED`) changed.
 * ``out_dir/metrics.jsonl`` logs every optimizer step and epoch; a tqdm bar shows progress unless ``quiet``.
 * bf16 autocast on GPUs (``mixed_precision="auto"``); float32 on CPU.
+* Before the first step the generator must show that its conditioning reaches the LLM
+  (:meth:`radeval_models.generator.GeneratorModel.check_visual_input`); one that would ignore the image fails.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from radeval_models.train_config import TrainConfig, check_train_config
 from radeval_models.train_epoch import LoopProgress, TrainingLoop, run_epochs, total_steps
 from radeval_models.train_optimizer import build_optimizer, load_optimizer
 from radeval_models.train_phases import check_phases
+from radeval_models.train_validation import ValidationSet, held_out_rows, restore_best
 from radeval.data.embeddings import EmbeddingSet, load_embeddings
 from radeval.errors import InputError
 from radeval.io import read_reports
@@ -220,7 +225,16 @@ def _train_loop(cls: Any, name: str, settings: Any, data: EmbeddingSet, texts: l
         trim_metrics(out / METRICS_NAME, progress.step)
     conditioning = core.conditioning(data.case_ids, data.embeddings, data.logits, source=source,
                                      slab_tokens=data.slab_tokens)
-    if resume is None:
+    core.check_visual_input(conditioning)  # a generator that would ignore the image fails before any step
+    validation = None
+    if cfg.select_by != "last":
+        try:
+            rows, held = held_out_rows(len(texts), cfg.validation_fraction, cfg.seed)
+        except ValueError as exc:
+            raise InputError(f"{source}: {exc}") from None
+        validation = ValidationSet([texts[i] for i in held], conditioning[held])
+        texts, conditioning = [texts[i] for i in rows], conditioning[rows]
+    if resume is None:  # on the training split only (after any held-out split)
         core.fit_training_data(texts, conditioning)
     total = total_steps(len(texts), cfg)
     steps_per_epoch = -(-len(texts) // cfg.batch_size)
@@ -230,10 +244,12 @@ def _train_loop(cls: Any, name: str, settings: Any, data: EmbeddingSet, texts: l
                disable=quiet or not accelerator.is_main_process, unit="step")
     loop = TrainingLoop(name=name, cfg=cfg, accelerator=accelerator, model=model, core=core, optimizer=optimizer,
                         params=params, texts=texts, conditioning=conditioning, micro=micro, out=out, bar=bar,
-                        named_params=tuple(named), phases=phases)
+                        validation=validation, named_params=tuple(named), phases=phases)
     epoch0 = progress.step // loop.steps_per_epoch
     run_epochs(loop, progress, resume.state if resume is not None else {})
     bar.close()
-    save_final(accelerator, core, out, epochs=progress.epoch, steps=progress.step, cfg=cfg, source=source)
+    selected = restore_best(core, out) if validation is not None and accelerator.is_main_process else None
+    save_final(accelerator, core, out, epochs=progress.epoch, steps=progress.step, cfg=cfg, source=source,
+               selected=selected)
     return TrainResult(out, name, progress.epoch, progress.step, progress.last_loss, epoch0,
                        time.perf_counter() - start, counts)

@@ -141,9 +141,12 @@ def save_epoch(accelerator: Any, core: Any, optimizer: Any, out: Path, name: str
 
 
 def save_final(accelerator: Any, core: Any, out: Path, *, epochs: int, steps: int, cfg: TrainConfig,
-               source: str) -> None:
-    """Write the trained generator into ``out`` itself, with its training provenance in ``config.json``."""
+               source: str, selected: Mapping[str, Any] | None = None) -> None:
+    """Write the trained generator into ``out`` itself, with its training provenance in ``config.json``
+    (``selected``: the validation record of the epoch whose weights ``core`` holds, when the run selects one)."""
     if accelerator.is_main_process:
-        core.save_pretrained(out, extra={"training": {"epochs": epochs, "steps": steps,
-                                                      "train_config": cfg.as_dict(), "data": source}})
+        info = {"epochs": epochs, "steps": steps, "train_config": cfg.as_dict(), "data": source}
+        if selected is not None:
+            info["selected"] = dict(selected)
+        core.save_pretrained(out, extra={"training": info})
     accelerator.wait_for_everyone()

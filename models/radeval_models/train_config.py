@@ -17,8 +17,11 @@ from radeval.errors import InputError
 
 OPTIMIZERS = ("adamw", "adam")
 PRECISIONS = ("auto", "no", "bf16")
-LR_SCHEDULES = ("constant", "step")
+LR_SCHEDULES = ("constant", "step", "cosine")
 GRAD_CLIP_MODES = ("norm", "value")
+#: Checkpoint selection: the ``last`` epoch, or the epoch with the best ``0.5 * BLEU-4 + 0.5 * CIDEr`` on the held-out
+#: validation cases (R2GenGPT's rule; :mod:`radeval_models.train_validation`).
+SELECTIONS = ("last", "bleu4+cider")
 
 
 @dataclass(frozen=True)
@@ -39,13 +42,19 @@ class TrainConfig:
         mixed_precision: ``"auto"`` (bf16 on a bf16-capable GPU, else none), ``"no"`` or ``"bf16"``.
         keep_checkpoints: epoch checkpoints kept on disk (the newest ones).
         amsgrad: the AMSGrad variant of Adam/AdamW (CT2Rep trains with it).
-        lr_schedule: ``"constant"`` (default) or ``"step"``: the learning rate of epoch ``e`` (0-based) is
-            ``lr * lr_gamma ** (e // lr_step_size)`` (PyTorch's ``StepLR`` stepped once per epoch). It is a function
-            of the epoch alone, so a resumed run needs no scheduler state.
+        lr_schedule: ``"constant"`` (default), ``"step"``: the learning rate of epoch ``e`` (0-based) is
+            ``lr * lr_gamma ** (e // lr_step_size)`` (PyTorch's ``StepLR`` stepped once per epoch), or ``"cosine"``:
+            ``lr_min + (lr - lr_min) * (1 + cos(pi * e / epochs)) / 2`` (PyTorch's ``CosineAnnealingLR(T_max=epochs,
+            eta_min=lr_min)`` stepped once per epoch, as R2GenGPT trains). It is a function of the epoch alone, so a
+            resumed run needs no scheduler state.
         lr_step_size: epochs per step of the ``"step"`` schedule.
         lr_gamma: factor of each step of the ``"step"`` schedule.
         grad_clip_mode: ``"norm"`` (clip the global gradient norm, default) or ``"value"`` (clamp each gradient
             entry to ``[-grad_clip, grad_clip]``, as CT2Rep does).
+        lr_min: the learning rate the ``"cosine"`` schedule ends at (R2GenGPT: 1e-6).
+        validation_fraction: share of the training cases held out (chosen with ``seed``) to select the checkpoint;
+            0 = none. They are not trained on.
+        select_by: ``"last"`` or ``"bleu4+cider"`` (:data:`SELECTIONS`; needs ``validation_fraction > 0``).
 
     Example:
         >>> TrainConfig.from_mapping({"epochs": 3, "lr": 1e-3}).batch_size
@@ -58,7 +67,8 @@ class TrainConfig:
     #: (``epochs``, ``max_steps`` and ``keep_checkpoints`` only say where to stop and what to keep).
     RESUME_FIXED: ClassVar[tuple[str, ...]] = ("seed", "batch_size", "grad_accum", "lr", "optimizer", "weight_decay",
                                                "grad_clip", "mixed_precision", "amsgrad", "lr_schedule",
-                                               "lr_step_size", "lr_gamma", "grad_clip_mode")
+                                               "lr_step_size", "lr_gamma", "grad_clip_mode", "lr_min",
+                                               "validation_fraction", "select_by")
 
     epochs: int = 10
     lr: float = 2e-5
@@ -76,18 +86,26 @@ class TrainConfig:
     lr_step_size: int = 1
     lr_gamma: float = 0.1
     grad_clip_mode: str = "norm"
+    lr_min: float = 0.0
+    validation_fraction: float = 0.0
+    select_by: str = "last"
 
     def epoch_lr(self, epoch: int) -> float:
         """The learning rate of epoch ``epoch`` (0-based) under ``lr_schedule``.
 
         Example:
-            >>> TrainConfig(lr=1e-4, lr_schedule="step", lr_gamma=0.8).epoch_lr(2)
-            6.400000000000002e-05
+            >>> round(TrainConfig(lr=1e-4, lr_schedule="step", lr_gamma=0.8).epoch_lr(2), 12)
+            6.4e-05
             >>> TrainConfig(lr=1e-4).epoch_lr(5)
             0.0001
+            >>> cfg = TrainConfig(lr=1e-4, lr_min=1e-6, lr_schedule="cosine", epochs=4)
+            >>> [round(cfg.epoch_lr(e), 8) for e in range(4)]
+            [0.0001, 8.55e-05, 5.05e-05, 1.55e-05]
         """
         if self.lr_schedule == "step":
             return self.lr * self.lr_gamma ** (epoch // self.lr_step_size)
+        if self.lr_schedule == "cosine" and self.epochs > 0:
+            return float(self.lr_min + (self.lr - self.lr_min) * (1 + math.cos(math.pi * epoch / self.epochs)) / 2)
         return self.lr
 
     @classmethod
@@ -147,7 +165,7 @@ def check_train_config(cfg: TrainConfig) -> None:
     if cfg.optimizer not in OPTIMIZERS:
         raise InputError(f"optimizer must be 'adamw' or 'adam', got {cfg.optimizer!r}")
     if cfg.lr_schedule not in LR_SCHEDULES:
-        raise InputError(f"lr_schedule must be 'constant' or 'step', got {cfg.lr_schedule!r}")
+        raise InputError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {cfg.lr_schedule!r}")
     if not isinstance(cfg.lr_step_size, int) or isinstance(cfg.lr_step_size, bool) or cfg.lr_step_size < 1:
         raise InputError(f"lr_step_size must be an integer >= 1, got {cfg.lr_step_size!r}")
     if not (isinstance(cfg.lr_gamma, (int, float)) and math.isfinite(cfg.lr_gamma) and cfg.lr_gamma > 0):
@@ -158,6 +176,15 @@ def check_train_config(cfg: TrainConfig) -> None:
         raise InputError(f"amsgrad must be true or false, got {cfg.amsgrad!r}")
     if cfg.mixed_precision not in PRECISIONS:
         raise InputError(f"mixed_precision must be 'auto', 'no' or 'bf16', got {cfg.mixed_precision!r}")
+    if not (isinstance(cfg.lr_min, (int, float)) and math.isfinite(cfg.lr_min) and 0 <= cfg.lr_min <= cfg.lr):
+        raise InputError(f"lr_min must be a number between 0 and lr ({cfg.lr!r}), got {cfg.lr_min!r}")
+    if cfg.select_by not in SELECTIONS:
+        raise InputError(f"select_by must be one of {', '.join(SELECTIONS)}, got {cfg.select_by!r}")
+    if not (isinstance(cfg.validation_fraction, (int, float)) and 0 <= cfg.validation_fraction < 1):
+        raise InputError(f"validation_fraction must be a number in [0, 1), got {cfg.validation_fraction!r}")
+    if cfg.select_by != "last" and cfg.validation_fraction == 0:
+        raise InputError(f"select_by {cfg.select_by!r} scores held-out cases: set validation_fraction > 0 "
+                         "(e.g. 0.05)")
 
 
 def resume_conflicts(saved: Mapping[str, Any], cfg: TrainConfig) -> list[str]:

@@ -6,8 +6,10 @@
 * :func:`run_epochs` — epochs from where the run stands to ``epochs``/``max_steps``, logging each step and epoch
   and writing an epoch checkpoint after each (and when ``max_steps`` stops a run mid-epoch).
 
-A new per-step feature (a scheduler, another log field) goes into :func:`optimizer_step` or :func:`_log_step`; a new
-per-epoch one (evaluation, early stopping) into :func:`run_epochs`.
+The learning rate of each epoch comes from :meth:`radeval_models.train_config.TrainConfig.epoch_lr` (constant, step or
+cosine), set at the start of the epoch; after each finished epoch the held-out cases are scored when the run selects its checkpoint
+(:mod:`radeval_models.train_validation`). A new per-step feature goes into :func:`optimizer_step` or
+:func:`_log_step`; a new per-epoch one (early stopping) into :func:`run_epochs`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from radeval_models.train_checkpoints import METRICS_NAME, append_jsonl, save_ep
 from radeval_models.train_config import TrainConfig
 from radeval_models.train_phases import TrainingPhase, drop_inactive_grads, phase_at
 from radeval_models.train_optimizer import set_learning_rate
+from radeval_models.train_validation import ValidationSet, consider_epoch
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class TrainingLoop:
         bar: the progress bar (disabled when quiet or not the main process).
         named_params: ``(name, parameter)`` of the trainable parameters, in ``params`` order.
         phases: the generator's curriculum (:mod:`radeval_models.train_phases`; empty: one phase, all parameters).
+        validation: the held-out cases scored after each epoch (``select_by``), or ``None``.
     """
 
     name: str
@@ -63,6 +67,7 @@ class TrainingLoop:
     bar: Any
     named_params: Sequence[tuple[str, torch.nn.Parameter]] = ()
     phases: Sequence[TrainingPhase] = ()
+    validation: ValidationSet | None = None
 
     @property
     def steps_per_epoch(self) -> int:
@@ -240,3 +245,9 @@ def run_epochs(loop: TrainingLoop, progress: LoopProgress, resumed: Mapping[str,
             save_epoch(loop.accelerator, loop.core, loop.optimizer, loop.out, loop.name, progress.epoch,
                        progress.step, loop.cfg,
                        partial={} if finished_epoch else {"epoch_loss": epoch_loss, "epoch_tokens": epoch_tokens})
+        if finished_epoch and loop.validation is not None:
+            if loop.accelerator.is_main_process:  # only the main process writes checkpoints
+                record = consider_epoch(loop.core, loop.validation, loop.out, progress.epoch,
+                                        batch_size=loop.micro)
+                append_jsonl(loop.out / METRICS_NAME, {"event": "validation", "step": progress.step, **record})
+            loop.accelerator.wait_for_everyone()

@@ -21,8 +21,9 @@ class EmbedSpec:
         checkpoint: CT-CLIP weights (``None``: the seeded random encoder).
         label_head_epochs: epochs of the 18/21-label head trained on the training split's embeddings.
         batch_size: volumes per encoder forward pass.
-        label_head: released classifier-head weights (CT-CLIP's ``CT_LiPro_v2.pt``) used for the priors instead
-            of a head fitted here (``None``: fit the head on the training split).
+        label_head: released classifier-head weights (CT-CLIP's ``CT_LiPro_v2.pt``, a file), or the ``classifier/``
+            folder of ``radeval classifier`` (fine-tuned last layer + classification layer; the INSPECT priors), used
+            for the priors instead of a head fitted here (``None``: fit the head on the training split).
         slab_tokens: also store the CT-CLIP slab tokens (``radeval embed --slab-tokens``), which slab-token
             generators (``ct2rep``) read; suite validation refuses such a system while this is off.
     """
@@ -31,7 +32,7 @@ class EmbedSpec:
     checkpoint: Path | None = key(None, FilePath("file"))
     label_head_epochs: int = key(300, Integer(low=0))
     batch_size: int = key(4, Integer(low=1))
-    label_head: Path | None = key(None, FilePath("file"))
+    label_head: Path | None = key(None, FilePath("any"))
     slab_tokens: bool = key(False, Flag())
 
     def cache_settings(self) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 from radeval.bench.dataset import BenchDataset
 from radeval.bench.manifest import Manifest, content_hash
 from radeval.bench.suite import Suite, SystemSpec
+from radeval.bench.system_spec import DECODING_KEYS
 from radeval.data.embeddings import load_embeddings
 from radeval.errors import InputError
 from radeval.io import read_reports, write_reports
@@ -120,7 +121,7 @@ def _model_dir(system: SystemSpec, train_emb: Path, reports: Path, work: Path, m
 
 def _predictions(system: SystemSpec, model_dir: Path, eval_emb: Path, case_ids: list[str], work: Path,
                  manifest: Manifest, *, quiet: bool) -> Predictions:
-    from radeval_models.generation import generate_reports
+    from radeval_models.generation import generate_reports, saved_decoding
 
     data = load_embeddings(eval_emb)
     missing = [c for c in case_ids if c not in set(data.case_ids)]
@@ -129,6 +130,10 @@ def _predictions(system: SystemSpec, model_dir: Path, eval_emb: Path, case_ids: 
                          f"(see {eval_emb.with_suffix('').with_suffix('')}.manifest.json): {missing[:10]}")
     subset = data.subset(case_ids)
     gen = dict(system.generate)
+    decoding = {k: gen[k] for k in DECODING_KEYS if gen.get(k) is not None}
+    effective = saved_decoding(model_dir, decoding)
+    if effective is not None:  # the run manifest says how each system's reports were decoded
+        manifest.extra.setdefault("decoding", {})[system.name] = effective
     key = content_hash({"model": _model_identity(system, model_dir), "model_marker": _marker_time(model_dir),
                         "embeddings": file_digest(eval_emb), "cases": case_ids, "generate": gen})
     path = work / "predictions" / f"{system.name}-{key}.jsonl"
@@ -139,7 +144,7 @@ def _predictions(system: SystemSpec, model_dir: Path, eval_emb: Path, case_ids: 
         path.parent.mkdir(parents=True, exist_ok=True)
         with manifest.stage(f"generate:{system.name}"):
             generate_reports(model_dir, subset, path, batch_size=int(gen.get("batch_size", 8)), resume=True,
-                             quiet=quiet)
+                             quiet=quiet, decoding=decoding)
     return read_reports(path, name=system.name)
 
 

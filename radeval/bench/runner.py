@@ -23,6 +23,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from radeval.bench.manifest import Manifest, content_hash
+from radeval.bench.system_spec import fidelity_table
 from radeval.bench.suite import MetricSpec, Suite
 from radeval.cache import StatisticsCache
 from radeval.csv_safe import frame_to_csv
@@ -30,6 +31,7 @@ from radeval.errors import AlignmentError, InputError, MissingDependencyError, M
 from radeval.leaderboard.diagnostic_flags import board_flags, diagnostics_table_lines, flag_summary_lines
 from radeval.leaderboard.html import leaderboard_html
 from radeval.leaderboard.json_export import leaderboard_json
+from radeval.leaderboard.listed_comparisons import comparison_records
 from radeval.leaderboard.literature import literature_for
 from radeval.leaderboard.markdown import leaderboard_csv, leaderboard_markdown, significance_markdown
 from radeval.leaderboard.primary_metric import board_ranking, example_documents
@@ -100,12 +102,14 @@ class Significance:
         pairs: one row per (pair, metric), with family-wide corrected p-values.
         signature: the significance signature.
         excluded: metric -> case ids left out of that metric (failed for some system).
+        listed: the rows of ``pairs`` of the suite's listed comparisons (``significance.comparisons``), in order.
     """
 
     table: pd.DataFrame
     pairs: pd.DataFrame
     signature: str
     excluded: dict[str, list[str]]
+    listed: pd.DataFrame
 
 
 def _work_dir(suite: Suite) -> Path:
@@ -197,7 +201,7 @@ def _significance(suite: Suite, scores: Scores, system_names: list[str]) -> Sign
                                 _s=result.table["system"].map(system_order))
     table = table.sort_values(["_m", "_s"]).drop(columns=["_m", "_s"]).reset_index(drop=True)
     excluded = {m: list(ids) for m, ids in result.excluded.items()}
-    return Significance(table, result.pairs, result.signature, excluded)
+    return Significance(table, result.pairs, result.signature, excluded, result.listed_pairs())
 
 
 def _per_sample(ids: list[str], system_names: list[str], metrics: dict[str, Metric],
@@ -219,8 +223,10 @@ def _per_sample(ids: list[str], system_names: list[str], metrics: dict[str, Metr
 def _write_outputs(out: Path, board: Leaderboard, significance: Significance, per_sample: pd.DataFrame,
                    failures: list[str], examples: tuple[str, str]) -> list[Path]:
     """The leaderboard files (Markdown, CSV, HTML, JSON), the qualitative examples (Markdown, HTML), the
-    significance report, the per-sample table, the plots and ``failures.txt``."""
-    from radeval.leaderboard.forest_plot import draw_forest_plot
+    significance report, the per-sample table, the plots and ``failures.txt``; with listed comparisons also
+    ``comparisons.csv`` and one forest plot per pair."""
+    from radeval.leaderboard.forest_plot import draw_forest_plot, draw_pair_forest_plot
+    from radeval.leaderboard.listed_comparisons import comparisons_frame, forest_plot_name, pairs_of
     from radeval.leaderboard.metric_bars import draw_metric_bars
 
     files: list[Path] = []
@@ -238,6 +244,16 @@ def _write_outputs(out: Path, board: Leaderboard, significance: Significance, pe
     tmp_png.replace(out / "forest.png")
     draw_metric_bars(board, out / "metrics.png")
     files += [out / "forest.png", out / "metrics.png"]
+    if board.comparisons:
+        atomic_write_text(out / "comparisons.csv", frame_to_csv(comparisons_frame(board.comparisons)))
+        files.append(out / "comparisons.csv")
+        for system, reference in pairs_of(board.comparisons):
+            rows = [r for r in board.comparisons if (r["system"], r["reference"]) == (system, reference)]
+            target = out / "comparisons" / forest_plot_name(system, reference)
+            tmp = target.with_name(f".{target.name}.tmp.png")
+            draw_pair_forest_plot(rows, tmp, title=f"{system} vs {reference}")
+            tmp.replace(target)
+            files.append(target)
     if failures:
         atomic_write_text(out / "failures.txt", "\n".join(failures) + "\n")
         files.append(out / "failures.txt")
@@ -306,6 +322,10 @@ def _run_staged(suite: Suite, *, quiet: bool, cache: StatisticsCache | None, sta
         groups={n: m.group for n, m in scores.metrics.items()}, ranking=ranking, rank_note=rank_note,
         suite=suite.name, examples="examples",
         facts=_run_facts(suite, manifest, ids, scores.metrics, scores.statistics, system_names),
+        comparisons=comparison_records(  # the suite's metrics (the descriptive diagnostics are no comparison)
+            significance.listed[significance.listed["metric"].isin([m.name for m in suite.metrics])],
+            {n: m.higher_is_better for n, m in scores.metrics.items()}),
+        fidelity=fidelity_table(suite.systems),
     )
     per_sample = _per_sample(ids, system_names, scores.metrics, scores.statistics)
     examples = example_documents(board, per_sample, dataset.references, predictions, significance.pairs)
@@ -330,7 +350,8 @@ def _run_staged(suite: Suite, *, quiet: bool, cache: StatisticsCache | None, sta
                            "baseline": suite.baseline, "significance": asdict(suite.significance),
                            "significance_signature": significance.signature, "unavailable_metrics": scores.unavailable,
                            "n_failures": len(failures), "excluded_cases": significance.excluded,
-                           "degenerate_output": board_flags(board)})
+                           "degenerate_output": board_flags(board), "fidelity": board.fidelity,
+                           "comparisons": list(board.comparisons)})
     files = stage.commit(manifest.to_json())
     return BenchResult(suite.output_dir, board, per_sample, scores.unavailable, failures, files)
 

@@ -24,7 +24,7 @@ from radeval.paths import atomic_write_text, file_sha256
 
 #: Top-level names a bench run may write into its output folder (the manifest last).
 BENCH_OUTPUTS = ("leaderboard.md", "leaderboard.csv", "leaderboard.html", "leaderboard.json", "examples.md", "examples.html", "significance.md", "per_sample.csv",
-                 "pairs.csv", "forest.png", "metrics.png", "failures.txt", "reader_study", "scaling.csv",
+                 "pairs.csv", "comparisons.csv", "comparisons", "forest.png", "metrics.png", "failures.txt", "reader_study", "scaling.csv",
                  "scaling.png", "label_head.csv", "manifest.json")
 
 MANIFEST = "manifest.json"

@@ -32,7 +32,11 @@ Minimal example::
     metrics: [bleu4, rougeL, cider]
     baseline: baseline
     rank_by: rougeL      # optional primary metric: rows ranked by it, with rank groups from the paired tests
-    significance: {test: bootstrap, resamples: 5000, seed: 12345, correction: holm}
+    significance: {test: bootstrap, resamples: 5000, seed: 12345, correction: holm,
+                   comparisons: [[ours, baseline]]}   # optional listed pairs [system, reference]
+
+A system may say how closely it follows its source: ``fidelity: reproduced | reconstructed`` with a
+``fidelity_note`` (shown in the leaderboard and the manifest).
 """
 
 from __future__ import annotations
@@ -110,6 +114,11 @@ def _cross_checks(problems: Problems, suite: Mapping[str, Any], *, for_export: b
         problems.add("baseline", f"{baseline!r} is not one of the systems ({', '.join(sorted(names))})")
     if significance.mode == "baseline" and baseline is None and names:
         problems.add("baseline", "mode 'baseline' needs a 'baseline' system")
+    for i, pair in enumerate(significance.comparisons):
+        for s in pair:
+            if s not in names:
+                problems.add(f"significance.comparisons[{i}]", f"{s!r} is not one of the systems "
+                                                              f"({', '.join(sorted(names))})")
     reader = suite["reader_study"]
     for s in (reader.systems or ()) if reader is not None else ():
         if s not in names:

@@ -16,18 +16,54 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from radeval.schema import Context, FilePath, Integer, Problems, Table, Text, key, parse_section
+from radeval.schema import INVALID, Choice, Context, FilePath, Integer, Number, Problems, Table, Text, key, parse_section
+
+
+@dataclass(frozen=True)
+class EarlyStopping:
+    """``true``, ``false`` or ``"never"`` (Hugging Face ``generate``'s ``early_stopping``)."""
+
+    def __call__(self, problems: Problems, where: str, value: Any, context: Context) -> Any:
+        if isinstance(value, bool) or value == "never":
+            return value
+        problems.add(where, f"expected true, false or \"never\", got {value!r}")
+        return INVALID
+
+
+#: Values of a system's ``fidelity``: how closely it follows its source (paper or upstream code).
+FIDELITY_LEVELS: tuple[str, ...] = ("reproduced", "reconstructed")
 
 
 @dataclass(frozen=True)
 class GenerateSpec:
     """The ``generate`` settings of a model system (decoding).
 
+    Every key but ``batch_size`` overrides the generator's decoding default (``radeval generate --num-beams`` etc.);
+    a key left out keeps the generator's default (greedy, except R2GenGPT's published beam search). The keys given
+    are part of the predictions' cache key, so reports decoded with other settings are never reused.
+
     Attributes:
         batch_size: cases per generation batch.
+        num_beams: beams per case (1 = greedy).
+        repetition_penalty: penalty on already generated tokens (> 1 discourages repeats; > 0).
+        length_penalty: beam search: exponent of the length dividing a hypothesis' log-probability.
+        min_new_tokens: EOS forbidden before this many tokens.
+        max_new_tokens: cap on generated tokens.
+        early_stopping: beam search: ``false`` (HF's heuristic), ``true`` or ``"never"``.
     """
 
     batch_size: int = key(8, Integer(low=1))
+    num_beams: int | None = key(None, Integer(low=1))
+    repetition_penalty: float | None = key(None, Number(low=0.0, open_bounds=True))
+    length_penalty: float | None = key(None, Number())
+    min_new_tokens: int | None = key(None, Integer(low=0))
+    max_new_tokens: int | None = key(None, Integer(low=1))
+    early_stopping: bool | str | None = key(None, EarlyStopping())
+
+
+#: The ``generate`` keys that are decoding settings (all but ``batch_size``).
+DECODING_KEYS: tuple[str, ...] = ("num_beams", "repetition_penalty", "length_penalty", "min_new_tokens",
+                                  "max_new_tokens", "early_stopping")
 
 
 @dataclass(frozen=True)
@@ -42,6 +78,11 @@ class SystemSpec:
         train: training settings (fields of the training config), ``None`` for a checkpoint.
         generate: decoding settings (:class:`GenerateSpec` keys, as given).
         config: the generator's settings (fields of its ``config_class``).
+        fidelity: ``"reproduced"`` (every setting that shapes the result is the source's: the paper's text or the
+            upstream code) or ``"reconstructed"`` (some are our choices where the sources are silent); ``None``:
+            not said. Shown in the leaderboard and the run manifest.
+        fidelity_note: what is the source's and what is reconstructed (which table it reproduces, which settings
+            were chosen here).
     """
 
     name: str = key("", Text())
@@ -51,6 +92,8 @@ class SystemSpec:
     train: dict[str, Any] | None = key(None, Table())
     generate: dict[str, Any] = key(None, Table(), default_factory=dict)
     config: dict[str, Any] = key(None, Table(), default_factory=dict)
+    fidelity: str | None = key(None, Choice(FIDELITY_LEVELS))
+    fidelity_note: str = key("", Text())
 
     @property
     def kind(self) -> str:
@@ -99,6 +142,8 @@ def _system(raw: Any, problems: Problems, context: Context, where: str, known_mo
     ckpt, train = given.get("checkpoint"), values.get("train")
     if preds is None and model is None:
         problems.add(where_named, "needs 'predictions' (a file) or 'model' (a registry name)")
+    if values.get("fidelity_note") and values.get("fidelity") is None and "fidelity" not in given:
+        problems.add(f"{where}.fidelity_note", "explains a 'fidelity' (reproduced or reconstructed); give that too")
     if preds is not None:
         for other in ("model", "checkpoint", "train", "config", "generate"):
             if given.get(other) is not None:
@@ -118,7 +163,18 @@ def _system(raw: Any, problems: Problems, context: Context, where: str, known_mo
         if ckpt is not None and given.get("config") is not None:
             problems.add(f"{where}.config", "applies to a model trained here; a checkpoint carries its own config")
     parse_section(GenerateSpec, values.get("generate", {}), problems, f"{where}.generate", context)
+    decoding = sorted(k for k in DECODING_KEYS if isinstance(values.get("generate"), Mapping)
+                      and values["generate"].get(k) is not None)
+    if decoding and model in known_models and not _decodes_tokens(str(model)):
+        problems.add(f"{where}.generate", f"model {model!r} decodes no tokens: {', '.join(decoding)} do not apply")
     return SystemSpec(**values)
+
+
+def _decodes_tokens(model: str) -> bool:
+    """Whether a registry generator takes decoding settings (it declares ``decode_settings``)."""
+    from radeval.registry import get_generator
+
+    return hasattr(get_generator(model), "decode_settings")
 
 
 def parse_systems(raw: Any, problems: Problems, context: Context, where: str = "systems") -> tuple[SystemSpec, ...]:
@@ -154,4 +210,10 @@ def parse_systems(raw: Any, problems: Problems, context: Context, where: str = "
     return tuple(systems)
 
 
-__all__ = ["GenerateSpec", "SystemSpec", "check_model_settings", "config_keys", "parse_systems", "train_keys"]
+def fidelity_table(systems: tuple[SystemSpec, ...] | list[SystemSpec]) -> dict[str, dict[str, str]]:
+    """``{system: {"fidelity": level, "note": text}}`` for the systems that state a fidelity (leaderboard, manifest)."""
+    return {s.name: {"fidelity": s.fidelity, "note": s.fidelity_note} for s in systems if s.fidelity is not None}
+
+
+__all__ = ["DECODING_KEYS", "EarlyStopping", "FIDELITY_LEVELS", "GenerateSpec", "SystemSpec", "check_model_settings", "config_keys", "fidelity_table",
+           "parse_systems", "train_keys"]

@@ -14,7 +14,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("suite", type=Path, help="suite YAML (e.g. benchmarks/demo.yaml)")
     p.add_argument("--out", type=Path, help="output directory (default: the suite's output_dir)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.add_argument("--validate", action="store_true", help="only validate the suite and exit")
+    p.add_argument("--validate", action="store_true",
+                   help="only validate the suite and exit (inputs absent on this machine are listed, not errors)")
     p.add_argument("--cache", type=Path, help="per-sample cache file (default: $RADEVAL_HOME/cache.sqlite)")
     p.set_defaults(handler=run)
 
@@ -27,10 +28,24 @@ def run(args: argparse.Namespace) -> int:
 
     from radeval.bench.staging import check_suite_output_dir
 
-    suite = load_suite(args.suite, output_dir=args.out)
+    from radeval.errors import InputError
+
+    absent: list[str] = []
+    try:
+        suite = load_suite(args.suite, output_dir=args.out)
+    except InputError as exc:
+        if not args.validate:
+            raise
+        # a suite for data this machine does not hold (CT-RATE, INSPECT) is still a valid suite: with the file
+        # checks off it must load cleanly, and then every problem above was an input that is not here
+        suite = load_suite(args.suite, output_dir=args.out, check_files=False)
+        absent = [line.strip()[2:] for line in str(exc).splitlines()[1:] if line.strip().startswith("- ")]
     check_suite_output_dir(suite)  # an output_dir that is a file or would replace an input fails --validate too
     if args.validate:
         print(f"{args.suite}: valid ({len(suite.systems)} systems, {len(suite.metrics)} metrics)")
+        if absent:
+            print(f"  {len(absent)} input(s) not found on this machine (needed to run, not to validate):")
+            print("\n".join(f"  - {line}" for line in absent))
         return 0
     result = run_suite(suite, quiet=args.quiet, cache=StatisticsCache(args.cache) if args.cache else None)
     print((suite.output_dir / "leaderboard.md").read_text(encoding="utf-8"))

@@ -53,6 +53,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="multiple-comparison correction across systems x metrics (default holm)")
     p.add_argument("--alpha", type=float, default=0.05, help="significance level of the mark (default 0.05)")
     p.add_argument("--mode", choices=MODES, default="baseline", help="baseline (default) or all-pairs")
+    p.add_argument("--pairs", nargs="+", default=[], metavar="SYSTEM:REFERENCE",
+                   help="extra pairs to test (delta = SYSTEM - REFERENCE), corrected with the mode's tests; "
+                        "printed with uncorrected and corrected p")
     p.add_argument("--pvalue", choices=BOOTSTRAP_PVALUES + AR_PVALUES,
                    help="p-value convention (default sacrebleu-bs for bootstrap, ar-ge for ar)")
     p.add_argument("--rank-by", metavar="METRIC",
@@ -74,6 +77,19 @@ def _system_files(items: list[str]) -> list[tuple[str, Path]]:
     return parse_system_files(items, minimum=2)
 
 
+def _pair_args(items: list[str]) -> list[tuple[str, str]]:
+    """``SYSTEM:REFERENCE`` strings as pairs (system names are checked by the comparison)."""
+    from radeval.errors import InputError
+
+    pairs = []
+    for item in items:
+        system, sep, reference = item.partition(":")
+        if not sep or not system or not reference:
+            raise InputError(f"--pairs {item!r}: expected SYSTEM:REFERENCE")
+        pairs.append((system, reference))
+    return pairs
+
+
 def run(args: argparse.Namespace) -> int:
     """Handler of ``radeval compare``."""
     import json
@@ -93,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
         baseline=args.baseline, mode=args.mode, test=args.test, resamples=args.resamples,
         ci_resamples=args.ci_resamples, seed=args.seed, ci=args.ci, confidence=args.confidence,
         correction=args.correction, alpha=args.alpha, pvalue=args.pvalue, progress=not args.quiet,
+        comparisons=_pair_args(args.pairs),
     )
     ranking = None
     if args.rank_by:

@@ -88,8 +88,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-steps", type=int, default=_DEFAULTS.max_steps, help="stop after this many steps")
     p.add_argument("--seed", type=int, default=_DEFAULTS.seed, help="seed (default: %(default)s)")
     p.add_argument("--mixed-precision", choices=["auto", "no", "bf16"], default=_DEFAULTS.mixed_precision)
+    p.add_argument("--train-config", type=Path, metavar="YAML",
+                   help="YAML/JSON mapping of training settings (any TrainConfig field, e.g. CT2Rep's "
+                        "{optimizer: adam, amsgrad: true, weight_decay: 5.0e-5, lr_schedule: step, lr_gamma: 0.8, "
+                        "grad_clip: 0.1, grad_clip_mode: value}); the options above override it")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=run)
+
+
+def _train_config_file(path: Path | None) -> dict[str, Any]:
+    """The mapping of a ``--train-config`` file (empty without one).
+
+    Raises:
+        InputError: an unreadable file or not a mapping, naming the file.
+    """
+    if path is None:
+        return {}
+    import yaml
+
+    try:
+        loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError(f"{path}: cannot read training settings ({exc})") from None
+    if not isinstance(loaded, dict):
+        raise InputError(f"{path}: expected a mapping of training settings")
+    return loaded
 
 
 def run(args: argparse.Namespace) -> int:
@@ -105,7 +128,9 @@ def run(args: argparse.Namespace) -> int:
     given = dict(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, grad_accum=args.grad_accum,
                  optimizer=args.optimizer, max_steps=args.max_steps, seed=args.seed,
                  mixed_precision=args.mixed_precision)
-    config = TrainConfig(**{k: v for k, v in given.items() if not isinstance(v, _TrainDefault)})
+    values = {**_train_config_file(args.train_config),
+              **{k: v for k, v in given.items() if not isinstance(v, _TrainDefault)}}
+    config = TrainConfig.from_mapping(values, source=str(args.train_config or "radeval train"))
     result = train_generator(args.model, generator_settings(args), embeddings, reports, args.out, config,
                              quiet=args.quiet)
     from radeval.number_format import MISSING_NA, fixed

@@ -11,6 +11,7 @@ import re
 from html import escape
 
 from radeval.leaderboard.diagnostic_flags import flag_block_html
+from radeval.leaderboard.listed_comparisons import comparisons_html
 from radeval.leaderboard.literature import LITERATURE_METRICS
 from radeval.leaderboard.table import BETTER, WORSE, Leaderboard, format_number, format_p
 
@@ -108,7 +109,7 @@ def _score_cell(board: Leaderboard, system: str, metric: str, cls_group: str) ->
     mark = board.mark(system, metric)
     cls = " better" if mark == BETTER else (" worse" if mark == WORSE else "")
     p_text = "" if system == board.baseline else \
-        f"Δ {format_number(row['delta'])}, p={format_p(row['p_corrected'])} (corrected)"
+        f"Δ {format_number(row['delta'])}, p={format_p(row['p'])} (uncorrected), {format_p(row['p_corrected'])} (corrected)"
     return (f'<td class="num {cls_group}{cls}" data-metric="{escape(metric)}" data-value="{_value_attr(row["score"])}" '
             f'title="{escape(p_text)}">{format_number(row["score"])} {mark}<br>'
             f'<span class="ci">[{format_number(row["ci_low"])}, {format_number(row["ci_high"])}]</span></td>')
@@ -185,6 +186,12 @@ def leaderboard_html(board: Leaderboard) -> str:
     out.append("</tbody></table></div>")
     out.append(flag_block_html(board))
     out.append(f"<p>Significance: <code>{escape(board.significance_signature)}</code></p>")
+    if board.fidelity:
+        out.append('<h2 id="fidelity">Systems and their sources</h2><ul>')
+        out += [f"<li><b>{escape(s)}</b>: {escape(e['fidelity'])}{' — ' + escape(e['note']) if e['note'] else ''}</li>"
+                for s, e in board.fidelity.items()]
+        out.append("</ul>")
+    out += comparisons_html(board.comparisons)
     if board.unavailable:
         out.append('<h2>Metrics not computed</h2><ul id="unavailable">')
         out += [f"<li><b>{escape(m)}</b>: {_with_code(r)}</li>" for m, r in board.unavailable_notes().items()]

@@ -62,8 +62,10 @@ def leaderboard_record(board: Leaderboard) -> dict[str, Any]:
             results[m] = {k: _number(row[k]) for k in _RESULT_KEYS} | {
                 "significant": bool(row["significant"]),
                 "mark": "better" if mark == BETTER else ("worse" if mark == WORSE else "")}
+        fid = board.fidelity.get(system)
         systems.append({"name": system, "position": pos, "rank": board.rank(system),
-                        "is_baseline": system == board.baseline, "results": results})
+                        "is_baseline": system == board.baseline, "results": results,
+                        "fidelity": None if fid is None else {"level": fid["fidelity"], "note": fid["note"]}})
     return {
         "format": "radeval-leaderboard", "format_version": 1, "suite": board.suite, "title": board.title,
         "radeval_version": __version__, "baseline": board.baseline,
@@ -73,6 +75,7 @@ def leaderboard_record(board: Leaderboard) -> dict[str, Any]:
         "order_note": board.order_note(),
         "metrics": metrics, "systems": systems,
         "unavailable": [{"metric": m, "note": n} for m, n in board.unavailable_notes().items()],
+        "comparisons": [dict(r) for r in board.comparisons],
         "examples": None if not board.examples else {"markdown": f"{board.examples}.md",
                                                      "html": f"{board.examples}.html"},
     }

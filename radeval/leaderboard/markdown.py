@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from radeval.leaderboard.diagnostic_flags import flag_block_markdown
+from radeval.leaderboard.listed_comparisons import comparisons_markdown
 from radeval.leaderboard.literature import LITERATURE_METRICS
 from radeval.leaderboard.run_summary import run_summary_markdown
 from radeval.leaderboard.table import BETTER, COLUMNS, CSV_COLUMNS, WORSE, Leaderboard, format_number, format_p
@@ -67,6 +68,8 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     lines += [f"Scores with 95% confidence intervals. {BETTER} / {WORSE}: significantly better / worse than "
               f"the baseline after multiple-comparison correction.", "",
               f"Significance: `{board.significance_signature}`", ""]
+    lines += fidelity_markdown(board)
+    lines += comparisons_markdown(board.comparisons, _md_escape, correction=board.correction)
     if board.examples:
         lines += [f"Qualitative examples (largest per-case differences): [{board.examples}.md]({board.examples}.md)",
                   ""]
@@ -115,6 +118,7 @@ def significance_markdown(board: Leaderboard, *, excluded: dict[str, list[str]] 
                          f"{format_number(row['delta'])} | {ci} | {format_p(row['p'])} | "
                          f"{format_p(row['p_corrected'])} | {sig} |")
     lines.append("")
+    lines += comparisons_markdown(board.comparisons, _md_escape, correction=board.correction)
     lines += _rank_section(board)
     if excluded:
         lines += ["## Cases excluded per metric", "",
@@ -128,6 +132,21 @@ def significance_markdown(board: Leaderboard, *, excluded: dict[str, list[str]] 
         lines += [f"- **{_md_escape(m)}**: {_md_escape(r)}" for m, r in board.unavailable_notes().items()]
         lines.append("")
     return "\n".join(lines)
+
+
+def fidelity_markdown(board: Leaderboard) -> list[str]:
+    """The "Systems and their sources" section: each system's fidelity (reproduced / reconstructed) and note."""
+    if not board.fidelity:
+        return []
+    lines = ["## Systems and their sources", "",
+             "reproduced: every setting that shapes the result is the source's (paper or upstream code); "
+             "reconstructed: some are our choices where the sources are silent.", "",
+             "| system | fidelity | note |", "|---|---|---|"]
+    for system in board.systems:
+        entry = board.fidelity.get(system)
+        if entry is not None:
+            lines.append(f"| {_md_escape(system)} | {_md_escape(entry['fidelity'])} | {_md_escape(entry['note'])} |")
+    return lines + [""]
 
 
 def _rank_section(board: Leaderboard) -> list[str]:

@@ -66,6 +66,9 @@ class Leaderboard:
             ``examples.html``), linked from the leaderboard; ``None`` = no link.
         preamble: sections shown above the table, in order (insertion point for run summaries).
         facts: numbers of the run for the "what this run shows" section (:mod:`radeval.bench.run_facts`).
+        comparisons: the listed comparison pairs, one dict per (pair, metric)
+            (:func:`radeval.leaderboard.listed_comparisons.comparison_records`).
+        fidelity: system -> ``{"fidelity": "reproduced"|"reconstructed", "note": ...}`` for systems that state it.
     """
 
     title: str
@@ -122,6 +125,16 @@ class Leaderboard:
         """:attr:`notes` with local paths replaced."""
         return tuple(scrub_local_paths(n) for n in self.notes)
     facts: dict = field(default_factory=dict)
+    comparisons: tuple[dict, ...] = ()
+    fidelity: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def correction(self) -> str:
+        """The multiple-comparison correction named in the significance signature (``""`` if none is named)."""
+        for part in self.significance_signature.split("|"):
+            if part.startswith("correction:"):
+                return part.split(":", 1)[1]
+        return ""
 
     def cell(self, system: str, metric: str) -> pd.Series | None:
         """The row of ``table`` for one system and metric, or ``None``."""

@@ -60,7 +60,7 @@ PAIR_COLUMNS: tuple[str, ...] = (
 
 #: Keyword options of :func:`compare_statistics` that make up its :class:`SignificanceSettings`.
 SETTINGS_OPTIONS: tuple[str, ...] = ("test", "resamples", "ci_resamples", "seed", "ci", "confidence", "correction",
-                                     "alpha", "mode", "pvalue")
+                                     "alpha", "mode", "pvalue", "comparisons")
 
 #: The one rule for cases a metric cannot score (a judge timeout, an unparsable answer), shared by
 #: ``radeval score``, ``radeval compare`` and ``radeval bench``.
@@ -123,6 +123,21 @@ class ComparisonResult:
         """
         return [{key: _json_value(row[key]) for key in JSON_KEYS} for row in self.table.to_dict("records")]
 
+    def listed_pairs(self) -> pd.DataFrame:
+        """The rows of :attr:`pairs` of the ``comparisons`` the settings list, in their order (metrics in order).
+
+        Each listed ``(system, reference)`` is a row with ``system_b = system`` and ``system_a = reference``, so
+        ``delta`` = system − reference; ``p`` is uncorrected, ``p_corrected`` corrected across the whole family.
+
+        Returns:
+            a frame with :data:`PAIR_COLUMNS` (empty when nothing was listed).
+        """
+        frames = [self.pairs[(self.pairs["system_b"] == system) & (self.pairs["system_a"] == reference)]
+                  for system, reference in self.settings.comparisons]
+        if not frames:
+            return self.pairs.iloc[0:0]
+        return pd.concat(frames, ignore_index=True)
+
     def format_table(self) -> str:
         """A fixed-width text table of :attr:`table`, followed by the signature."""
         header = ["system", "metric", "score", "95% CI" if self.settings.confidence == 0.95 else "CI",
@@ -148,6 +163,13 @@ class ComparisonResult:
                           _fmt_p(r.p_corrected), "*" if bool(r.significant) else ""]
                          for r in self.pairs.itertuples(index=False)]
             lines += _columns(["a", "b", "metric", "delta", "CI of delta", "p", "p_corr", ""], pair_rows)
+        if self.settings.comparisons:
+            lines += ["", "listed pairs (delta = system - reference; p uncorrected, p_corr over the family):"]
+            listed = [[str(r.system_b), str(r.system_a), str(r.metric), _fmt(r.delta, signed=True),
+                       _fmt_interval(r.delta_ci_low, r.delta_ci_high, signed=True), _fmt_p(r.p),
+                       _fmt_p(r.p_corrected), "*" if bool(r.significant) else ""]
+                      for r in self.listed_pairs().itertuples(index=False)]
+            lines += _columns(["system", "reference", "metric", "delta", "CI of delta", "p", "p_corr", ""], listed)
         lines.append(f"signature: {self.signature}")
         return "\n".join(lines)
 
@@ -235,6 +257,23 @@ def _pairs(k: int, base: int | None, mode: str) -> list[tuple[int, int]]:
     for i in range(k):
         for j in range(i + 1, k):
             out.append((j, i) if j == base else (i, j))
+    return out
+
+
+def _with_listed(pairs: list[tuple[int, int]], names: list[str],
+                  comparisons: Sequence[tuple[str, str]]) -> list[tuple[int, int]]:
+    """The mode's pairs plus each listed ``(system, reference)`` as ``(reference, system)``; a listed pair that
+    is already tested (in either orientation) is tested once, in the listed orientation."""
+    unknown = sorted({n for pair in comparisons for n in pair if n not in names})
+    if unknown:
+        raise InputError(f"comparisons name unknown system(s) {unknown}; systems: {names}")
+    out = list(pairs)
+    for system, reference in comparisons:
+        a, b = names.index(reference), names.index(system)
+        if (b, a) in out:
+            out[out.index((b, a))] = (a, b)
+        elif (a, b) not in out:
+            out.append((a, b))
     return out
 
 
@@ -369,10 +408,15 @@ def _system_table(names: list[str], metric_names: list[str], metrics: Mapping[st
             }
             if baseline is not None and s == baseline:
                 row.update(delta=0.0, delta_ci_low=0.0, delta_ci_high=0.0)
-            elif baseline is not None:
+            elif baseline is not None and (baseline, s, m) in by_pair:
                 pr = by_pair[(baseline, s, m)]
                 row.update({key: pr[key] for key in ("delta", "delta_ci_low", "delta_ci_high", "p",
                                                      "p_corrected", "significant")})
+            elif baseline is not None and (s, baseline, m) in by_pair:  # listed the other way round
+                pr = by_pair[(s, baseline, m)]
+                row.update({"delta": -pr["delta"], "delta_ci_low": -pr["delta_ci_high"],
+                            "delta_ci_high": -pr["delta_ci_low"],
+                            **{key: pr[key] for key in ("p", "p_corrected", "significant")}})
             rows.append(row)
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
 
@@ -450,7 +494,7 @@ def compare_statistics(statistics: Mapping[str, np.ndarray], metrics: Mapping[st
     if baseline is not None and baseline not in names:
         raise InputError(f"baseline {baseline!r} is not one of the systems: {names}")
     base = names.index(baseline) if baseline is not None else None
-    pairs = _pairs(len(names), base, settings.mode)
+    pairs = _with_listed(_pairs(len(names), base, settings.mode), names, settings.comparisons)
     metric_names = list(stats)
     n_cases = next(iter(stats.values())).shape[1]
     excluded: dict[str, tuple[str, ...]] = {}

@@ -39,6 +39,37 @@ def _choice(problems: list[tuple[str, str]], value: str, options: tuple[str, ...
     return value
 
 
+def comparison_pairs(problems: list[tuple[str, str]], value: Any) -> tuple[tuple[str, str], ...]:
+    """``comparisons`` as ``((system, reference), ...)``; malformed, self- and repeated pairs are problems.
+
+    Example:
+        >>> found = []
+        >>> comparison_pairs(found, [["v3", "v2"], ("v3", "r2gengpt")])
+        (('v3', 'v2'), ('v3', 'r2gengpt'))
+        >>> comparison_pairs(found, [["v3"], ["a", "a"], ["v3", "v2"], ["v2", "v3"]]); [m for _, m in found][:1]
+        (('v3', 'v2'),)
+        ["comparisons[0]: expected a pair [system, reference], got ['v3']"]
+    """
+    if value is None or (isinstance(value, (list, tuple)) and not value):
+        return ()
+    if not isinstance(value, (list, tuple)):
+        problems.append(("comparisons", f"comparisons: expected a list of [system, reference] pairs, got {value!r}"))
+        return ()
+    out: list[tuple[str, str]] = []
+    for i, item in enumerate(value):
+        if not isinstance(item, (list, tuple)) or len(item) != 2 or not all(isinstance(v, (str, int)) for v in item):
+            problems.append(("comparisons", f"comparisons[{i}]: expected a pair [system, reference], got {item!r}"))
+            continue
+        pair = (str(item[0]), str(item[1]))
+        if pair[0] == pair[1]:
+            problems.append(("comparisons", f"comparisons[{i}]: {pair[0]!r} is compared with itself"))
+        elif pair in out or pair[::-1] in out:
+            problems.append(("comparisons", f"comparisons[{i}]: the pair {list(pair)} is listed twice"))
+        else:
+            out.append(pair)
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class SignificanceSettings:
     """Every setting that changes a significance result.
@@ -55,6 +86,9 @@ class SignificanceSettings:
         alpha: level below which a corrected p-value is marked significant.
         mode: ``"baseline"`` or ``"all-pairs"``.
         pvalue: p-value convention (:mod:`radeval.stats.pvalues`).
+        comparisons: extra pairs to test, each ``(system, reference)`` with delta = system − reference (e.g. the
+            paper's V-3 vs V-2); tested beside the pairs of ``mode`` and corrected in the same family. Names are
+            checked against the systems by whoever knows them (the suite, :func:`~radeval.stats.compare.compare_statistics`).
     """
 
     test: str = "bootstrap"
@@ -67,12 +101,13 @@ class SignificanceSettings:
     alpha: float = 0.05
     mode: str = "baseline"
     pvalue: str = "sacrebleu-bs"
+    comparisons: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def build(cls, *, test: str = "bootstrap", resamples: int | None = None, ci_resamples: int | None = None,
               seed: int | None = DEFAULT_SEED, ci: str = "percentile", confidence: float = 0.95,
               correction: str = "holm", alpha: float = 0.05, mode: str = "baseline",
-              pvalue: str | None = None) -> SignificanceSettings:
+              pvalue: str | None = None, comparisons: Any = ()) -> SignificanceSettings:
         """Validate the options and fill in the test-dependent defaults.
 
         Raises:
@@ -82,7 +117,7 @@ class SignificanceSettings:
         problems: list[tuple[str, str]] = []
         settings = cls._checked(problems, test=test, resamples=resamples, ci_resamples=ci_resamples, seed=seed,
                                 ci=ci, confidence=confidence, correction=correction, alpha=alpha, mode=mode,
-                                pvalue=pvalue)
+                                pvalue=pvalue, comparisons=comparisons)
         if settings is None:
             raise InputError("; ".join(message for _, message in problems))
         return settings
@@ -120,7 +155,7 @@ class SignificanceSettings:
                 value = typed_number(problems, f"{where}.{key}", value, kinds[key])
                 if value is None:
                     continue
-            elif not isinstance(value, str):
+            elif key != "comparisons" and not isinstance(value, str):
                 problems.add(f"{where}.{key}", f"expected text, got {value!r}")
                 continue
             kwargs[key] = value
@@ -134,9 +169,10 @@ class SignificanceSettings:
     def _checked(cls, problems: list[tuple[str, str]], *, test: str = "bootstrap", resamples: int | None = None,
                  ci_resamples: int | None = None, seed: int | None = DEFAULT_SEED, ci: str = "percentile",
                  confidence: float = 0.95, correction: str = "holm", alpha: float = 0.05, mode: str = "baseline",
-                 pvalue: str | None = None) -> SignificanceSettings | None:
+                 pvalue: str | None = None, comparisons: Any = ()) -> SignificanceSettings | None:
         """The settings, or ``None`` after appending ``(parameter, message)`` for every problem."""
         start = len(problems)
+        pairs = comparison_pairs(problems, comparisons)
         for value, options, parameter in ((test, TESTS, "test"), (ci, CI_METHODS, "ci"),
                                           (correction, CORRECTIONS, "correction"), (mode, MODES, "mode")):
             _choice(problems, value, options, parameter)
@@ -166,12 +202,18 @@ class SignificanceSettings:
             return None
         seed = None if seed is None else int(seed)
         return cls(test=test, resamples=n, ci_resamples=ci_n, seed=seed, ci=ci, confidence=float(confidence),
-                   correction=correction, alpha=float(alpha), mode=mode, pvalue=pv)
+                   correction=correction, alpha=float(alpha), mode=mode, pvalue=pv, comparisons=pairs)
 
     @property
     def family(self) -> str:
-        """The set of tests a correction runs over."""
-        return "systems×metrics" if self.mode == "baseline" else "pairs×metrics"
+        """The set of tests a correction runs over (``+listed(n)``: the ``comparisons`` pairs join it).
+
+        Example:
+            >>> SignificanceSettings.build(comparisons=[["v3", "v2"]]).family
+            'systems×metrics+listed(1)'
+        """
+        base = "systems×metrics" if self.mode == "baseline" else "pairs×metrics"
+        return f"{base}+listed({len(self.comparisons)})" if self.comparisons else base
 
     @property
     def signature(self) -> str:

@@ -66,3 +66,33 @@ def test_checkpoint_overwritten_in_place_is_generated_again(tmp_path: Path) -> N
     after, cached = _ckpt_reports(work)
     assert not cached and after.keys() == before.keys()
     assert all(v.startswith("second model") for v in after.values()), after
+
+
+def test_decoding_settings_key_the_predictions_and_are_recorded_in_the_manifest(tmp_path: Path) -> None:
+    """A system's generate: decoding keys reach the generator; other settings are generated again, never served
+    from the cache of the old ones, and the manifest records the effective settings (cached or not)."""
+    run_suite(load_suite(_suite(tmp_path, [{"name": "a", "model": "dummy"}, {"name": "b", "model": "dummy"}],
+                                "embed-only")), quiet=True)
+    work = tmp_path / "out" / ".work"
+    train_emb = next(work.glob("embeddings-*")) / "train.safetensors"
+    ids = load_embeddings(train_emb).case_ids
+    checkpoint = tmp_path / "ckpt"
+    train_generator("baseline", {"llm": "gpt2-offline-small", "max_new_tokens": 4}, train_emb,
+                    {c: f"report {i}" for i, c in enumerate(ids)}, checkpoint, {"epochs": 1, "batch_size": 8},
+                    quiet=True)
+
+    def run(generate: dict) -> tuple[dict[str, str], bool, dict]:
+        suite = load_suite(_suite(tmp_path, [{"name": "a", "model": "dummy"},
+                                             {"name": "ckpt", "model": "baseline", "checkpoint": str(checkpoint),
+                                              "generate": generate}], "beam"))
+        run_suite(suite, quiet=True)
+        reports, cached = _ckpt_reports(work)
+        manifest = json.loads((work.parent / "manifest.json").read_text(encoding="utf-8"))
+        return reports, cached, manifest["decoding"]["ckpt"]
+
+    _, cached, decoding = run({"num_beams": 2, "length_penalty": 0.5})
+    assert not cached and decoding == {"num_beams": 2, "max_new_tokens": 4, "min_new_tokens": 0,
+                                       "repetition_penalty": 1.0, "length_penalty": 0.5, "early_stopping": False}
+    assert run({"num_beams": 2, "length_penalty": 0.5})[1:] == (True, decoding)  # unchanged: cached, same record
+    _, cached, greedy = run({})
+    assert not cached and greedy["num_beams"] == 1  # other settings: generated again

@@ -79,7 +79,7 @@ def test_model_system_needs_checkpoint_xor_train(make_suite, tmp_path):
 
 def test_shipped_suites_validate():
     root = Path(__file__).resolve().parents[2] / "benchmarks"
-    for name in ("demo.yaml", "ctrate.yaml", "inspect.yaml", "scaling.yaml"):
+    for name in ("demo.yaml", "ctrate.yaml", "inspect.yaml", "scaling.yaml", "prefix-ablation.yaml"):
         suite = load_suite(root / name, check_files=False)
         assert suite.systems and suite.metrics
 
@@ -156,3 +156,31 @@ def test_scaling_section_checks_its_models_settings(make_suite):
     msg = str(err.value)
     assert msg.count("scaling.config: unknown key 'prefix_len' (did you mean 'prefix_length'?)") == 1
     assert "scaling.train: unknown key 'max_step' (did you mean 'max_steps'?)" in msg
+
+
+def test_generate_section_takes_decoding_settings_checked_before_anything_runs(make_suite):
+    path = make_suite()
+    data = yaml.safe_load(path.read_text())
+    data["dataset"] = {"kind": "phantom", "n": 4}
+    data["systems"] = [{"name": "r2g", "model": "r2gengpt",
+                        "generate": {"num_beams": 4, "repetition_penalty": 1.5, "length_penalty": -0.5,
+                                     "min_new_tokens": 2, "max_new_tokens": 64, "early_stopping": "never"}},
+                       {"name": "nn", "model": "dummy"}]
+    data["baseline"] = "r2g"
+    path.write_text(yaml.safe_dump(data))
+    suite = load_suite(path)
+    assert suite.systems[0].generate["num_beams"] == 4 and suite.systems[0].generate["early_stopping"] == "never"
+    data["systems"] = [{"name": "r2g", "model": "r2gengpt",
+                        "generate": {"num_beams": 0, "repetition_penalty": 0, "early_stopping": "sometimes",
+                                     "beams": 3}},
+                       {"name": "nn", "model": "dummy", "generate": {"num_beams": 3, "batch_size": 2}}]
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(InputError) as err:
+        load_suite(path)
+    msg = str(err.value)
+    for expected in ("systems[0].generate.num_beams: 0 must be >= 1",
+                     "systems[0].generate.repetition_penalty: 0 must be > 0.0",
+                     "systems[0].generate.early_stopping: expected true, false or \"never\", got 'sometimes'",
+                     "systems[0].generate: unknown key 'beams'",
+                     "systems[1].generate: model 'dummy' decodes no tokens: num_beams do not apply"):
+        assert expected in msg, expected

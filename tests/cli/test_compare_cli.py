@@ -107,6 +107,24 @@ def test_bad_options_exit_2(files, tmp_path, extra, message):
     assert proc.returncode == 2 and message in proc.stderr
 
 
+def test_listed_pairs_print_uncorrected_and_corrected_p(files, tmp_path):
+    out_json = tmp_path / "t.json"
+    proc = _run(["--refs", str(files["refs"]), "--hyps", f"base={files['base']}", f"good={files['good']}",
+                 f"copy={files['copy']}", "--metrics", "rougeL", "--resamples", "500", "--pairs", "good:copy",
+                 "--out-json", str(out_json), "--quiet"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "listed pairs (delta = system - reference" in proc.stdout
+    row = next(line for line in proc.stdout.splitlines() if line.startswith("good  ") and "copy" in line)
+    assert row.split()[:3] == ["good", "copy", "rougeL"]
+    pairs = json.loads(out_json.read_text(encoding="utf-8"))["pairs"]
+    listed = [p for p in pairs if (p["system_a"], p["system_b"]) == ("copy", "good")]
+    assert len(listed) == 1 and listed[0]["p_corrected"] >= listed[0]["p"]
+    assert "family:systems×metrics+listed(1)" in proc.stdout
+    bad = _run(["--refs", str(files["refs"]), "--hyps", f"base={files['base']}", f"good={files['good']}",
+                "--metrics", "rougeL", "--pairs", "good"], tmp_path)
+    assert bad.returncode == 2 and "--pairs 'good': expected SYSTEM:REFERENCE" in bad.stderr
+
+
 def test_mismatched_case_sets_exit_2(files, tmp_path):
     short = _write(tmp_path / "short.jsonl", GOOD[:-1])
     proc = _run(["--refs", str(files["refs"]), "--hyps", f"base={files['base']}", f"short={short}",

@@ -170,7 +170,7 @@ def test_shipped_ctrate_suite_validates_for_export() -> None:
 
     root = Path(__file__).resolve().parents[2] / "benchmarks"
     suite = load_suite(root / "ctrate.yaml", check_files=False, for_export=True)
-    assert suite.reader_study is not None and suite.reader_study.systems == ("baseline", "rad3d-prefix-v2",
+    assert suite.reader_study is not None and suite.reader_study.systems == ("baseline-llama32-1b", "rad3d-prefix-v2",
                                                                              "rad3d-prefix-v3")
 
 

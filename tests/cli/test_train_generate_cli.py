@@ -78,6 +78,12 @@ def test_cli_errors_exit_2(data: Path, capsys: pytest.CaptureFixture[str]) -> No
                  "--out", str(data / "p.jsonl")]) == 2
     assert "generator directory not found" in capsys.readouterr().err
     assert main(["train", "--model", "dummy", "--data", str(data / "nowhere"), "--out", str(data / "x")]) == 2
+    capsys.readouterr()
+    # R2GenGPT's schedule and checkpoint selection reach the training config through --train-config (checked there)
+    (data / "r2g.yaml").write_text("{select_by: bleu4+cider, lr_schedule: cosine, lr_min: 1.0e-6}\n")
+    assert main(["train", "--model", "rad3d-prefix-v2", "--data", str(data), "--out", str(data / "y"),
+                 "--train-config", str(data / "r2g.yaml")]) == 2
+    assert "validation_fraction > 0" in capsys.readouterr().err
 
 
 

@@ -211,6 +211,11 @@ def test_beam_search_over_the_incremental_decoder_equals_recomputation() -> None
     greedy = beam_search(_RecomputingDecoder(model, cond), batch_size=4, settings=settings.replace(num_beams=1),
                          eos_token_id=0)
     assert expected != greedy  # the check exercises beams that differ from greedy decoding
+    # decoding overrides (radeval generate --num-beams, a suite's generate: keys) keep the other defaults
+    assert model.decode_settings({"num_beams": 1}) == settings.replace(num_beams=1)
+    assert model.decode(cond, model.decode_settings({"num_beams": 1})) == greedy
+    with pytest.raises(InputError, match="max_new_tokens=20 exceeds max_seq_length - 1 = 9"):
+        model.decode_settings({"max_new_tokens": 20})
 
 
 # ---- training -----------------------------------------------------------------------------------------------
@@ -301,3 +306,33 @@ def test_shipped_ctrate_suite_lists_ct2rep_at_its_published_size() -> None:
     check_train_config(train)
     assert (train.optimizer, train.amsgrad, train.lr, train.lr_schedule, train.lr_gamma, train.grad_clip_mode) == (
         "adam", True, 1e-4, "step", 0.8, "value")
+
+
+def test_cli_train_with_train_config_then_generate(tmp_path: Path, slab_files: dict[str, Path],
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    import yaml
+
+    model_cfg, train_cfg = tmp_path / "model.yaml", tmp_path / "train.yaml"
+    model_cfg.write_text(yaml.safe_dump(SMALL))
+    train_cfg.write_text(yaml.safe_dump({k: v for k, v in TRAIN.items() if k not in ("epochs", "lr")}))
+    out = tmp_path / "run"
+    args = ["train", "--model", "ct2rep", "--embeddings", str(slab_files["embeddings"]), "--reports",
+            str(slab_files["reports"]), "--out", str(out), "--model-config", str(model_cfg), "--train-config",
+            str(train_cfg), "--epochs", "2", "--lr", "1e-3", "--quiet"]
+    assert main(args) == 0
+    assert "ct2rep: 2 epoch(s), 4 step(s)" in capsys.readouterr().out
+    recorded = json.loads((out / "config.json").read_text())["training"]["train_config"]
+    assert (recorded["amsgrad"], recorded["lr_schedule"], recorded["grad_clip_mode"], recorded["lr"],
+            recorded["batch_size"]) == (True, "step", "value", 1e-3, 4)
+    assert main(["generate", "--model", str(out), "--embeddings", str(slab_files["embeddings"]), "--out",
+                 str(tmp_path / "p.jsonl"), "--max-new-tokens", "3", "--quiet"]) == 0
+    texts = [json.loads(x)["text"] for x in (tmp_path / "p.jsonl").read_text().splitlines()]
+    assert len(texts) == len(CASE_IDS) and max(len(t.split()) for t in texts) <= 3
+    bad = ["train", "--model", "ct2rep", "--embeddings", str(slab_files["no_slabs"]), "--reports",
+           str(slab_files["reports"]), "--out", str(tmp_path / "bad"), "--quiet"]
+    assert main(bad) == 2
+    assert "radeval embed --slab-tokens" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
+    train_cfg.write_text("lr_schedule: linear\n")  # cosine is a schedule too (R2GenGPT)
+    assert main([*args[:-5], "--quiet"]) == 2
+    assert "lr_schedule must be one of constant, step, cosine" in capsys.readouterr().err

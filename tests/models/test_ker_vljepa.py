@@ -328,6 +328,11 @@ def test_batched_decoding_equals_one_row_at_a_time(learned: Path, slab_files: di
         single = [model.decode(cond[i:i + 1])[0] for i in range(len(cond))]
     assert batched == single
     assert len({len(r) for r in batched}) > 1  # different lengths: the batch was compacted along the way
+    from radeval_models.beam_search import DecodeSettings
+
+    beams = DecodeSettings(num_beams=3, max_new_tokens=24)
+    with torch.no_grad():  # beam search: the visual tokens follow beam expansion and reordering
+        assert model.decode(cond, beams) == [model.decode(cond[i:i + 1], beams)[0] for i in range(len(cond))]
 
 
 def test_saved_model_keeps_whitening_and_anchor(learned: Path) -> None:

@@ -158,3 +158,23 @@ def test_prior_width_check_against_a_label_set() -> None:
     assert check_prior_width(INSPECT_LABELS, Rad3dPrefixV3, {"n_logits": 21}) is None
     assert "18 diagnostic priors" in check_prior_width(INSPECT_LABELS, Rad3dPrefixLinear, {})
     assert check_prior_width(INSPECT_LABELS, Rad3dPrefixV2, {}) is None
+
+
+def test_beam_search_on_request_equals_hf_generate(trained_v3: tuple[Path, dict],
+                                                   phantom_files: dict[str, Path]) -> None:
+    from radeval_models.llm import stop_token_ids
+
+    data = load_embeddings(phantom_files["embeddings"])
+    model = Rad3dPrefixV3.from_pretrained(trained_v3[0])
+    assert model.decode_settings().is_plain_greedy  # the default stays greedy
+    cond = model.conditioning(data.case_ids, data.embeddings, data.logits)
+    stops = stop_token_ids(model.tokenizer, model.lm.config)
+    settings = model.decode_settings({"num_beams": 3, "repetition_penalty": 2.0, "length_penalty": 2.0})
+    with torch.no_grad():
+        ours = model.decode(cond, settings)
+        prefix = model.prefix(cond)
+        ref = model.lm.generate(inputs_embeds=prefix, attention_mask=torch.ones(prefix.shape[:2], dtype=torch.long),
+                                do_sample=False, num_beams=3, repetition_penalty=2.0, length_penalty=2.0,
+                                max_new_tokens=settings.max_new_tokens, eos_token_id=stops,
+                                pad_token_id=model.tokenizer.pad_token_id)
+    assert ours == [r[:next((i for i, t in enumerate(r) if t in stops), len(r))] for r in ref.tolist()]

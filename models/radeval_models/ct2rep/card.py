@@ -21,9 +21,9 @@ latent is not used, as CT2Rep does not use its pooled `fc_feats`.
 | encoder-decoder | as published | 3 encoder + 3 decoder layers, d_model 512, d_ff 512, 8 heads, dropout 0.1, pre-norm sublayers | code defaults / README |
 | positions | as published | none on visual tokens; sinusoidal on target words (embeddings scaled by sqrt(d_model)) | code |
 | relational memory | as published | 3 slots, 8 heads, width 512; identity start, zero-padded; attention over [memory; word] + MLP + input/forget gates | code |
-| MCLN | as published | in all three sublayers of every decoder layer: gamma/beta vectors + MLP (1536 -> 512 -> 512) of the flattened memory of the step; the decoder's final norm is a plain LayerNorm | code |
-| LayerNorm form | as published | gain * (x - mean) / (std + 1e-6) + bias, unbiased std | R2Gen-lineage code |
-| initialisation | as published | Xavier-uniform on every matrix of the encoder-decoder and memory; MCLN MLP biases 0.1; `att_embed`/output layer PyTorch defaults | R2Gen-lineage code |
+| MCLN | as published | in all three sublayers of every decoder layer: gamma/beta vectors + MLP (1536 -> 512 -> 512) of the flattened memory of the step; the decoder's final norm is a plain LayerNorm | code (peers.md); the plain final norm is confirmed by the upstream parameter count, which only matches with it |
+| LayerNorm form | as published (not re-checked) | gain * (x - mean) / (std + 1e-6) + bias, unbiased std | the R2Gen-lineage code as we know it; not re-checked against the CT2Rep commit (no effect on parameter counts) |
+| initialisation | as published (not re-checked) | Xavier-uniform on every matrix of the encoder-decoder and memory; MCLN MLP biases 0.1; `att_embed`/output layer PyTorch defaults | the R2Gen-lineage code as we know it; not re-checked against the CT2Rep commit |
 | vocabulary | as published | training `Findings_EN` words with count >= threshold, plus `<unk>`, sorted, ids from 1; **id 0 = bos = eos = pad**; sequence `[0] + ids + [0]` cut to max_seq_length | code |
 | report cleaning | **reconstructed** | lower case; runs of spaces/dots/underscores collapsed; list markers ("2. ") dropped; sentences split at ". ", punctuation removed, joined by " . ", ended by " ." | described as R2Gen-style cleaning; rules rewritten from that description, not copied |
 | threshold / max length | as published | threshold 10, max_seq_length 300 | README training command (code defaults are 3 and 200) |

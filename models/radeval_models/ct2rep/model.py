@@ -47,7 +47,7 @@ class Ct2RepConfig:
         num_heads: attention heads (8).
         num_layers: encoder layers and decoder layers (3 + 3).
         dropout: transformer dropout (0.1).
-        drop_prob_lm: dropout after ``att_embed`` and of the target embeddings (0.5).
+        drop_prob_lm: dropout after ``att_embed`` (0.5); the target embeddings (+ positions) use ``dropout``.
         rm_num_slots: relational-memory slots (3).
         rm_num_heads: relational-memory attention heads (8); its width is ``d_model``.
         threshold: minimum count of a training word to enter the vocabulary (README command: 10; code default 3).
@@ -216,13 +216,17 @@ class Ct2Rep(GeneratorModel):
 
     @classmethod
     def from_pretrained(cls, directory: str | Path, **overrides: Any) -> "Ct2Rep":
-        """Load a model saved by :meth:`save_pretrained` (``overrides``: config fields, e.g. ``num_beams``).
+        """Load a model saved by :meth:`save_pretrained` (``overrides``: config fields, e.g. ``num_beams``; the
+        generators' common ``max_new_tokens`` becomes ``max_seq_length = max_new_tokens + 1``).
 
         Raises:
             InputError: a checkpoint of another model, a missing vocabulary, or tensors that do not fit.
         """
         if overrides.pop("llm", None) is not None:
             raise InputError("ct2rep has no LLM: --llm does not apply")
+        if overrides.get("max_new_tokens") is not None:
+            overrides["max_seq_length"] = int(overrides["max_new_tokens"]) + 1
+        overrides.pop("max_new_tokens", None)
         body = read_checkpoint_config(directory, expected_type=cls.name)
         model = cls(cls.parse_config(body["config"], **overrides), WordVocabulary.load(directory))
         model.load_trainable_state(Path(directory), load_checkpoint_tensors(directory))
@@ -282,16 +286,33 @@ class Ct2Rep(GeneratorModel):
 
     # ---- generation -----------------------------------------------------------------------------------------
 
-    def decode_settings(self) -> DecodeSettings:
+    @classmethod
+    def default_decode_settings(cls, config: Any) -> DecodeSettings:
         """CT2Rep's decoding: ``num_beams`` beams (3), no length penalty (a finished hypothesis scores its summed
         log-probabilities: ``length_penalty`` 0), at most ``max_seq_length - 1`` new ids."""
-        return DecodeSettings(num_beams=self.config.num_beams, max_new_tokens=self.config.max_seq_length - 1,
+        return DecodeSettings(num_beams=config.num_beams, max_new_tokens=config.max_seq_length - 1,
                               length_penalty=0.0)
 
-    def decode(self, conditioning: torch.Tensor) -> list[list[int]]:
-        """Word ids per row (beam search, or greedy with ``num_beams`` 1), ending before the first 0."""
+    @classmethod
+    def decode_settings_for(cls, config: Any, decoding: Any = None) -> DecodeSettings:
+        """:meth:`GeneratorModel.decode_settings_for`, refusing more new ids than the positions cover.
+
+        Raises:
+            InputError: ``max_new_tokens`` above ``max_seq_length - 1`` (load with ``max_new_tokens`` instead: it
+                raises ``max_seq_length``), or a bad setting.
+        """
+        settings = super().decode_settings_for(config, decoding)
+        if settings.max_new_tokens > config.max_seq_length - 1:
+            raise InputError(f"ct2rep: max_new_tokens={settings.max_new_tokens} exceeds max_seq_length - 1 = "
+                             f"{config.max_seq_length - 1}; load the model with max_new_tokens (radeval generate "
+                             "--max-new-tokens) to raise max_seq_length")
+        return settings
+
+    def decode(self, conditioning: torch.Tensor, settings: DecodeSettings | None = None) -> list[list[int]]:
+        """Word ids per row (beam search, or greedy with ``num_beams`` 1), ending before the first 0; ``settings``
+        override CT2Rep's defaults (:meth:`decode_settings`)."""
         decoder = Ct2RepDecoder(self, conditioning)
-        return decode_tokens(decoder, batch_size=decoder.rows, settings=self.decode_settings(),
+        return decode_tokens(decoder, batch_size=decoder.rows, settings=self.decode_settings(settings),
                              eos_token_id=BOS_EOS_PAD)
 
 
