@@ -152,6 +152,9 @@ class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
     use_logits: ClassVar[bool] = False
     use_slab_tokens: ClassVar[bool] = False  # True: the conditioning ends with the flattened (n_slabs, dim) slab tokens
     train_llm: ClassVar[bool] = False
+    #: True: training runs in declared phases (:meth:`training_phases`); DDP then allows unused parameters, since a
+    #: phase may leave whole modules out of the forward pass.
+    curriculum: ClassVar[bool] = False
     #: The model card (markdown) that ``radeval models show NAME`` prints: what the entry is, and a table stating per
     #: component "as published" (with its source) or "reconstructed" (with the reason and the chosen value).
     #: Empty: ``models show`` prints the class docstring instead.
@@ -181,6 +184,31 @@ class GeneratorModel(nn.Module, metaclass=abc.ABCMeta):
     @abc.abstractmethod
     def decode(self, conditioning: torch.Tensor, settings: DecodeSettings | None = None) -> list[list[int]]:
         """Generate token ids for each row of ``conditioning`` (``settings``: see :meth:`decode_settings`)."""
+
+    # ---- training hooks (defaults: one phase that trains every trainable parameter, no data statistics) ------
+
+    def fit_training_data(self, texts: Sequence[str], conditioning: torch.Tensor) -> None:
+        """Fit statistics of the training data kept with the model (called once on a fresh, not a resumed, run).
+
+        Args:
+            texts: the report of every training case.
+            conditioning: their ``(n, input_dim)`` conditioning tensor.
+        """
+
+    def training_phases(self, steps_per_epoch: int) -> tuple[Any, ...]:
+        """The curriculum as :class:`radeval_models.train_phases.TrainingPhase` step ranges (``()``: none)."""
+        return ()
+
+    def begin_phase(self, phase: Any, *, entering: bool, texts: Sequence[str], conditioning: torch.Tensor) -> None:
+        """Called by the loop when the step's phase changes.
+
+        Args:
+            phase: the :class:`~radeval_models.train_phases.TrainingPhase` now running.
+            entering: ``True`` when the run crosses the phase's first step (one-time work goes here), ``False`` when
+                a run resumes inside it (that work is then in the checkpoint).
+            texts: the training reports.
+            conditioning: their conditioning tensor.
+        """
 
     # ---- shared ---------------------------------------------------------------------------------------------
 

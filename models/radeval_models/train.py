@@ -43,6 +43,7 @@ from radeval_models.train_checkpoints import METRICS_NAME, find_resume_point, sa
 from radeval_models.train_config import TrainConfig, check_train_config
 from radeval_models.train_epoch import LoopProgress, TrainingLoop, run_epochs, total_steps
 from radeval_models.train_optimizer import build_optimizer, load_optimizer
+from radeval_models.train_phases import check_phases
 from radeval_models.train_validation import ValidationSet, held_out_rows, restore_best
 from radeval.data.embeddings import EmbeddingSet, load_embeddings
 from radeval.errors import InputError
@@ -198,13 +199,20 @@ def _train_loop(cls: Any, name: str, settings: Any, data: EmbeddingSet, texts: l
     from accelerate.utils import set_seed
     from tqdm.auto import tqdm
 
-    accelerator = Accelerator(mixed_precision=_mixed_precision(cfg.mixed_precision), cpu=not torch.cuda.is_available())
+    handlers = []
+    if getattr(cls, "curriculum", False):  # a phase may leave whole modules out of the forward pass
+        from accelerate.utils import DistributedDataParallelKwargs
+
+        handlers.append(DistributedDataParallelKwargs(find_unused_parameters=True))
+    accelerator = Accelerator(mixed_precision=_mixed_precision(cfg.mixed_precision), cpu=not torch.cuda.is_available(),
+                              kwargs_handlers=handlers)
     micro = _micro_batch(cfg, accelerator.num_processes)
     start = time.perf_counter()
     resume = find_resume_point(out, name, cls, settings, cfg)  # checks every setting before any weights load
     set_seed(cfg.seed)
     model = cls.from_pretrained(resume.directory) if resume is not None else cls.from_training_data(settings, texts)
-    params = [p for p in model.parameters() if p.requires_grad]
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    params = [p for _, p in named]
     optimizer = build_optimizer(params, cfg)
     if resume is not None:
         load_optimizer(resume.directory, optimizer, resume.state["optimizer"])
@@ -226,12 +234,17 @@ def _train_loop(cls: Any, name: str, settings: Any, data: EmbeddingSet, texts: l
             raise InputError(f"{source}: {exc}") from None
         validation = ValidationSet([texts[i] for i in held], conditioning[held])
         texts, conditioning = [texts[i] for i in rows], conditioning[rows]
+    if resume is None:  # on the training split only (after any held-out split)
+        core.fit_training_data(texts, conditioning)
     total = total_steps(len(texts), cfg)
+    steps_per_epoch = -(-len(texts) // cfg.batch_size)
+    phases = tuple(core.training_phases(steps_per_epoch))
+    check_phases(phases, model=name, epochs=cfg.epochs, steps_per_epoch=steps_per_epoch, max_steps=cfg.max_steps)
     bar = tqdm(total=total, initial=min(progress.step, total), desc=f"train {name}",
                disable=quiet or not accelerator.is_main_process, unit="step")
     loop = TrainingLoop(name=name, cfg=cfg, accelerator=accelerator, model=model, core=core, optimizer=optimizer,
                         params=params, texts=texts, conditioning=conditioning, micro=micro, out=out, bar=bar,
-                        validation=validation)
+                        validation=validation, named_params=tuple(named), phases=phases)
     epoch0 = progress.step // loop.steps_per_epoch
     run_epochs(loop, progress, resume.state if resume is not None else {})
     bar.close()

@@ -26,6 +26,7 @@ import torch
 
 from radeval_models.train_checkpoints import METRICS_NAME, append_jsonl, save_epoch
 from radeval_models.train_config import TrainConfig
+from radeval_models.train_phases import TrainingPhase, drop_inactive_grads, phase_at
 from radeval_models.train_optimizer import set_learning_rate
 from radeval_models.train_validation import ValidationSet, consider_epoch
 
@@ -47,6 +48,8 @@ class TrainingLoop:
         micro: cases per micro-batch on this process.
         out: the run directory.
         bar: the progress bar (disabled when quiet or not the main process).
+        named_params: ``(name, parameter)`` of the trainable parameters, in ``params`` order.
+        phases: the generator's curriculum (:mod:`radeval_models.train_phases`; empty: one phase, all parameters).
         validation: the held-out cases scored after each epoch (``select_by``), or ``None``.
     """
 
@@ -62,6 +65,8 @@ class TrainingLoop:
     micro: int
     out: Path
     bar: Any
+    named_params: Sequence[tuple[str, torch.nn.Parameter]] = ()
+    phases: Sequence[TrainingPhase] = ()
     validation: ValidationSet | None = None
 
     @property
@@ -94,11 +99,13 @@ class LoopProgress:
         step: optimizer steps taken.
         epoch: epochs begun and ended (the number of the next epoch's checkpoint minus one).
         last_loss: per-token loss of the last step (``None`` before the first).
+        phase: name of the curriculum phase running (``None`` without one or before the first step).
     """
 
     step: int
     epoch: int
     last_loss: float | None = None
+    phase: str | None = None
 
 
 def epoch_batches(n: int, batch_size: int, seed: int, epoch: int) -> list[list[int]]:
@@ -116,11 +123,13 @@ def epoch_batches(n: int, batch_size: int, seed: int, epoch: int) -> list[list[i
     return batches
 
 
-def optimizer_step(loop: TrainingLoop, batch_rows: Sequence[int]) -> tuple[float, int]:
+def optimizer_step(loop: TrainingLoop, batch_rows: Sequence[int], phase: TrainingPhase | None = None
+                   ) -> tuple[float, int]:
     """Train on one global batch and update the weights.
 
     Each process takes its share of ``batch_rows`` in ``grad_accum`` micro-batches; the summed loss is turned into
-    a per-token mean over the whole global batch, so 1 process and N processes take the same step.
+    a per-token mean over the whole global batch, so 1 process and N processes take the same step. In a curriculum
+    ``phase``, the parameters it does not train lose their gradients before the update.
 
     Returns:
         ``(loss_sum, n_tokens)`` of the global batch, summed over all processes.
@@ -143,6 +152,8 @@ def optimizer_step(loop: TrainingLoop, batch_rows: Sequence[int]) -> tuple[float
         n_tokens += result["n_tokens"]
     totals = acc.reduce(torch.stack([loss_sum, n_tokens.to(loss_sum.dtype)]), reduction="sum")
     global_tokens = max(float(totals[1]), 1.0)
+    if phase is not None:
+        drop_inactive_grads(loop.named_params, phase)
     for p in loop.params:  # DDP averaged over processes; turn the summed loss into a per-token mean
         if p.grad is not None:
             p.grad.mul_(world / global_tokens)
@@ -155,12 +166,27 @@ def optimizer_step(loop: TrainingLoop, batch_rows: Sequence[int]) -> tuple[float
     return float(totals[0]), int(totals[1])
 
 
+def _enter_phase(loop: TrainingLoop, progress: LoopProgress) -> TrainingPhase | None:
+    """The curriculum phase of the next step: on a change, the generator's ``begin_phase``; every step, the
+    learning rate of the epoch (:meth:`TrainConfig.epoch_lr`) times the phase's ``lr_scale``."""
+    phase = phase_at(loop.phases, progress.step) if loop.phases else None
+    if phase is None:
+        return None
+    if phase.name != progress.phase:
+        loop.core.begin_phase(phase, entering=progress.step == phase.start, texts=loop.texts,
+                              conditioning=loop.conditioning)
+        progress.phase = phase.name
+    set_learning_rate(loop.optimizer, loop.cfg.epoch_lr(progress.epoch) * phase.lr_scale)
+    return phase
+
+
 def _log_step(loop: TrainingLoop, progress: LoopProgress, loss_sum: float, tokens: int, seconds: float) -> None:
     if loop.accelerator.is_main_process:
         append_jsonl(loop.out / METRICS_NAME, {"event": "step", "epoch": progress.epoch + 1, "step": progress.step,
                                                "loss": progress.last_loss, "tokens": tokens,
-                                               "lr": loop.cfg.epoch_lr(progress.epoch),
-                                               "seconds": round(seconds, 4)})
+                                               "lr": loop.optimizer.param_groups[0]["lr"],
+                                               "seconds": round(seconds, 4),
+                                               **({"phase": progress.phase} if progress.phase else {})})
     loop.bar.update(1)
     loop.bar.set_postfix(loss=f"{progress.last_loss:.4f}", epoch=progress.epoch + 1)
 
@@ -184,7 +210,8 @@ def run_epoch(loop: TrainingLoop, progress: LoopProgress, *, skip: int = 0,
         if progress.step >= loop.total_steps:
             break
         t0 = time.perf_counter()
-        loss_sum, tokens = optimizer_step(loop, batch_rows)
+        phase = _enter_phase(loop, progress)
+        loss_sum, tokens = optimizer_step(loop, batch_rows, phase)
         progress.step += 1
         progress.last_loss = loss_sum / max(float(tokens), 1.0)
         epoch_loss += loss_sum

@@ -6,11 +6,14 @@ threshold that maximises that label's F1 on a *validation* split. Numbers comput
 thresholds must be reported separately and named as tuned (``label_f1_macro_tuned``), never
 mixed with the 0.5 numbers, and the thresholds must come from data other than the test split.
 
-Thresholds are stored as JSON ``{"labels": [...], "thresholds": [...], "source": "..."}``.
+Thresholds are stored as JSON ``{"labels": [...], "thresholds": [...], "source": "...", "fitted_on": [...]}``;
+``fitted_on`` holds a fingerprint of each validation report, so a tuned metric can refuse to score the very
+reports its thresholds were fitted on (and flags thresholds without that record in its signature).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -36,11 +39,15 @@ class Thresholds:
         labels: label names.
         values: thresholds in (0, 1], same order.
         source: where they came from (e.g. the validation file), for provenance.
+        fitted_on: :func:`text_fingerprint` of every report they were fitted on (empty: not recorded). A tuned
+            metric refuses to score references among them: tuning on the evaluation set is leakage (the caveat
+            Ker-VLJEPA's authors give for their 0.448).
     """
 
     labels: tuple[str, ...]
     values: tuple[float, ...]
     source: str = ""
+    fitted_on: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.labels) != len(self.values):
@@ -67,9 +74,21 @@ class Thresholds:
             raise InputError(f"no threshold for label(s) {missing} (thresholds cover {list(self.labels)})")
         return np.array([lookup[n] for n in labels], dtype=np.float64)
 
+    def overlap(self, texts: Sequence[str]) -> list[int]:
+        """Indices of ``texts`` among the reports the thresholds were fitted on.
+
+        Example:
+            >>> t = Thresholds(("Emphysema",), (0.3,), "val", (text_fingerprint("Emphysema."),))
+            >>> t.overlap(["No emphysema.", " Emphysema. "])
+            [1]
+        """
+        fitted = set(self.fitted_on)
+        return [i for i, t in enumerate(texts) if text_fingerprint(t) in fitted]
+
     def save(self, path: str | Path) -> None:
         """Write the thresholds as JSON (atomically)."""
-        body = {"labels": list(self.labels), "thresholds": [float(v) for v in self.values], "source": self.source}
+        body = {"labels": list(self.labels), "thresholds": [float(v) for v in self.values], "source": self.source,
+                "fitted_on": list(self.fitted_on)}
         atomic_write_text(path, json.dumps(body, indent=1) + "\n")
 
     @classmethod
@@ -94,7 +113,20 @@ class Thresholds:
             values = tuple(float(v) for v in body["thresholds"])
         except (TypeError, ValueError):
             raise InputError(f"{p}: thresholds must be numbers") from None
-        return cls(labels, values, str(body.get("source", p.name)))
+        fitted = body.get("fitted_on", [])
+        if not isinstance(fitted, list) or not all(isinstance(h, str) for h in fitted):
+            raise InputError(f"{p}: 'fitted_on' must be a list of report fingerprints")
+        return cls(labels, values, str(body.get("source", p.name)), tuple(fitted))
+
+
+def text_fingerprint(text: str) -> str:
+    """A short hash of a report with surrounding whitespace removed (what :attr:`Thresholds.fitted_on` stores).
+
+    Example:
+        >>> text_fingerprint("No effusion.") == text_fingerprint("  No effusion.  ")
+        True
+    """
+    return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:16]
 
 
 def _f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
@@ -194,8 +226,10 @@ def fit_thresholds_on_reports(labeler: ReportLabeler, reports: Mapping[str, str]
     if tuple(truth.labels) != tuple(labeler.labels):
         truth = LabelTable(truth.ids, labeler.labels, _select(truth, labeler.labels), truth.signature)
     y = truth_for_ids(ids, truth)
-    probs = labeler.probabilities([reports[i] for i in ids])
-    return fit_thresholds(probs, y, labeler.labels, grid=grid, source=source or truth.signature)
+    texts = [reports[i] for i in ids]
+    probs = labeler.probabilities(texts)
+    fitted = fit_thresholds(probs, y, labeler.labels, grid=grid, source=source or truth.signature)
+    return dataclasses.replace(fitted, fitted_on=tuple(sorted({text_fingerprint(t) for t in texts})))
 
 
 def _select(table: LabelTable, labels: Sequence[str]) -> np.ndarray:

@@ -98,12 +98,14 @@ class TransformerLabeler(ReportLabeler):
         if isinstance(threshold, Thresholds):
             self.thresholds: np.ndarray | float = threshold.for_labels(self.labels)
             self.threshold_tag = threshold.tag
+            self.fitted_thresholds: Thresholds | None = threshold
         else:
             value = float(threshold)
             if not 0.0 < value <= 1.0:
                 raise InputError(f"threshold={threshold!r}: expected a probability in (0, 1]")
             self.thresholds = value
             self.threshold_tag = f"{value:g}"
+            self.fitted_thresholds = None
         if int(batch_size) < 1:
             raise InputError(f"batch_size={batch_size!r}: expected a positive integer")
         self.batch_size = int(batch_size)
@@ -124,6 +126,8 @@ class TransformerLabeler(ReportLabeler):
         if self.base_model is not None:
             out["base"] = _short_name(self.base_model)
         out.update({"thr": self.threshold_tag, "maxlen": str(self.max_length)})
+        if self.fitted_thresholds is not None and not self.fitted_thresholds.fitted_on:
+            out["fit"] = "UNVERIFIED"  # no record of the fitting reports: tuning on the scored set can't be excluded
         return out
 
     # -- loading ---------------------------------------------------------------------------------

@@ -27,7 +27,9 @@ macro or micro F1; paired significance tests resample the count rows instead.
 ``label_f1_macro_tuned`` / ``label_f1_micro_tuned``: the transformer labeler with per-label
 thresholds (``threshold=<thresholds JSON>`` fitted on a *validation* split by ``radeval label
 --fit-thresholds`` / :func:`radeval.labeling.thresholds.fit_thresholds`). The plain metrics refuse
-per-label thresholds and the tuned ones require them, so the two numbers are never mixed up.
+per-label thresholds and the tuned ones require them, so the two numbers are never mixed up. A tuned metric
+refuses to score reference reports its thresholds were fitted on (the thresholds JSON records a fingerprint of
+each fitting report), and thresholds without that record carry ``fit:UNVERIFIED`` in the signature.
 """
 
 from __future__ import annotations
@@ -338,7 +340,20 @@ class LabelF1(Metric):
         return table[[row[t] for t in texts]]
 
     def statistics(self, refs: Sequence[str], hyps: Sequence[str]) -> np.ndarray:
-        """``(n, 3L)`` per-sample counts ``TP.., FP.., FN..``."""
+        """``(n, 3L)`` per-sample counts ``TP.., FP.., FN..``.
+
+        Raises:
+            InputError: a tuned metric whose thresholds were fitted on some of these reference reports (evaluation-
+                set tuning, the leakage Ker-VLJEPA's authors flag), naming how many and the first rows.
+        """
+        fitted = getattr(self.labeler, "fitted_thresholds", None)
+        if fitted is not None and fitted.fitted_on:
+            leaked = fitted.overlap(list(refs))
+            if leaked:
+                raise InputError(f"{self.name}: the per-label thresholds ({fitted.tag}, fitted on {fitted.source!r}) "
+                                 f"were fitted on {len(leaked)} of these {len(refs)} reference reports (rows "
+                                 f"{leaked[:10]}); tuning thresholds on the evaluation set is leakage: fit them on a "
+                                 f"validation split (radeval label --fit-thresholds)")
         ref, hyp = self.decisions(refs, hyps)
         return label_counts(ref, hyp)
 

@@ -117,6 +117,7 @@ def test_transformer_fit_thresholds_then_use_them(tmp_path: Path, capsys: pytest
                  "--ground-truth", str(gt), "--fit-thresholds", str(thr)]) == 0
     fitted = json.loads(thr.read_text())
     assert fitted["labels"] == list(CTRATE_LABELS) and len(fitted["thresholds"]) == 18
+    assert len(fitted["fitted_on"]) == len(texts)  # fingerprints of the validation reports (leakage check)
     capsys.readouterr()
     out = tmp_path / "tuned.csv"
     assert main(["label", "--reports", str(reps), "--labeler", "transformer", "--model", str(model),

@@ -230,3 +230,22 @@ def test_inspect_label_f1_signature_flags_the_rexkg_approximation() -> None:
     m = LabelF1(average="micro", labeler=RulesSpec(labels="inspect"))
     assert m.corpus_score(refs, hyps) == pytest.approx(1.0)
     assert m.statistics(refs, hyps).shape == (2, 3 * 21)
+
+
+def test_tuned_metric_refuses_references_its_thresholds_were_fitted_on(biased_classifier_dir: Path,
+                                                                       tmp_path: Path) -> None:
+    """Ker-VLJEPA's 0.448 tunes thresholds on the evaluation set; the tuned metric refuses to repeat that."""
+    from radeval.labeling.thresholds import Thresholds, text_fingerprint
+
+    validation = ["Emphysema.", "No effusion."]
+    fitted = Thresholds(CTRATE_LABELS, tuple([0.4] * 18), "val", tuple(text_fingerprint(t) for t in validation))
+    fitted.save(tmp_path / "fitted.json")
+    tuned = get_metric("label_f1_macro_tuned", model=str(biased_classifier_dir), threshold=str(tmp_path / "fitted.json"))
+    assert "fit:" not in tuned.signature  # a recorded fitting set is checked at scoring time instead
+    assert tuned.corpus_score(["Nodule in the left lung."], ["a report"]) >= 0.0  # another split: scored
+    with pytest.raises(InputError, match=r"fitted on 1 of these 2 reference reports \(rows \[1\]\).*leakage"):
+        tuned.statistics(["Nodule in the left lung.", " No effusion. "], ["a", "b"])
+    Thresholds(CTRATE_LABELS, tuple([0.4] * 18), "val").save(tmp_path / "bare.json")  # no record of its reports
+    bare = get_metric("label_f1_macro_tuned", model=str(biased_classifier_dir), threshold=str(tmp_path / "bare.json"))
+    assert "|fit:UNVERIFIED|" in bare.signature
+    assert Thresholds.load(tmp_path / "fitted.json").fitted_on == fitted.fitted_on
