@@ -42,15 +42,31 @@ def _auroc_line(head: dict[str, Any]) -> str:
     return f"Label head (priors of V-3): macro AUROC **{auc:.3f}** ({where}): {verdict}."
 
 
+def _decimals(*values: float) -> int:
+    """Decimal places that show the smallest non-zero magnitude among ``values`` with 2 significant digits (>= 4).
+
+    A V-3 vs V-2 difference of 3e-5 printed with 4 decimals reads "+0.0000" next to "significant"; this keeps
+    every printed difference and bound distinguishable from zero when it is not zero.
+    """
+    finite = [abs(v) for v in values if v and math.isfinite(v)]
+    if not finite:
+        return 4
+    return int(min(12, max(4, 1 - math.floor(math.log10(min(finite))))))
+
+
 def _contrast_lines(contrasts: list[dict[str, Any]], alpha: float = 0.05) -> list[str]:
     if not contrasts:
         return []
-    first = contrasts[0]
     parts = []
     for c in contrasts:
-        parts.append(f"{c['metric']} Δ = {c['delta']:+.4f} [{c['ci_low']:+.4f}, {c['ci_high']:+.4f}], "
+        d = _decimals(c["delta"], c["ci_low"], c["ci_high"])
+        scores = _decimals(c["score_a"], c["score_b"], c["delta"])
+        rel = (f" ({100 * c['delta'] / abs(c['score_a']):+.1f}% of V-2's score)"
+               if c["score_a"] and math.isfinite(c["score_a"]) else "")
+        parts.append(f"{c['metric']} {c['score_a']:.{scores}f} (V-2) vs {c['score_b']:.{scores}f} (V-3): "
+                     f"Δ = {c['delta']:+.{d}f} [{c['ci_low']:+.{d}f}, {c['ci_high']:+.{d}f}]{rel}, "
                      f"p = {format_p(c['p'])}")
-    head = first
+    head = contrasts[0]
     if head["p"] < alpha:
         direction = "better" if head["delta"] > 0 else "worse"
         verdict = (f"on {head['metric']}, {head['b']} is significantly {direction} than {head['a']} "

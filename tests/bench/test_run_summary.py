@@ -75,3 +75,20 @@ def test_prior_contrast_is_a_paired_test_of_v3_against_v2() -> None:
     assert len(out) == 1 and out[0]["a"] == "two" and out[0]["b"] == "three" and out[0]["n"] == n
     assert out[0]["delta"] == pytest.approx(0.05) and out[0]["p"] < 0.01 and out[0]["ci_low"] > 0
     assert prior_contrast({"base": "baseline"}, stats, {"rougeL": metric}, names, resamples=500, seed=1) == []
+
+
+def test_contrast_prints_a_tiny_significant_difference_distinguishably_from_zero() -> None:
+    # issue 15 regression: the demo printed "bleu4 Δ = +0.0000 [+0.0000, +0.0000], p = 0.0020 ... significantly
+    # better"; the digits must show the difference the test found, with the scores and a relative size.
+    facts = {"n_cases": 42,
+             "prior_contrast": [{"a": "v2", "b": "v3", "metric": "bleu4", "score_a": 0.00012, "score_b": 0.000151,
+                                 "delta": 0.000031, "ci_low": 0.000011, "ci_high": 0.000052, "p": 0.002, "n": 42}]}
+    text = "\n".join(run_summary_markdown(_board(facts)))
+    assert "+0.0000 " not in text and "+0.0000]" not in text and "+0.0000," not in text
+    assert "Δ = +0.000031" in text and "[+0.000011, +0.000052]" in text
+    assert "0.000120 (V-2) vs 0.000151 (V-3)" in text and "+25.8% of V-2's score" in text
+    assert "v3 is significantly better than v2" in text and "p = 0.0020" in text
+    ordinary = {"n_cases": 42,
+                "prior_contrast": [{"a": "v2", "b": "v3", "metric": "bleu4", "score_a": 0.1, "score_b": 0.12,
+                                    "delta": 0.02, "ci_low": -0.01, "ci_high": 0.05, "p": 0.21, "n": 42}]}
+    assert "Δ = +0.0200 [-0.0100, +0.0500]" in "\n".join(run_summary_markdown(_board(ordinary)))
