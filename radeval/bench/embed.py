@@ -26,6 +26,9 @@ class EmbedSpec:
             for the priors instead of a head fitted here (``None``: fit the head on the training split).
         slab_tokens: also store the CT-CLIP slab tokens (``radeval embed --slab-tokens``), which slab-token
             generators (``ct2rep``) read; suite validation refuses such a system while this is off.
+        pretrain_epochs: epochs of the short label-supervised pretraining of an encoder without checkpoint on the
+            training split's volumes, before embedding (0: the seeded random encoder). A demo-only reconstruction,
+            not CT-CLIP's training; see :mod:`radeval_models.ctclip.pretrain`. Cached in ``$RADEVAL_HOME``.
     """
 
     encoder: str = key("small", Text())
@@ -34,10 +37,12 @@ class EmbedSpec:
     batch_size: int = key(4, Integer(low=1))
     label_head: Path | None = key(None, FilePath("any"))
     slab_tokens: bool = key(False, Flag())
+    pretrain_epochs: int = key(0, Integer(low=0))
 
     def cache_settings(self) -> dict[str, Any]:
-        """The settings that key the cached embeddings of a suite (``slab_tokens`` only when on, so suites without
-        slab tokens keep the key, and the cached embeddings, they had before the option existed).
+        """The settings that key the cached embeddings of a suite (``slab_tokens`` only when on and
+        ``pretrain_epochs`` only when > 0, so suites without them keep the key, and the cached embeddings, they had
+        before the options existed).
 
         Example:
             >>> "slab_tokens" in EmbedSpec().cache_settings(), EmbedSpec(slab_tokens=True).cache_settings()["slab_tokens"]
@@ -46,6 +51,8 @@ class EmbedSpec:
         settings = asdict(self)
         if not self.slab_tokens:
             settings.pop("slab_tokens")
+        if not self.pretrain_epochs:
+            settings.pop("pretrain_epochs")
         return settings
 
     @classmethod

@@ -42,6 +42,7 @@ def ensure_embeddings(suite: Suite, dataset: BenchDataset, work: Path, manifest:
     """Embeddings + logits of every split of the dataset (cached; resumable)."""
     from radeval_models.ctclip.embed import EmbedConfig, embed_dataset
     from radeval_models.ctclip.label_head import LabelHeadTrainConfig
+    from radeval_models.ctclip.pretrain import EncoderPretrainConfig
 
     assert dataset.root is not None
     from radeval.bench.label_set import label_names
@@ -60,7 +61,8 @@ def ensure_embeddings(suite: Suite, dataset: BenchDataset, work: Path, manifest:
     config = EmbedConfig(encoder=spec.encoder, checkpoint=spec.checkpoint, batch_size=spec.batch_size,
                          label_head=spec.label_head,
                          head_training=LabelHeadTrainConfig(epochs=spec.label_head_epochs), labels=labels,
-                         split_file=split_file, slab_tokens=spec.slab_tokens)
+                         split_file=split_file, slab_tokens=spec.slab_tokens,
+                         pretrain=EncoderPretrainConfig(epochs=spec.pretrain_epochs))
     results = embed_dataset(dataset.root, out, config, progress=not quiet)
     failed = {s: r.failures for s, r in results.items() if r.failures}
     if failed:

@@ -29,6 +29,8 @@ from torch.utils.data import DataLoader, Dataset
 from radeval_models.ctclip.config import CTViTConfig
 from radeval_models.ctclip.encoder import CTClipImageEncoder, load_ctclip_image_weights
 from radeval_models.ctclip.label_head import LabelHead, LabelHeadTrainConfig, label_report, train_label_head
+from radeval_models.ctclip.pretrain import (EncoderPretrainConfig, load_pretrained, pretrain_encoder, pretrain_key,
+                                            save_pretrained)
 from radeval.data.ctrate import CTRateDataset
 from radeval.data.embeddings import EmbeddingSet, load_embeddings, save_embeddings
 from radeval.data.labels import CTRATE_LABELS
@@ -61,6 +63,9 @@ class EmbedConfig:
         split_file: a ``case_id,split`` file that re-splits the dataset (INSPECT has no official split).
         slab_tokens: also store each case's CT-CLIP slab tokens (``(t, dim)``; 24 x 512 at the released size) as
             the ``slab_tokens`` tensor (for ``ct2rep`` and other slab-token generators).
+        pretrain: a short label-supervised pretraining of an encoder *without* checkpoint on the train split's
+            volumes and labels before embedding (:mod:`radeval_models.ctclip.pretrain`; a demo-only
+            reconstruction, cached in ``$RADEVAL_HOME/encoders``); ``epochs=0`` (default) keeps the random encoder.
     """
 
     encoder: str = "ctclip"
@@ -74,8 +79,11 @@ class EmbedConfig:
     labels: tuple[str, ...] = CTRATE_LABELS
     split_file: Path | None = None
     slab_tokens: bool = False
+    pretrain: EncoderPretrainConfig = field(default_factory=EncoderPretrainConfig)
 
     def __post_init__(self) -> None:
+        if self.pretrain.epochs and self.checkpoint is not None:
+            raise InputError("encoder pretraining applies to an encoder without checkpoint; drop one of the two")
         if self.encoder not in ENCODER_PRESETS:
             raise InputError(f"encoder={self.encoder!r}; expected one of {ENCODER_PRESETS}")
         if self.batch_size < 1 or self.workers < 0:
@@ -285,6 +293,52 @@ def embed_split(dataset: CTRateDataset, split: str, out: str | Path, encoder: CT
     return done, failures, len(case_ids) - len(todo)
 
 
+def _pretrained(encoder: CTClipImageEncoder, dataset: CTRateDataset, cfg: EmbedConfig, *, progress: bool) -> str:
+    """Pretrain ``encoder`` on the train split (or load the cached result); returns the weights' provenance.
+
+    Raises:
+        InputError: no train split with labels, or no readable train volume.
+    """
+    from radeval.paths import file_sha256 as sha
+
+    if "train" not in dataset.splits or not dataset.has_labels("train"):
+        raise InputError("embed.pretrain needs a train split with labels (the encoder is pretrained on it)")
+    labels = dataset.labels("train")
+    ids = [c for c in dataset.case_ids("train") if c in labels.index]
+    rows = labels.loc[ids, list(cfg.labels)].to_numpy().astype(int)
+    volumes: list[np.ndarray] = []
+    cases: list[tuple[str, str, list[int]]] = []
+    reader = _CaseVolumes(dataset, ids, cfg.preprocess)
+    kept: list[int] = []
+    for i, cid in enumerate(ids):
+        try:
+            path = dataset.volume_path(cid)
+            digest = sha(path)
+        except (InputError, OSError):  # a missing volume is reported by the embedding pass; skip it here
+            continue
+        cases.append((cid, digest, rows[i].tolist()))
+        kept.append(i)
+    key = pretrain_key(encoder_config=cfg.encoder_config.to_dict(), preprocess=cfg.preprocess.signature,
+                       config=cfg.pretrain, init_seed=cfg.seed, cases=cases)
+    provenance = (f"demo-pretrained(seed={cfg.seed}, {cfg.pretrain.epochs} epochs on {len(cases)} train volumes, "
+                  f"key={key})")
+    if load_pretrained(encoder, key):
+        return provenance
+    good: list[int] = []
+    for j, i in enumerate(kept):
+        _cid, array, err = reader[i]
+        if err is None and array is not None:
+            volumes.append(array)
+            good.append(j)
+    if not volumes:
+        raise InputError("embed.pretrain: no readable train volume to pretrain the encoder on")
+    history = pretrain_encoder(encoder, np.stack(volumes), rows[[kept[j] for j in good]], config=cfg.pretrain,
+                               progress=progress)
+    save_pretrained(encoder, key, {"provenance": provenance, "config": cfg.pretrain.to_dict(),
+                                   "n_volumes": len(volumes), "epoch_loss": history})
+    return provenance
+
+
 def _logits_dir(out: Path, split: str) -> Path:
     return out / f"{split}.logits-parts"
 
@@ -322,6 +376,8 @@ def embed_dataset(root: str | Path, out: str | Path, config: EmbedConfig | None 
     if cfg.label_head is not None:  # a missing or mismatched head fails before any volume is encoded
         _given_head(cfg)
     encoder, weights = build_encoder(cfg)
+    if cfg.pretrain.epochs and cfg.checkpoint is None:
+        weights = _pretrained(encoder, dataset, cfg, progress=progress)
     identity = {"encoder": cfg.encoder, "weights": weights, "preprocess": cfg.preprocess.signature}
     if cfg.checkpoint is not None:  # two checkpoints may share a file name: tell them apart by content
         identity["weights_sha256"] = file_sha256(cfg.checkpoint)

@@ -1,0 +1,205 @@
+"""A short, label-supervised pretraining of the small CT-ViT on training volumes (phantom/demo only), cached.
+
+**What this is.** A *demo-only reconstruction*, not CT-CLIP's training: CT-CLIP trains its encoder contrastively
+on 50k CT-RATE volume/report pairs; the offline demo has neither those weights nor that data. With a seeded
+random encoder the latent carries almost no finding signal (issue 15: label-head macro AUROC 0.58 on phantom
+data; the random-codebook vector quantisation destroys most of it). So, before embedding, the encoder here is
+trained for a few epochs on the *training split's* preprocessed volumes against the training split's 0/1 labels:
+
+    volume -> CT-ViT tokens -> VQ (nearest code, straight-through gradient) -> mean over depth -> flatten
+           -> to_visual_latent -> L2 norm -> x 10 -> Linear(512, L)  (a throw-away head)
+
+loss = class-weighted BCE (``pos_weight`` from the training labels) + ``commitment`` x MSE(l2norm(tokens),
+sg(code)). The encoder sees only voxels at embedding time (the throw-away head and the labels are not used
+there); the evaluation split is never read. Optimiser AdamW with a one-cycle learning rate, gradient clipping 1.0,
+seeded shuffling and initialisation. The weights are cached in ``$RADEVAL_HOME/encoders/`` under a content key
+(encoder size, preprocessing, settings, and every training case's id, volume bytes and labels), so a re-run loads
+them instead of training again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from radeval_models.ctclip.attention import l2norm
+from radeval_models.ctclip.encoder import CTClipImageEncoder
+from radeval_models.ctclip.label_head import pos_weight_from_data
+from radeval.errors import InputError
+from radeval.paths import atomic_write_text, radeval_home
+
+#: Latents are unit vectors: the throw-away head reads them scaled by this (a fixed temperature).
+LATENT_SCALE = 10.0
+WEIGHTS_FILE = "encoder.safetensors"
+
+
+@dataclass(frozen=True)
+class EncoderPretrainConfig:
+    """Settings of :func:`pretrain_encoder` (``epochs=0``: no pretraining).
+
+    Attributes:
+        epochs: passes over the training volumes.
+        lr: peak learning rate of the one-cycle schedule (AdamW).
+        batch_size: volumes per step.
+        weight_decay: AdamW weight decay.
+        commitment: weight of the VQ commitment term.
+        seed: initialisation of the throw-away head and the shuffling.
+    """
+
+    epochs: int = 0
+    lr: float = 1e-3
+    batch_size: int = 8
+    weight_decay: float = 0.01
+    commitment: float = 0.25
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.epochs < 0 or self.batch_size < 1 or self.lr <= 0:
+            raise InputError(f"encoder pretraining: epochs >= 0, batch_size >= 1 and lr > 0 are required "
+                             f"(got {self.epochs}, {self.batch_size}, {self.lr})")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return asdict(self)
+
+
+def _trainable(encoder: CTClipImageEncoder) -> list[torch.nn.Parameter]:
+    """Every parameter on the embedding path (the CT-ViT decoder is not on it)."""
+    return [p for n, p in encoder.named_parameters()
+            if not n.startswith(("visual_transformer.dec_", "visual_transformer.to_pixels"))]
+
+
+def _latent_straight_through(encoder: CTClipImageEncoder, volumes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The embedding path with a straight-through VQ; returns (latent, commitment loss)."""
+    vt = encoder.visual_transformer
+    tokens = vt.encode(vt.to_patch_emb(volumes))
+    codes, _ = vt.vq(tokens.detach())
+    quantised = tokens + (codes - tokens).detach()
+    commitment = F.mse_loss(l2norm(tokens), codes.detach())
+    pooled = quantised.mean(dim=1).reshape(volumes.shape[0], -1)
+    return l2norm(encoder.to_visual_latent(pooled)), commitment
+
+
+def pretrain_encoder(encoder: CTClipImageEncoder, volumes: np.ndarray, labels: np.ndarray, *,
+                     config: EncoderPretrainConfig, progress: bool = False) -> list[float]:
+    """Train ``encoder`` in place on preprocessed volumes and their 0/1 labels (see the module docstring).
+
+    Args:
+        encoder: the CT-ViT + latent projection (modified in place; left in eval mode).
+        volumes: ``(n, 1, Z, X, Y)`` float32 preprocessed volumes of the *training* split.
+        labels: ``(n, L)`` 0/1 labels of the same cases.
+        config: :class:`EncoderPretrainConfig`.
+        progress: tqdm bar over epochs.
+
+    Returns:
+        The mean training loss of each epoch.
+
+    Raises:
+        InputError: mismatched or empty inputs.
+
+    Example:
+        >>> from radeval_models.ctclip.config import CTViTConfig
+        >>> enc = CTClipImageEncoder(CTViTConfig(dim=16, codebook_size=8, image_size=16, frames=8, patch_size=8,
+        ...     temporal_patch_size=4, spatial_depth=1, temporal_depth=1, heads=2, dim_head=8, dim_latent=8))
+        >>> x = np.random.default_rng(0).normal(size=(4, 1, 8, 16, 16)).astype(np.float32)
+        >>> len(pretrain_encoder(enc, x, np.eye(4, 2), config=EncoderPretrainConfig(epochs=2, batch_size=2)))
+        2
+    """
+    from tqdm import tqdm
+
+    x = torch.as_tensor(np.asarray(volumes, dtype=np.float32))
+    y = torch.as_tensor(np.asarray(labels, dtype=np.float32))
+    if x.ndim != 5 or y.ndim != 2 or len(x) != len(y) or len(x) == 0:
+        raise InputError(f"encoder pretraining needs (n, 1, Z, X, Y) volumes and (n, L) labels for the same n > 0 "
+                         f"cases, got {tuple(x.shape)} and {tuple(y.shape)}")
+    cfg = config
+    gen = torch.Generator().manual_seed(cfg.seed)
+    head = torch.nn.Linear(encoder.config.dim_latent, y.shape[1])
+    with torch.no_grad():
+        bound = 1.0 / np.sqrt(encoder.config.dim_latent)
+        head.weight.copy_(torch.empty_like(head.weight).uniform_(-bound, bound, generator=gen))
+        head.bias.zero_()
+    params = _trainable(encoder) + list(head.parameters())
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps = max(1, cfg.epochs * -(-len(x) // cfg.batch_size))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=steps, pct_start=0.1)
+    pos_weight = pos_weight_from_data(y.numpy())
+    history: list[float] = []
+    encoder.train()
+    for _ in tqdm(range(cfg.epochs), desc="pretrain encoder", disable=not progress):
+        order = torch.randperm(len(x), generator=gen)
+        total = 0.0
+        for start in range(0, len(x), cfg.batch_size):
+            idx = order[start:start + cfg.batch_size]
+            latent, commitment = _latent_straight_through(encoder, x[idx])
+            logits = head(latent * LATENT_SCALE)
+            loss = (F.binary_cross_entropy_with_logits(logits, y[idx], pos_weight=pos_weight)
+                    + cfg.commitment * commitment)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            sched.step()
+            total += float(loss.detach()) * len(idx)
+        history.append(total / len(x))
+    encoder.eval()
+    return history
+
+
+def pretrain_key(*, encoder_config: dict[str, Any], preprocess: str, config: EncoderPretrainConfig,
+                 init_seed: int, cases: Sequence[tuple[str, str, Sequence[int]]]) -> str:
+    """Content key of a pretraining: encoder size, preprocessing, settings, init seed and every training case.
+
+    Args:
+        cases: ``(case_id, volume_sha256, labels)`` of each training case, in training order.
+    """
+    blob = json.dumps({"encoder": encoder_config, "preprocess": preprocess, "config": config.to_dict(),
+                       "init_seed": init_seed, "cases": [[c, h, list(map(int, lab))] for c, h, lab in cases]},
+                      sort_keys=True).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest()[:20]
+
+
+def pretrained_dir(key: str) -> Path:
+    """``$RADEVAL_HOME/encoders/ctvit-pretrained-<key>``."""
+    return radeval_home() / "encoders" / f"ctvit-pretrained-{key}"
+
+
+def load_pretrained(encoder: CTClipImageEncoder, key: str) -> bool:
+    """Load cached pretrained weights into ``encoder`` if they exist; returns whether they did."""
+    path = pretrained_dir(key) / WEIGHTS_FILE
+    if not path.is_file():
+        return False
+    from safetensors.torch import load_file
+
+    try:
+        state = load_file(str(path))
+        encoder.load_state_dict(state, strict=True)
+    except Exception:  # a damaged cache entry is retrained, not trusted
+        return False
+    encoder.eval()
+    return True
+
+
+def save_pretrained(encoder: CTClipImageEncoder, key: str, meta: dict[str, Any]) -> Path:
+    """Write the encoder's weights (and ``meta``) to the cache folder of ``key``, the weights file last."""
+    from safetensors.torch import save_file
+
+    out = pretrained_dir(key)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "pretrain.json", json.dumps(meta, indent=1))
+    tmp = out / f".{WEIGHTS_FILE}.tmp"
+    save_file({k: v.contiguous() for k, v in encoder.state_dict().items()}, str(tmp))
+    tmp.replace(out / WEIGHTS_FILE)
+    return out
+
+
+__all__ = ["EncoderPretrainConfig", "LATENT_SCALE", "load_pretrained", "pretrain_encoder", "pretrain_key",
+           "pretrained_dir", "save_pretrained"]

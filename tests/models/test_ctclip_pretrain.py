@@ -1,0 +1,93 @@
+"""The demo-only label-supervised pretraining of the small CT-ViT: it learns, it is cached by content, it is keyed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from radeval_models.ctclip import pretrain as pretrain_module
+from radeval_models.ctclip.config import CTViTConfig
+from radeval_models.ctclip.embed import EmbedConfig, embed_dataset
+from radeval_models.ctclip.encoder import CTClipImageEncoder
+from radeval_models.ctclip.label_head import LabelHeadTrainConfig
+from radeval_models.ctclip.pretrain import EncoderPretrainConfig, pretrain_encoder, pretrain_key, pretrained_dir
+from radeval.data.embeddings import load_embeddings
+from radeval.errors import InputError
+
+TINY = CTViTConfig(dim=16, codebook_size=32, image_size=16, frames=8, patch_size=8, temporal_patch_size=4,
+                   spatial_depth=1, temporal_depth=1, heads=2, dim_head=8, dim_latent=16)
+
+
+def _bright_cube_data(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Noise volumes; label 1 = a bright 4x8x8 block in the first patch, label 2 = in the last one."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 0.1, size=(n, 1, 8, 16, 16)).astype(np.float32)
+    y = rng.integers(0, 2, size=(n, 2))
+    x[y[:, 0] == 1, :, :4, :8, :8] += rng.normal(0, 1.0, size=(int(y[:, 0].sum()), 1, 4, 8, 8)).astype(np.float32)
+    x[y[:, 1] == 1, :, 4:, 8:, 8:] += rng.normal(0, 1.0, size=(int(y[:, 1].sum()), 1, 4, 8, 8)).astype(np.float32)
+    return x, y
+
+
+def test_pretraining_lowers_the_loss_and_changes_only_the_embedding_path() -> None:
+    torch.manual_seed(0)
+    enc = CTClipImageEncoder(TINY)
+    decoder_before = enc.visual_transformer.to_pixels[0].weight.clone()
+    latent_before = enc.to_visual_latent.weight.clone()
+    x, y = _bright_cube_data(32, 0)
+    history = pretrain_encoder(enc, x, y, config=EncoderPretrainConfig(epochs=12, batch_size=8, lr=3e-3))
+    assert len(history) == 12 and history[-1] < 0.8 * history[0]
+    assert not enc.training
+    assert torch.equal(enc.visual_transformer.to_pixels[0].weight, decoder_before)  # not on the embedding path
+    assert not torch.equal(enc.to_visual_latent.weight, latent_before)
+    with pytest.raises(InputError, match="same n > 0"):
+        pretrain_encoder(enc, x[:3], y, config=EncoderPretrainConfig(epochs=1))
+
+
+def test_key_follows_labels_volumes_and_settings() -> None:
+    base = dict(encoder_config=TINY.to_dict(), preprocess="p", config=EncoderPretrainConfig(epochs=2), init_seed=0,
+                cases=[("a", "h1", [0, 1]), ("b", "h2", [1, 0])])
+    key = pretrain_key(**base)
+    assert key == pretrain_key(**base)
+    assert key != pretrain_key(**{**base, "cases": [("a", "h1", [0, 1]), ("b", "h2", [1, 1])]})  # a label
+    assert key != pretrain_key(**{**base, "cases": [("a", "h1", [0, 1]), ("b", "h3", [1, 0])]})  # a volume
+    assert key != pretrain_key(**{**base, "config": EncoderPretrainConfig(epochs=3)})
+    assert key != pretrain_key(**{**base, "init_seed": 1})
+
+
+def test_embedding_with_pretraining_is_cached_in_radeval_home(tmp_path: Path, monkeypatch) -> None:
+    from radeval.data.phantom import make_phantom_dataset
+
+    monkeypatch.setenv("RADEVAL_HOME", str(tmp_path / "home"))
+    root = make_phantom_dataset(tmp_path / "ph", n=10, seed=3)
+    head = LabelHeadTrainConfig(epochs=3)
+    cfg = EmbedConfig(encoder="small", batch_size=4, head_training=head,
+                      pretrain=EncoderPretrainConfig(epochs=1, batch_size=4))
+    embed_dataset(root, tmp_path / "e1", cfg, progress=False)
+    first = load_embeddings(tmp_path / "e1" / "valid.safetensors")
+    assert first.provenance["weights"].startswith("demo-pretrained(seed=0, 1 epochs on ")
+    cached = list((tmp_path / "home" / "encoders").glob("ctvit-pretrained-*/encoder.safetensors"))
+    assert len(cached) == 1
+
+    def must_not_train(*_a, **_k):
+        raise AssertionError("the cached pretraining was not reused")
+
+    monkeypatch.setattr("radeval_models.ctclip.embed.pretrain_encoder", must_not_train)
+    embed_dataset(root, tmp_path / "e2", cfg, progress=False)
+    again = load_embeddings(tmp_path / "e2" / "valid.safetensors")
+    np.testing.assert_array_equal(first.embeddings, again.embeddings)
+
+    plain = EmbedConfig(encoder="small", batch_size=4, head_training=head)
+    embed_dataset(root, tmp_path / "e3", plain, progress=False)
+    random_init = load_embeddings(tmp_path / "e3" / "valid.safetensors")
+    assert random_init.provenance["weights"] == "untrained-random-init(seed=0)"
+    assert not np.allclose(first.embeddings, random_init.embeddings)
+    assert pretrained_dir("x").parent == tmp_path / "home" / "encoders"
+    assert pretrain_module.LATENT_SCALE > 1
+
+
+def test_pretraining_refuses_a_checkpoint(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="without checkpoint"):
+        EmbedConfig(encoder="small", checkpoint=tmp_path / "w.pt", pretrain=EncoderPretrainConfig(epochs=1))
