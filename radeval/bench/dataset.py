@@ -14,8 +14,8 @@ from radeval.bench.manifest import content_hash
 from radeval.data.labels import LABEL_SETS
 from radeval.errors import InputError
 from radeval.io import REXRANK_REFERENCE, read_reports
-from radeval.schema import (Choice, Context, FilePath, Integer, IntTriple, Problems, Text, key, parse_section,
-                            section_mapping)
+from radeval.schema import (Choice, Context, FilePath, Integer, IntTriple, Number, Problems, Text, key,
+                            parse_section, section_mapping)
 
 if TYPE_CHECKING:
     from radeval.bench.suite import Suite
@@ -44,6 +44,8 @@ class DatasetSpec:
         root: the CT-RATE-layout folder (``ctrate``).
         split / train_split: evaluation and training split inside the folder (``ctrate``/``phantom``).
         n / seed / shape: size, seed and volume shape ``[D, H, W]`` of a ``phantom`` dataset.
+        negation_rate: of a ``phantom`` dataset: how often a negative finding gets its own sentence (default 0.7;
+            lower writes shorter reports).
         id_field / text_field: columns of the references file.
         limit: evaluate the first ``limit`` cases only.
         label_set: the abnormality label set of the reports (``ct-rate`` or ``inspect``), passed to the
@@ -60,6 +62,7 @@ class DatasetSpec:
     n: int = key(48, Integer(low=1))
     seed: int = key(0, Integer())
     shape: tuple[int, int, int] | None = key(None, IntTriple())
+    negation_rate: float | None = key(None, Number(low=0.0, high=1.0))
     id_field: str | None = key(None, Text())
     text_field: str | None = key(None, Text())
     limit: int | None = key(None, Integer(low=1))
@@ -69,7 +72,8 @@ class DatasetSpec:
     #: Which kinds each key applies to (``kind`` and the rest of the keys not listed apply to all).
     KINDS_OF_KEY = {"references": REFERENCE_KINDS, "id_field": REFERENCE_KINDS, "text_field": REFERENCE_KINDS,
                     "root": ("ctrate",), "split": _CT, "train_split": _CT, "n": ("phantom",),
-                    "seed": ("phantom",), "shape": ("phantom",), "split_file": _CT}
+                    "seed": ("phantom",), "shape": ("phantom",), "negation_rate": ("phantom",),
+                    "split_file": _CT}
 
     @classmethod
     def from_section(cls, raw: Any, problems: Problems, context: Context, where: str = "dataset") -> DatasetSpec:
@@ -176,11 +180,14 @@ def resolve_dataset(suite: Suite, work: Path, *, quiet: bool = False) -> BenchDa
         from radeval.data.phantom import make_phantom_dataset
 
         key = content_hash({"n": spec.n, "seed": spec.seed, "shape": spec.shape,
-                            **({"labels": spec.label_set.lower()} if spec.label_set.lower() != "ct-rate" else {})})
+                            **({"labels": spec.label_set.lower()} if spec.label_set.lower() != "ct-rate" else {}),
+                            **({"negation_rate": spec.negation_rate} if spec.negation_rate is not None else {})})
         root = work / f"phantom-{key}"
         done = root / ".complete"
         if not done.exists():
-            kwargs = {"shape": spec.shape} if spec.shape else {}
+            kwargs: dict = {"shape": spec.shape} if spec.shape else {}
+            if spec.negation_rate is not None:
+                kwargs["negation_rate"] = spec.negation_rate
             make_phantom_dataset(root, n=spec.n, seed=spec.seed, labels=spec.label_set.lower(), **kwargs)
             done.write_text("ok\n")
         note = (f"Phantom CT-RATE data (n={spec.n}, seed={spec.seed}): synthetic volumes and template-written "

@@ -443,7 +443,7 @@ def make_phantom_dataset(out: str | Path, n: int = 64, seed: int = 0, *,
                          spacing: tuple[float, float, float] | None = None,
                          valid_fraction: float = 0.25, prevalence: float | Mapping[str, float] = 0.3,
                          recon_rate: float = 0.25, noise_hu: float = 15.0, progress: bool = False,
-                         labels: str = "ct-rate") -> Path:
+                         labels: str = "ct-rate", negation_rate: float = 0.7) -> Path:
     """Write a phantom dataset in CT-RATE's layout and return its dataset folder (``out/dataset``).
 
     Args:
@@ -460,6 +460,9 @@ def make_phantom_dataset(out: str | Path, n: int = 64, seed: int = 0, *,
         labels: ``"ct-rate"`` (the 18 CT-RATE label columns, findings + impressions) or ``"inspect"`` (the
             RAD3D-Prefix paper's 21 INSPECT label columns and a CTPA-style impression as the report, in the
             same folder structure; see :mod:`radeval.data.phantom_inspect`). The images are the same either way.
+        negation_rate: probability that a negative label gets its own normal/negated sentence in the findings
+            (:func:`radeval.data.phantom_reports.render_findings`); lower values write shorter reports that state
+            the positives and fewer negatives (the offline demo uses this to fit its short training targets).
 
     Returns:
         The dataset folder, readable by :class:`radeval.data.ctrate.CTRateDataset`.
@@ -479,6 +482,8 @@ def make_phantom_dataset(out: str | Path, n: int = 64, seed: int = 0, *,
         raise InputError(f"labels={labels!r}: expected 'ct-rate' or 'inspect'")
     if not 0.0 < valid_fraction < 1.0:
         raise InputError(f"valid_fraction={valid_fraction} must be in (0, 1)")
+    if not 0.0 <= negation_rate <= 1.0:
+        raise InputError(f"negation_rate={negation_rate} must be in [0, 1]")
     if isinstance(prevalence, Mapping):
         unknown = [k for k in prevalence if k not in CTRATE_LABELS]
         if unknown:
@@ -523,7 +528,7 @@ def make_phantom_dataset(out: str | Path, n: int = 64, seed: int = 0, *,
                 break
             case_labels = _draw_labels(rng, prevalence)
             hu, details = synthesize_chest(case_labels, rng, shape=shape, spacing=spacing, noise_hu=0.0)
-            findings = render_findings(case_labels, rng, details=details)
+            findings = render_findings(case_labels, rng, details=details, negation_rate=negation_rate)
             impressions = render_impressions(case_labels, rng, details=details)
             if text_rng is not None:  # INSPECT: 21 labels, the impression is the whole report
                 row_labels = draw_inspect_labels(case_labels, text_rng,

@@ -142,3 +142,22 @@ def test_generated_volumes_are_unchanged() -> None:
         digest.update(np.rint(hu).astype(np.int16).tobytes())
         digest.update(repr(sorted((a, sorted(b.items())) for a, b in details.items())).encode())
     assert digest.hexdigest() == PHANTOM_DIGEST
+
+
+def test_negation_rate_writes_shorter_reports_without_negated_sentences(tmp_path: Path) -> None:
+    """The demo's short reports (issue 15): negation_rate=0 states the positives and no negated finding."""
+    full = CTRateDataset(make_phantom_dataset(tmp_path / "full", n=12, seed=2, shape=(16, 16, 12)))
+    short = CTRateDataset(make_phantom_dataset(tmp_path / "short", n=12, seed=2, shape=(16, 16, 12),
+                                               negation_rate=0.0))
+    negated = {s for options in NEGATIVE.values() for s in options}
+    for split in short.splits:
+        labels = short.labels(split)
+        for case in short.cases(split):
+            assert not any(s in case.reference for s in negated), case.id
+            positives = [k for k in CTRATE_LABELS if labels.loc[case.id, k]]
+            assert len(case.reference) > 0 or not positives
+    mean = {name: np.mean([len(c.reference) for s in ds.splits for c in ds.cases(s)])
+            for name, ds in (("full", full), ("short", short))}
+    assert mean["short"] < 0.8 * mean["full"]
+    with pytest.raises(InputError, match="negation_rate"):
+        make_phantom_dataset(tmp_path / "bad", n=4, negation_rate=1.5)
