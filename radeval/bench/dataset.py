@@ -46,6 +46,7 @@ class DatasetSpec:
         n / seed / shape: size, seed and volume shape ``[D, H, W]`` of a ``phantom`` dataset.
         negation_rate: of a ``phantom`` dataset: how often a negative finding gets its own sentence (default 0.7;
             lower writes shorter reports).
+        valid_fraction: of a ``phantom`` dataset: share of patients in the evaluation split (default 0.25).
         id_field / text_field: columns of the references file.
         limit: evaluate the first ``limit`` cases only.
         label_set: the abnormality label set of the reports (``ct-rate`` or ``inspect``), passed to the
@@ -63,6 +64,7 @@ class DatasetSpec:
     seed: int = key(0, Integer())
     shape: tuple[int, int, int] | None = key(None, IntTriple())
     negation_rate: float | None = key(None, Number(low=0.0, high=1.0))
+    valid_fraction: float | None = key(None, Number(low=0.0, high=1.0, open_bounds=True))
     id_field: str | None = key(None, Text())
     text_field: str | None = key(None, Text())
     limit: int | None = key(None, Integer(low=1))
@@ -73,7 +75,7 @@ class DatasetSpec:
     KINDS_OF_KEY = {"references": REFERENCE_KINDS, "id_field": REFERENCE_KINDS, "text_field": REFERENCE_KINDS,
                     "root": ("ctrate",), "split": _CT, "train_split": _CT, "n": ("phantom",),
                     "seed": ("phantom",), "shape": ("phantom",), "negation_rate": ("phantom",),
-                    "split_file": _CT}
+                    "valid_fraction": ("phantom",), "split_file": _CT}
 
     @classmethod
     def from_section(cls, raw: Any, problems: Problems, context: Context, where: str = "dataset") -> DatasetSpec:
@@ -181,13 +183,16 @@ def resolve_dataset(suite: Suite, work: Path, *, quiet: bool = False) -> BenchDa
 
         key = content_hash({"n": spec.n, "seed": spec.seed, "shape": spec.shape,
                             **({"labels": spec.label_set.lower()} if spec.label_set.lower() != "ct-rate" else {}),
-                            **({"negation_rate": spec.negation_rate} if spec.negation_rate is not None else {})})
+                            **({"negation_rate": spec.negation_rate} if spec.negation_rate is not None else {}),
+                            **({"valid_fraction": spec.valid_fraction} if spec.valid_fraction is not None else {})})
         root = work / f"phantom-{key}"
         done = root / ".complete"
         if not done.exists():
             kwargs: dict = {"shape": spec.shape} if spec.shape else {}
             if spec.negation_rate is not None:
                 kwargs["negation_rate"] = spec.negation_rate
+            if spec.valid_fraction is not None:
+                kwargs["valid_fraction"] = spec.valid_fraction
             make_phantom_dataset(root, n=spec.n, seed=spec.seed, labels=spec.label_set.lower(), **kwargs)
             done.write_text("ok\n")
         note = (f"Phantom CT-RATE data (n={spec.n}, seed={spec.seed}): synthetic volumes and template-written "

@@ -184,3 +184,22 @@ def test_generate_section_takes_decoding_settings_checked_before_anything_runs(m
                      "systems[0].generate: unknown key 'beams'",
                      "systems[1].generate: model 'dummy' decodes no tokens: num_beams do not apply"):
         assert expected in msg, expected
+
+
+def test_phantom_report_length_and_split_keys_are_phantom_only_and_checked(make_suite) -> None:
+    """dataset.negation_rate / valid_fraction (issue 15's demo: short reports, 42 evaluation cases of many)."""
+    from radeval.bench.dataset import DatasetSpec
+    from radeval.schema import Context, Problems
+
+    problems = Problems("s")
+    spec = DatasetSpec.from_section({"kind": "phantom", "n": 40, "negation_rate": 0.1, "valid_fraction": 0.1},
+                                    problems, Context(Path(".")))
+    assert not len(problems) and (spec.negation_rate, spec.valid_fraction) == (0.1, 0.1)
+    path = make_suite()
+    data = yaml.safe_load(path.read_text())
+    data["dataset"] = {**data["dataset"], "negation_rate": 2, "valid_fraction": 0.5}
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(InputError) as err:
+        load_suite(path)
+    assert "dataset.valid_fraction: applies to kind phantom" in str(err.value)
+    assert "dataset.negation_rate" in str(err.value)
