@@ -91,3 +91,11 @@ def test_embedding_with_pretraining_is_cached_in_radeval_home(tmp_path: Path, mo
 def test_pretraining_refuses_a_checkpoint(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="without checkpoint"):
         EmbedConfig(encoder="small", checkpoint=tmp_path / "w.pt", pretrain=EncoderPretrainConfig(epochs=1))
+
+
+def test_suite_cache_key_names_pretraining_only_when_on() -> None:
+    """Suites without pretraining keep their cached embeddings; a pretrained encoder gets its own embeddings."""
+    from radeval.bench.embed import EmbedSpec
+
+    assert "pretrain_epochs" not in EmbedSpec().cache_settings()
+    assert EmbedSpec(pretrain_epochs=20).cache_settings()["pretrain_epochs"] == 20
