@@ -61,8 +61,10 @@ from radeval.metrics.base import Metric, check_pairs
 
 #: A token: a run of word characters or one non-space, non-word character.
 TOKEN_PATTERN = re.compile(r"\w+|[^\w\s]")
-#: Longest repeated unit (tokens) that counts as a loop.
-LOOP_MAX_PERIOD = 8
+#: Longest repeated unit (tokens) that counts as a loop: a whole sentence written three times back to back is a
+#: loop too (issue 15: the demo's R2GenGPT wrote "The chest CT volume is a good representation of the thoracic
+#: cavity." — 13 tokens — over and over, which a limit of 8 tokens did not see).
+LOOP_MAX_PERIOD = 32
 #: Back-to-back copies of a unit that make a loop.
 LOOP_MIN_COPIES = 3
 #: The group every diagnostic metric declares (see :attr:`radeval.metrics.base.Metric`).

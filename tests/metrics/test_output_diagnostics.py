@@ -75,12 +75,15 @@ def test_loop_definition() -> None:
     toks = tokens("Normal. A_CX" + "-CX-100" * 3)
     mask = looped_mask(toks)
     assert not mask[:3].any() and mask[-9:].all()
-    # two copies are not a loop, three are; units longer than 8 tokens are not loops
+    # two copies are not a loop, three are; units longer than LOOP_MAX_PERIOD (32) tokens are not loops
     assert not looped_mask("a b a b".split()).any()
     assert looped_mask("a b a b a b".split()).all()
-    nine = "a b c d e f g h i".split()
-    assert not looped_mask(nine * 3).any()
-    assert looped_mask(nine[:8] * 3).all()
+    long_unit = [f"w{i}" for i in range(33)]
+    assert not looped_mask(long_unit * 3).any()
+    assert looped_mask(long_unit[:32] * 3).all()
+    # a sentence loop (issue 15's demo R2GenGPT output: a 13-token sentence repeated) is a loop
+    sentence = tokens("The chest CT volume is a good representation of the thoracic cavity.")
+    assert len(sentence) == 13 and looped_mask(sentence * 3).all()
     # ordinary radiology prose has no loops
     assert not looped_mask(tokens(" ".join(REFS.values()))).any()
     assert LoopShare().corpus_score(["x"], [""]) == 0.0
