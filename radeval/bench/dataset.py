@@ -14,7 +14,7 @@ from radeval.bench.manifest import content_hash
 from radeval.data.labels import LABEL_SETS
 from radeval.errors import InputError
 from radeval.io import REXRANK_REFERENCE, read_reports
-from radeval.schema import (Choice, Context, FilePath, Integer, IntTriple, Number, Problems, Text, key,
+from radeval.schema import (Choice, Context, FilePath, Flag, Integer, IntTriple, Number, Problems, Text, key,
                             parse_section, section_mapping)
 
 if TYPE_CHECKING:
@@ -47,6 +47,9 @@ class DatasetSpec:
         negation_rate: of a ``phantom`` dataset: how often a negative finding gets its own sentence (default 0.7;
             lower writes shorter reports).
         valid_fraction: of a ``phantom`` dataset: share of patients in the evaluation split (default 0.25).
+        textured_findings: of a ``phantom`` dataset: give the lung-density findings patch-scale structure
+            (``make_phantom_dataset(textured=True)``; a phantom design choice so a patch-normalising encoder can
+            see them; default false: the plain phantom).
         id_field / text_field: columns of the references file.
         limit: evaluate the first ``limit`` cases only.
         label_set: the abnormality label set of the reports (``ct-rate`` or ``inspect``), passed to the
@@ -65,6 +68,7 @@ class DatasetSpec:
     shape: tuple[int, int, int] | None = key(None, IntTriple())
     negation_rate: float | None = key(None, Number(low=0.0, high=1.0))
     valid_fraction: float | None = key(None, Number(low=0.0, high=1.0, open_bounds=True))
+    textured_findings: bool = key(False, Flag())
     id_field: str | None = key(None, Text())
     text_field: str | None = key(None, Text())
     limit: int | None = key(None, Integer(low=1))
@@ -75,7 +79,7 @@ class DatasetSpec:
     KINDS_OF_KEY = {"references": REFERENCE_KINDS, "id_field": REFERENCE_KINDS, "text_field": REFERENCE_KINDS,
                     "root": ("ctrate",), "split": _CT, "train_split": _CT, "n": ("phantom",),
                     "seed": ("phantom",), "shape": ("phantom",), "negation_rate": ("phantom",),
-                    "valid_fraction": ("phantom",), "split_file": _CT}
+                    "valid_fraction": ("phantom",), "textured_findings": ("phantom",), "split_file": _CT}
 
     @classmethod
     def from_section(cls, raw: Any, problems: Problems, context: Context, where: str = "dataset") -> DatasetSpec:
@@ -184,7 +188,8 @@ def resolve_dataset(suite: Suite, work: Path, *, quiet: bool = False) -> BenchDa
         key = content_hash({"n": spec.n, "seed": spec.seed, "shape": spec.shape,
                             **({"labels": spec.label_set.lower()} if spec.label_set.lower() != "ct-rate" else {}),
                             **({"negation_rate": spec.negation_rate} if spec.negation_rate is not None else {}),
-                            **({"valid_fraction": spec.valid_fraction} if spec.valid_fraction is not None else {})})
+                            **({"valid_fraction": spec.valid_fraction} if spec.valid_fraction is not None else {}),
+                            **({"textured": True} if spec.textured_findings else {})})
         root = work / f"phantom-{key}"
         done = root / ".complete"
         if not done.exists():
@@ -193,6 +198,8 @@ def resolve_dataset(suite: Suite, work: Path, *, quiet: bool = False) -> BenchDa
                 kwargs["negation_rate"] = spec.negation_rate
             if spec.valid_fraction is not None:
                 kwargs["valid_fraction"] = spec.valid_fraction
+            if spec.textured_findings:
+                kwargs["textured"] = True
             make_phantom_dataset(root, n=spec.n, seed=spec.seed, labels=spec.label_set.lower(), **kwargs)
             done.write_text("ok\n")
         note = (f"Phantom CT-RATE data (n={spec.n}, seed={spec.seed}): synthetic volumes and template-written "

@@ -341,10 +341,78 @@ def _draw_medical_material(chest: _Chest) -> None:
             c.paint(c.ellipsoid((0, -92 * s, zz), (9.0, 6.0, 3.5)), 3000.0)
 
 
+def _draw_patch_scale_textures(chest: _Chest, rng: np.random.Generator) -> None:
+    """Patch-scale structure for the lung-density findings (the ``textured`` phantom option).
+
+    A *phantom design choice* (issue 15), not a claim about real CT: CT-ViT's patch embedding LayerNorms each
+    patch's voxels (4 x 8 x 8 voxels = 24 x 44 x 44 mm on the demo grid), removing the patch's mean density and
+    its contrast scale, so a finding that only shifts a region's density is visible to it only at the region's
+    edge. Here the density findings also get the structure their real counterparts show, at a scale of one to a
+    few voxels, spread over many patches:
+
+    - emphysema: several hundred small air cysts (5-9 mm) with a thin wall, throughout, upper-predominant;
+    - mosaic attenuation: a lobular (~30 mm) patchwork of higher and lower lung density;
+    - lung opacity: multifocal patchy ground-glass blobs with edges;
+    - consolidation: branching air bronchograms through the consolidated region;
+    - fibrotic sequela: reticular strands radiating from a few scars.
+
+    Only aerated lung voxels (< -700 HU), and the air bronchograms inside a consolidation, are changed, so
+    other findings keep their voxels. ``rng`` is a
+    separate stream, so labels, report text and every other structure stay those of the untextured phantom.
+    """
+    c, pos, s = chest.canvas, chest.positives, chest.scale
+    aerated = chest.lung_any & (c.hu < -700.0)
+    if "Emphysema" in pos:  # bullae: air cysts with a thin wall, throughout, upper-predominant
+        walls = np.zeros(c.shape, dtype=bool)
+        holes = np.zeros(c.shape, dtype=bool)
+        for _ in range(int(rng.integers(300, 420))):
+            side = ("right", "left")[int(rng.integers(2))]
+            p = _lung_point(rng, chest.anatomy, side, "upper" if rng.random() < 0.6 else "any")
+            p = p + rng.uniform(-0.35, 0.35, 3) * np.asarray(chest.anatomy.lungs[side][1])
+            r = float(rng.uniform(5.0, 9.0))
+            walls |= c.ellipsoid(p, (r + 3.0,) * 3)
+            holes |= c.ellipsoid(p, (r,) * 3)
+        c.hu[walls & ~holes & aerated] = -620.0
+        c.hu[holes & aerated] = -1000.0
+    if "Mosaic attenuation pattern" in pos:  # lobular patchwork of higher/lower density, ~30 mm
+        phase = rng.uniform(0, 2 * np.pi, 3)
+        lobules = np.sin(c.x / 5.0 + phase[0]) * np.sin(c.y / 5.0 + phase[1]) * np.sin(c.z / 5.5 + phase[2])
+        shift = np.broadcast_to(np.where(lobules > 0, 160.0, -110.0).astype(np.float32), c.shape)
+        c.hu[aerated] += shift[aerated]
+    if "Lung opacity" in pos:  # multifocal patchy ground glass
+        side = chest.details.get("Lung opacity", {}).get("side", "right")
+        glass = np.zeros(c.shape, dtype=bool)
+        for _ in range(int(rng.integers(18, 30))):
+            sd = side if rng.random() < 0.75 else ("left" if side == "right" else "right")
+            glass |= c.ellipsoid(_lung_point(rng, chest.anatomy, sd, "any"), rng.uniform(7.0, 15.0, 3))
+        c.hu[glass & aerated] = -450.0
+    if "Consolidation" in pos:  # branching air bronchograms
+        region = chest.lung_any & (np.abs(c.hu - 38.0) < 1e-3)
+        if region.any():
+            idx = np.argwhere(region)
+            centre = np.array([c.x.ravel()[idx[:, 0]].mean(), c.y.ravel()[idx[:, 1]].mean(),
+                               c.z.ravel()[idx[:, 2]].mean()])
+            for _ in range(int(rng.integers(5, 8))):
+                d = rng.normal(0, 1, 3)
+                d /= np.linalg.norm(d)
+                mid = centre + d * 16.0
+                c.paint(c.tube(centre, mid, 3.5) & region, -920.0)
+                for _ in range(2):
+                    e = d + rng.normal(0, 0.6, 3)
+                    c.paint(c.tube(mid, mid + 16.0 * e / np.linalg.norm(e), 3.0) & region, -920.0)
+    if "Pulmonary fibrotic sequela" in pos:  # reticular strands radiating from a few scars
+        side = chest.details.get("Pulmonary fibrotic sequela", {}).get("side", "right")
+        for _ in range(int(rng.integers(3, 5))):
+            p = _lung_point(rng, chest.anatomy, side, "upper" if rng.random() < 0.7 else "any")
+            for _ in range(int(rng.integers(4, 7))):
+                q = p + rng.normal(0, 6, 3)
+                c.paint(c.tube(q, q + rng.normal(0, 1, 3) * 22 * s, 3.5) & aerated, -120.0)
+
 def synthesize_chest(labels: Mapping[str, int], rng: np.random.Generator, *,
                      shape: tuple[int, int, int] = DEFAULT_SHAPE,
                      spacing: tuple[float, float, float] | None = None,
-                     noise_hu: float = 15.0) -> tuple[np.ndarray, dict[str, dict[str, Any]]]:
+                     noise_hu: float = 15.0,
+                     texture_rng: np.random.Generator | None = None) -> tuple[np.ndarray, dict[str, dict[str, Any]]]:
     """Draw one synthetic chest CT in HU with the findings of ``labels``.
 
     The chest is drawn in layers, each a ``_draw_*`` step: body wall, lungs, airways, esophagus and aorta,
@@ -356,6 +424,9 @@ def synthesize_chest(labels: Mapping[str, int], rng: np.random.Generator, *,
         shape: grid (X, Y, Z).
         spacing: voxel size (x, y, z) in mm; default: :data:`DEFAULT_FOV_MM` / ``shape``.
         noise_hu: standard deviation of the added Gaussian noise, HU.
+        texture_rng: when given, the lung-density findings also get patch-scale structure drawn from this
+            separate stream (:func:`_draw_patch_scale_textures`); ``None`` (default) draws the untextured
+            phantom, voxel for voxel as before. ``rng`` is consumed identically either way.
 
     Returns:
         ``(hu, details)``: a float32 (X, Y, Z) volume without noise clipping beyond [-1024, 3071], and the
@@ -384,6 +455,8 @@ def synthesize_chest(labels: Mapping[str, int], rng: np.random.Generator, *,
                  _draw_spine_and_sternum, _draw_nodes_and_hernia, _draw_focal_lung_findings,
                  _draw_medical_material):
         step(chest)
+    if texture_rng is not None:
+        _draw_patch_scale_textures(chest, texture_rng)
     if noise_hu > 0:
         c.hu += rng.normal(0.0, noise_hu, c.shape).astype(np.float32)
     np.clip(c.hu, -1024.0, 3071.0, out=c.hu)
@@ -443,7 +516,7 @@ def make_phantom_dataset(out: str | Path, n: int = 64, seed: int = 0, *,
                          spacing: tuple[float, float, float] | None = None,
                          valid_fraction: float = 0.25, prevalence: float | Mapping[str, float] = 0.3,
                          recon_rate: float = 0.25, noise_hu: float = 15.0, progress: bool = False,
-                         labels: str = "ct-rate", negation_rate: float = 0.7) -> Path:
+                         labels: str = "ct-rate", negation_rate: float = 0.7, textured: bool = False) -> Path:
     """Write a phantom dataset in CT-RATE's layout and return its dataset folder (``out/dataset``).
 
     Args:
@@ -463,6 +536,11 @@ def make_phantom_dataset(out: str | Path, n: int = 64, seed: int = 0, *,
         negation_rate: probability that a negative label gets its own normal/negated sentence in the findings
             (:func:`radeval.data.phantom_reports.render_findings`); lower values write shorter reports that state
             the positives and fewer negatives (the offline demo uses this to fit its short training targets).
+        textured: give the lung-density findings (emphysema, mosaic attenuation, lung opacity, consolidation,
+            fibrotic sequela) patch-scale structure as well (:func:`_draw_patch_scale_textures`; a phantom design
+            choice so that a patch-normalising encoder such as CT-ViT can see them at the demo's resolution).
+            Drawn from a separate seeded stream (``[seed, 15]``): labels, reports, splits and metadata are those
+            of the untextured dataset with the same seed; only the volumes differ. Default ``False``: unchanged.
 
     Returns:
         The dataset folder, readable by :class:`radeval.data.ctrate.CTRateDataset`.
@@ -502,6 +580,7 @@ def make_phantom_dataset(out: str | Path, n: int = 64, seed: int = 0, *,
     root = Path(out).expanduser() / "dataset"
     rng = np.random.default_rng(seed)
     text_rng = np.random.default_rng([seed, 21]) if labels == "inspect" else None  # INSPECT text only
+    texture_rng = np.random.default_rng([seed, 15]) if textured else None  # volumes only (see ``textured``)
     n_valid_target = max(1, int(round(n * valid_fraction)))
 
     rows: dict[str, dict[str, list[dict[str, Any]]]] = {
@@ -527,7 +606,8 @@ def make_phantom_dataset(out: str | Path, n: int = 64, seed: int = 0, *,
             if remaining <= 0:
                 break
             case_labels = _draw_labels(rng, prevalence)
-            hu, details = synthesize_chest(case_labels, rng, shape=shape, spacing=spacing, noise_hu=0.0)
+            hu, details = synthesize_chest(case_labels, rng, shape=shape, spacing=spacing, noise_hu=0.0,
+                                           texture_rng=texture_rng)
             findings = render_findings(case_labels, rng, details=details, negation_rate=negation_rate)
             impressions = render_impressions(case_labels, rng, details=details)
             if text_rng is not None:  # INSPECT: 21 labels, the impression is the whole report

@@ -203,3 +203,22 @@ def test_phantom_report_length_and_split_keys_are_phantom_only_and_checked(make_
         load_suite(path)
     assert "dataset.valid_fraction: applies to kind phantom" in str(err.value)
     assert "dataset.negation_rate" in str(err.value)
+
+
+def test_textured_findings_key_is_a_phantom_only_flag() -> None:
+    """dataset.textured_findings (issue 15's demo): a true/false flag, phantom datasets only."""
+    from radeval.bench.dataset import DatasetSpec
+    from radeval.schema import Context, Problems
+
+    problems = Problems("s")
+    spec = DatasetSpec.from_section({"kind": "phantom", "n": 40, "textured_findings": True}, problems,
+                                    Context(Path(".")))
+    assert not len(problems) and spec.textured_findings is True
+    assert DatasetSpec.from_section({"kind": "phantom"}, Problems("s"), Context(Path("."))).textured_findings is False
+    for raw, message in (({"kind": "phantom", "textured_findings": "yes"}, "expected true or false"),
+                         ({"kind": "jsonl", "references": "r.jsonl", "textured_findings": True},
+                          "applies to kind phantom")):
+        problems = Problems("s")
+        DatasetSpec.from_section(raw, problems, Context(Path("."), check_files=False))
+        assert any(item.startswith("dataset.textured_findings") and message in item for item in problems.items), \
+            problems.items

@@ -161,3 +161,55 @@ def test_negation_rate_writes_shorter_reports_without_negated_sentences(tmp_path
     assert mean["short"] < 0.8 * mean["full"]
     with pytest.raises(InputError, match="negation_rate"):
         make_phantom_dataset(tmp_path / "bad", n=4, negation_rate=1.5)
+
+
+#: The lung-density findings the ``textured`` option gives patch-scale structure (issue 15).
+TEXTURED = ("Emphysema", "Mosaic attenuation pattern", "Lung opacity", "Consolidation", "Pulmonary fibrotic sequela")
+
+
+def _patch_std(hu: np.ndarray) -> np.ndarray:
+    """Within-patch standard deviation over the small CT-ViT's patches (X 8, Y 8, Z 4 voxels on a 64x64x48 grid)."""
+    return hu.reshape(8, 8, 8, 8, 12, 4).transpose(0, 2, 4, 1, 3, 5).reshape(8, 8, 12, -1).std(-1)
+
+
+@pytest.mark.parametrize("label", TEXTURED)
+def test_textured_density_findings_add_structure_inside_patches(label: str) -> None:
+    """A patch-normalising encoder (CT-ViT LayerNorms each patch) sees within-patch structure, not mean density:
+    with ``texture_rng`` the finding adds that structure in many patches, only inside the lungs, reproducibly."""
+    labels = {label: 1}
+    plain = synthesize_chest(labels, np.random.default_rng(3), noise_hu=0.0)[0]
+    textured = synthesize_chest(labels, np.random.default_rng(3), noise_hu=0.0,
+                                texture_rng=np.random.default_rng(7))[0]
+    again = synthesize_chest(labels, np.random.default_rng(3), noise_hu=0.0, texture_rng=np.random.default_rng(7))[0]
+    assert np.array_equal(textured, again)
+    changed = textured != plain
+    assert changed.any()
+    redrawn = plain[changed]  # only aerated lung (and, for consolidation, the consolidated region: 38 HU)
+    assert ((redrawn < -700) | ((redrawn == 38.0) if label == "Consolidation" else False)).all()
+    gained = (_patch_std(textured) - _patch_std(plain)) > 30.0
+    # consolidation is one region (1-2 patches): its bronchograms add structure there; the others are spread out
+    assert gained.sum() >= (1 if label == "Consolidation" else 4), (label, int(gained.sum()))
+
+
+def test_texture_leaves_other_findings_and_the_default_alone() -> None:
+    """Labels without a texture draw the same voxels; no ``texture_rng`` is the plain phantom (digest above)."""
+    labels = {"Cardiomegaly": 1, "Pleural effusion": 1}
+    plain = synthesize_chest(labels, np.random.default_rng(4), noise_hu=15.0)[0]
+    textured = synthesize_chest(labels, np.random.default_rng(4), noise_hu=15.0,
+                                texture_rng=np.random.default_rng(0))[0]
+    assert np.array_equal(plain, textured)
+
+
+def test_textured_dataset_keeps_labels_reports_and_split(tmp_path: Path) -> None:
+    """``textured=True`` changes volumes only (a separate seeded stream): same tables, reproducible volumes."""
+    kwargs = dict(n=6, seed=5, shape=(32, 32, 24), prevalence={"Emphysema": 1.0, "Lung opacity": 1.0})
+    plain = make_phantom_dataset(tmp_path / "plain", **kwargs)
+    textured = make_phantom_dataset(tmp_path / "textured", textured=True, **kwargs)
+    again = make_phantom_dataset(tmp_path / "again", textured=True, **kwargs)
+    tables = sorted(p.relative_to(plain) for p in plain.rglob("*.csv"))
+    assert tables and all(filecmp.cmp(plain / t, textured / t, shallow=False) for t in tables)
+    volumes = sorted(p.relative_to(plain) for p in plain.rglob("*.nii.gz"))
+    assert volumes == sorted(p.relative_to(textured) for p in textured.rglob("*.nii.gz"))
+    read = lambda root, rel: np.asarray(nib.load(str(root / rel)).dataobj)  # noqa: E731
+    assert all(np.array_equal(read(textured, v), read(again, v)) for v in volumes)
+    assert any(not np.array_equal(read(plain, v), read(textured, v)) for v in volumes)
