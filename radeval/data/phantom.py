@@ -350,10 +350,12 @@ def _draw_patch_scale_textures(chest: _Chest, rng: np.random.Generator) -> None:
     edge. Here the density findings also get the structure their real counterparts show, at a scale of one to a
     few voxels, spread over many patches:
 
-    - emphysema: several hundred small air cysts (5-9 mm) with a thin wall, throughout, upper-predominant;
-    - mosaic attenuation: a lobular (~30 mm) patchwork of higher and lower lung density;
-    - lung opacity: multifocal patchy ground-glass blobs with edges;
-    - consolidation: branching air bronchograms through the consolidated region;
+    - emphysema: a centrilobular lucency (-1000 HU) in every secondary lobule of the upper two thirds of the lungs,
+      in preserved lung (-860 HU) (the lobules are the 14 x 14 x 15 mm lattice that interlobular septal thickening
+      draws), plus scattered bullae;
+    - mosaic attenuation: lobule by lobule, alternately denser and more lucent lung;
+    - lung opacity: centrilobular ground glass over large regions of one lung, and patchy blobs;
+    - consolidation: segmental extent (the drawn region grown 1.8 times) with branching air bronchograms;
     - fibrotic sequela: reticular strands radiating from a few scars.
 
     Only aerated lung voxels (< -700 HU), and the air bronchograms inside a consolidation, are changed, so
@@ -362,31 +364,41 @@ def _draw_patch_scale_textures(chest: _Chest, rng: np.random.Generator) -> None:
     """
     c, pos, s = chest.canvas, chest.positives, chest.scale
     aerated = chest.lung_any & (c.hu < -700.0)
-    if "Emphysema" in pos:  # bullae: air cysts with a thin wall, throughout, upper-predominant
-        walls = np.zeros(c.shape, dtype=bool)
-        holes = np.zeros(c.shape, dtype=bool)
-        for _ in range(int(rng.integers(300, 420))):
+    # The phantom's secondary pulmonary lobules: the 14 x 14 x 15 mm lattice interlobular septal thickening draws.
+    # Offsets from the nearest lobule centre, mm:
+    lob = [np.abs(np.mod(g, st) - st / 2) for g, st in ((c.x, 14.0), (c.y, 14.0), (c.z, 15.0))]
+    centre_dist = np.sqrt(lob[0] ** 2 + lob[1] ** 2 + lob[2] ** 2)
+    if "Emphysema" in pos:  # centrilobular lucencies in every lobule of the upper two thirds, plus bullae
+        upper = np.zeros(c.shape, dtype=bool)
+        for centre, radii in chest.anatomy.lungs.values():
+            upper |= np.broadcast_to(c.z > centre[2] - radii[2] * 0.35, c.shape)
+        centrilobular = np.broadcast_to(centre_dist < 5.5, c.shape) & upper & aerated
+        c.hu[upper & aerated & ~centrilobular] = _LUNG  # preserved lung between the lucencies
+        c.hu[centrilobular] = -1000.0
+        for _ in range(int(rng.integers(20, 40))):
             side = ("right", "left")[int(rng.integers(2))]
             p = _lung_point(rng, chest.anatomy, side, "upper" if rng.random() < 0.6 else "any")
-            p = p + rng.uniform(-0.35, 0.35, 3) * np.asarray(chest.anatomy.lungs[side][1])
-            r = float(rng.uniform(5.0, 9.0))
-            walls |= c.ellipsoid(p, (r + 3.0,) * 3)
-            holes |= c.ellipsoid(p, (r,) * 3)
-        c.hu[walls & ~holes & aerated] = -620.0
-        c.hu[holes & aerated] = -1000.0
-    if "Mosaic attenuation pattern" in pos:  # lobular patchwork of higher/lower density, ~30 mm
-        phase = rng.uniform(0, 2 * np.pi, 3)
-        lobules = np.sin(c.x / 5.0 + phase[0]) * np.sin(c.y / 5.0 + phase[1]) * np.sin(c.z / 5.5 + phase[2])
-        shift = np.broadcast_to(np.where(lobules > 0, 160.0, -110.0).astype(np.float32), c.shape)
+            c.hu[c.ellipsoid(p, (rng.uniform(6.0, 10.0),) * 3) & aerated] = -1000.0
+    if "Mosaic attenuation pattern" in pos:  # lobule by lobule, alternately denser and more lucent
+        parity = (np.floor(c.x / 14.0) + np.floor(c.y / 14.0) + np.floor(c.z / 15.0)) % 2
+        shift = np.broadcast_to(np.where(parity > 0, 130.0, -100.0).astype(np.float32), c.shape)
         c.hu[aerated] += shift[aerated]
-    if "Lung opacity" in pos:  # multifocal patchy ground glass
+    if "Lung opacity" in pos:  # centrilobular ground glass over a large region, and patchy blobs
         side = chest.details.get("Lung opacity", {}).get("side", "right")
         glass = np.zeros(c.shape, dtype=bool)
-        for _ in range(int(rng.integers(18, 30))):
-            sd = side if rng.random() < 0.75 else ("left" if side == "right" else "right")
-            glass |= c.ellipsoid(_lung_point(rng, chest.anatomy, sd, "any"), rng.uniform(7.0, 15.0, 3))
-        c.hu[glass & aerated] = -450.0
-    if "Consolidation" in pos:  # branching air bronchograms
+        for _ in range(int(rng.integers(2, 4))):
+            glass |= c.ellipsoid(_lung_point(rng, chest.anatomy, side, "any"), rng.uniform(35.0, 55.0, 3))
+        c.hu[glass & np.broadcast_to(centre_dist < 6.0, c.shape) & aerated] = -450.0
+        for _ in range(int(rng.integers(6, 12))):
+            c.hu[c.ellipsoid(_lung_point(rng, chest.anatomy, side, "any"), rng.uniform(7.0, 15.0, 3)) & aerated] = -450.0
+    if "Consolidation" in pos:  # segmental extent (the drawn region grown 1.8x) with branching air bronchograms
+        side = chest.details.get("Consolidation", {}).get("side", "right")
+        seed_region = chest.lung_masks[side] & (np.abs(c.hu - 38.0) < 1e-3)
+        if seed_region.any():
+            idx = np.argwhere(seed_region)
+            mid = [float(g.ravel()[idx[:, k]].mean()) for k, g in enumerate((c.x, c.y, c.z))]
+            half = [float(np.ptp(g.ravel()[idx[:, k]])) / 2 + 3.0 for k, g in enumerate((c.x, c.y, c.z))]
+            c.hu[c.ellipsoid(mid, [1.8 * h for h in half]) & chest.lung_masks[side] & aerated] = 38.0
         region = chest.lung_any & (np.abs(c.hu - 38.0) < 1e-3)
         if region.any():
             idx = np.argwhere(region)

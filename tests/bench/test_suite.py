@@ -222,3 +222,21 @@ def test_textured_findings_key_is_a_phantom_only_flag() -> None:
         DatasetSpec.from_section(raw, problems, Context(Path("."), check_files=False))
         assert any(item.startswith("dataset.textured_findings") and message in item for item in problems.items), \
             problems.items
+
+
+def test_textured_findings_reach_the_phantom_and_its_cache_key(tmp_path: Path) -> None:
+    """The shipped demo sets dataset.textured_findings: its phantom folder is keyed apart from the plain one and
+    holds the same labels (only the volumes are textured)."""
+    import dataclasses
+
+    from radeval.bench.dataset import resolve_dataset
+
+    demo = load_suite(Path(__file__).resolve().parents[2] / "benchmarks" / "demo.yaml")
+    assert demo.dataset.textured_findings is True
+    small = dataclasses.replace(demo.dataset, n=6, shape=(16, 16, 12))
+    textured = resolve_dataset(dataclasses.replace(demo, dataset=small), tmp_path, quiet=True)
+    plain = resolve_dataset(dataclasses.replace(demo, dataset=dataclasses.replace(small, textured_findings=False)),
+                            tmp_path, quiet=True)
+    folders = sorted(p.name for p in tmp_path.glob("phantom-*"))
+    assert len(folders) == 2
+    assert textured.references == plain.references
