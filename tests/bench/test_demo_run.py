@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +21,12 @@ from radeval.bench.runner import run_suite
 from radeval.bench.suite import load_suite
 from radeval.leaderboard.diagnostic_flags import board_flags
 
-pytestmark = pytest.mark.slow
+#: The full demo takes ~10 minutes on 2 cores; CI (25-minute budget) runs it only when this variable is "1".
+RUN_ENV = "RADEVAL_DEMO_TEST"
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(os.environ.get(RUN_ENV) != "1",
+                                 reason=f"the full demo run (~10 min); set {RUN_ENV}=1 to run it")]
 
 DEMO = Path(__file__).resolve().parents[2] / "benchmarks" / "demo.yaml"
 
