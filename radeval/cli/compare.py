@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from radeval.cli.options import add_format_arguments, add_metric_arguments, metric_options, read_args_reports
+from radeval.cli.options import (add_format_arguments, add_metric_arguments, metric_options, parse_pairs,
+                                 read_args_reports)
 
 
 def _seed(value: str) -> int | None:
@@ -77,19 +78,6 @@ def _system_files(items: list[str]) -> list[tuple[str, Path]]:
     return parse_system_files(items, minimum=2)
 
 
-def _pair_args(items: list[str]) -> list[tuple[str, str]]:
-    """``SYSTEM:REFERENCE`` strings as pairs (system names are checked by the comparison)."""
-    from radeval.errors import InputError
-
-    pairs = []
-    for item in items:
-        system, sep, reference = item.partition(":")
-        if not sep or not system or not reference:
-            raise InputError(f"--pairs {item!r}: expected SYSTEM:REFERENCE")
-        pairs.append((system, reference))
-    return pairs
-
-
 def run(args: argparse.Namespace) -> int:
     """Handler of ``radeval compare``."""
     import json
@@ -109,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         baseline=args.baseline, mode=args.mode, test=args.test, resamples=args.resamples,
         ci_resamples=args.ci_resamples, seed=args.seed, ci=args.ci, confidence=args.confidence,
         correction=args.correction, alpha=args.alpha, pvalue=args.pvalue, progress=not args.quiet,
-        comparisons=_pair_args(args.pairs),
+        comparisons=parse_pairs(args.pairs),
     )
     ranking = None
     if args.rank_by:

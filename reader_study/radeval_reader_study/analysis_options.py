@@ -2,31 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
+from radeval.cli.options import parse_pairs
 from radeval.errors import InputError
 
 #: The roles of the paper's reader-study comparisons (V-3 against the baseline and against V-2).
 PAPER_ROLES: tuple[str, ...] = ("v3", "v2", "baseline")
-
-
-def parse_pairs(items: Iterable[str]) -> list[tuple[str, str]]:
-    """``SYSTEM:REFERENCE`` strings as ``(system, reference)`` pairs.
-
-    Raises:
-        InputError: an item without both names.
-
-    Example:
-        >>> parse_pairs(["v3:baseline", "v3:v2"])
-        [('v3', 'baseline'), ('v3', 'v2')]
-    """
-    pairs = []
-    for item in items:
-        system, sep, reference = item.partition(":")
-        if not sep or not system or not reference:
-            raise InputError(f"--pairs {item!r}: expected SYSTEM:REFERENCE")
-        pairs.append((system, reference))
-    return pairs
 
 
 def parse_paper_roles(text: str) -> dict[str, str]:
@@ -46,3 +26,6 @@ def parse_paper_roles(text: str) -> dict[str, str]:
             raise InputError(f"--paper-roles {item!r}: expected v3=NAME, v2=NAME or baseline=NAME")
         roles[role.strip()] = name.strip()
     return roles
+
+
+__all__ = ["PAPER_ROLES", "parse_pairs", "parse_paper_roles"]
