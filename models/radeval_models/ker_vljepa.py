@@ -52,7 +52,7 @@ from radeval_models.gated_cross_attention import (
 from radeval_models.beam_search import DecodeSettings
 from radeval_models.generator import GeneratorModel
 from radeval_models.ker_vljepa_card import CARD
-from radeval_models.llm import stop_token_ids
+from radeval_models.llm import stop_token_ids, with_lora
 from radeval_models.lm_decoder import decode_lm
 from radeval_models.lm_loss import loss_after_context, report_targets
 from radeval_models.pca_whitening import PcaWhitening
@@ -165,12 +165,7 @@ class KerVLJepa(GeneratorModel):
         self.xattn_at = self._xattn_layers(n_layers)
         heads = cfg.xattn_heads or int(self.lm.config.num_attention_heads)
         self.xattn = nn.ModuleList(GatedCrossAttention(h, heads) for _ in self.xattn_at)
-        from peft import LoraConfig, get_peft_model
-
-        lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=0.0,
-                          target_modules=["q_proj", "v_proj"], bias="none")
-        self.lm = get_peft_model(self.lm, lora)
-        self.lm.eval()
+        self.lm = with_lora(self.lm, r=cfg.lora_r, alpha=cfg.lora_alpha, dropout=0.0)
         self.visual_context = VisualContext()
         self._hooks = attach(self.lm, self.xattn, self.xattn_at, self.visual_context)
         self.lora_names = tuple(f"lm.{n}" for n, p in self.lm.named_parameters() if p.requires_grad)

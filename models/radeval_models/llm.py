@@ -468,3 +468,24 @@ def stop_token_ids(tokenizer: Any, model_config: Any = None) -> list[int]:
     if not ids:
         raise InputError("the tokenizer has no EOS token; generation could never stop")
     return ids
+
+
+def with_lora(lm: Any, *, r: int, alpha: int, dropout: float) -> Any:
+    """``lm`` wrapped with LoRA adapters on its attention query and value projections (``q_proj``, ``v_proj``: the
+    LLaMA-family names R2GenGPT and Ker-VLJEPA adapt), in eval mode; only the adapters are trainable.
+
+    Args:
+        lm: a Hugging Face causal LM.
+        r: LoRA rank (>= 1).
+        alpha: LoRA scaling numerator.
+        dropout: dropout on the adapter input.
+
+    Returns:
+        The PEFT model.
+    """
+    from peft import LoraConfig, get_peft_model
+
+    config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=["q_proj", "v_proj"], bias="none")
+    wrapped = get_peft_model(lm, config)
+    wrapped.eval()
+    return wrapped

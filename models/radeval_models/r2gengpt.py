@@ -31,7 +31,7 @@ import torch
 
 from radeval_models.beam_search import DecodeSettings
 from radeval_models.generator import GeneratorModel
-from radeval_models.llm import stop_token_ids
+from radeval_models.llm import stop_token_ids, with_lora
 from radeval_models.lm_decoder import decode_lm
 from radeval_models.lm_loss import loss_after_context, report_targets
 from radeval_models.mappers import ProjectionNormMapper
@@ -95,12 +95,7 @@ class R2GenGPT(GeneratorModel):
             raise ValueError(f"R2GenGPT prompt must contain {IMAGE_PLACEHOLDER!r} exactly once")
         self.mapper = ProjectionNormMapper(self.input_dim, self.hidden_size)
         if cfg.lora_r > 0:
-            from peft import LoraConfig, get_peft_model
-
-            lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
-                              target_modules=["q_proj", "v_proj"], bias="none")
-            self.lm = get_peft_model(self.lm, lora)
-            self.lm.eval()
+            self.lm = with_lora(self.lm, r=cfg.lora_r, alpha=cfg.lora_alpha, dropout=cfg.lora_dropout)
 
     def _prompt_ids(self) -> tuple[list[int], list[int]]:
         before, after = self.config.prompt.split(IMAGE_PLACEHOLDER)
