@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from radeval.cli.options import (add_format_arguments, add_metric_arguments, metric_options, parse_pairs,
-                                 read_args_reports)
+from radeval.cli.options import add_format_arguments, add_metric_arguments, metric_options, read_args_reports
+from radeval.stats.pair_names import parse_pairs
 
 
 def _seed(value: str) -> int | None:

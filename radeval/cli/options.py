@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -91,22 +90,3 @@ def read_args_reports(path: Path, args: argparse.Namespace, *, name: str = "", r
         text_field = getattr(args, "ref_text_field", None) or (REXRANK_REFERENCE if rexrank else text_field)
     return read_reports(path, format=getattr(args, "format", None), id_field=getattr(args, "id_field", None),
                         text_field=text_field, name=name)
-
-
-def parse_pairs(items: Iterable[str]) -> list[tuple[str, str]]:
-    """``SYSTEM:REFERENCE`` strings as ``(system, reference)`` pairs.
-
-    Raises:
-        InputError: an item without both names.
-
-    Example:
-        >>> parse_pairs(["v3:baseline", "v3:v2"])
-        [('v3', 'baseline'), ('v3', 'v2')]
-    """
-    pairs = []
-    for item in items:
-        system, sep, reference = item.partition(":")
-        if not sep or not system or not reference:
-            raise InputError(f"--pairs {item!r}: expected SYSTEM:REFERENCE")
-        pairs.append((system, reference))
-    return pairs

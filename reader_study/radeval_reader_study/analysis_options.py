@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from radeval.cli.options import parse_pairs
 from radeval.errors import InputError
+from radeval.stats.pair_names import parse_pairs
 
 #: The roles of the paper's reader-study comparisons (V-3 against the baseline and against V-2).
 PAPER_ROLES: tuple[str, ...] = ("v3", "v2", "baseline")
