@@ -55,6 +55,7 @@ from radeval_models.ker_vljepa_card import CARD
 from radeval_models.llm import stop_token_ids, with_lora
 from radeval_models.lm_decoder import decode_lm
 from radeval_models.lm_loss import loss_after_context, report_targets
+from radeval_models.prompt_context import IMAGE_PLACEHOLDER, prompt_context
 from radeval_models.pca_whitening import PcaWhitening
 from radeval_models.positive_findings import PositiveFindings
 from radeval_models.train_phases import TrainingPhase, phases_from_epochs
@@ -62,7 +63,6 @@ from radeval_models.zone_compression import ZoneCompressor
 from radeval.errors import InputError
 from radeval.labeling.base import resolve_labels
 
-IMAGE_PLACEHOLDER = "<ImageHere>"
 PROMPT = "Chest CT volume: <ImageHere>\nFindings:"
 PHASES = ("warmup", "align", "generate", "findings")
 
@@ -323,28 +323,13 @@ class KerVLJepa(GeneratorModel):
             out.update(report_targets(self.tokenizer, texts, self.config.max_target_tokens))
         return out
 
-    def _prompt_ids(self) -> tuple[list[int], list[int]]:
-        before, after = self.config.prompt.split(IMAGE_PLACEHOLDER)
-        tok = self.tokenizer
-        head = [tok.bos_token_id] if tok.bos_token_id is not None else []
-        return (head + tok(before, add_special_tokens=False)["input_ids"],
-                tok(after, add_special_tokens=False)["input_ids"])
-
-    def _context(self, visual: torch.Tensor) -> torch.Tensor:
-        before, after = self._prompt_ids()
-        embed = self.lm.get_input_embeddings()
-        device, b = embed.weight.device, visual.shape[0]
-        head = embed(torch.tensor(before, device=device)).unsqueeze(0).expand(b, -1, -1)
-        tail = embed(torch.tensor(after, device=device)).unsqueeze(0).expand(b, -1, -1)
-        return torch.cat([head, visual, tail], dim=1)
-
     def _lm_loss(self, conditioning: torch.Tensor, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                  labels: torch.Tensor, zones: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         zones = self.zone_tokens(conditioning) if zones is None else zones
         visual = self.visual_tokens(zones)
         self.visual_context.tokens = visual
         try:
-            return loss_after_context(self.lm, self._context(visual), input_ids, attention_mask, labels)
+            return loss_after_context(self.lm, prompt_context(self.lm, self.tokenizer, self.config.prompt, visual), input_ids, attention_mask, labels)
         finally:
             self.visual_context.tokens = None
 
@@ -381,5 +366,5 @@ class KerVLJepa(GeneratorModel):
         which follow the rows through beam expansion, reordering and finished-row removal."""
         stops = stop_token_ids(self.tokenizer, self.lm.config)
         visual = self.visual_tokens(self.zone_tokens(conditioning))
-        return decode_lm(GraftedDecoding(self.lm, self.visual_context), self._context(visual),
+        return decode_lm(GraftedDecoding(self.lm, self.visual_context), prompt_context(self.lm, self.tokenizer, self.config.prompt, visual),
                          settings=self.decode_settings(settings), stop_ids=stops, forward_kwargs={"visual": visual})

@@ -31,11 +31,11 @@ from radeval_models.llm import stop_token_ids
 from radeval_models.lm_decoder import decode_lm
 from radeval_models.lm_loss import loss_after_context, report_targets
 from radeval_models.mappers import LinearMapper
+from radeval_models.prompt_context import IMAGE_PLACEHOLDER
 from radeval_models.prompt_customisation import (MODULATION_INITS, PROMPT_INITS, PromptBookCustomiser,
                                                  PromptWiseCustomiser)
 from radeval.errors import InputError
 
-IMAGE_PLACEHOLDER = "<ImageHere>"
 PROMPT_PLACEHOLDER = "<PromptHere>"
 #: The default instruction: R2GenGPT's, as this toolkit adapts it to CT (``radeval_models.r2gengpt.PROMPT``), with the
 #: customised prompts placed between the image and the instruction sentence (reconstructed: MRG-LLM's is unpublished).

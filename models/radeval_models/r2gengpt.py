@@ -35,6 +35,7 @@ from radeval_models.llm import stop_token_ids, with_lora
 from radeval_models.lm_decoder import decode_lm
 from radeval_models.lm_loss import loss_after_context, report_targets
 from radeval_models.mappers import ProjectionNormMapper
+from radeval_models.prompt_context import IMAGE_PLACEHOLDER, prompt_context
 
 #: Upstream's prompt string (wang-zhanyu/R2GenGPT @ 386cffc, a plain string rather than Llama-2's ``[INST]`` format).
 ORIGINAL_PROMPT = ("Human: <Img><ImageHere></Img> Generate a comprehensive and detailed diagnosis report for this chest "
@@ -42,7 +43,6 @@ ORIGINAL_PROMPT = ("Human: <Img><ImageHere></Img> Generate a comprehensive and d
 
 #: The prompt used here: upstream's with "chest xray image" -> "chest CT volume" (a marked reconstruction).
 PROMPT = ORIGINAL_PROMPT.replace("chest xray image", "chest CT volume")
-IMAGE_PLACEHOLDER = "<ImageHere>"
 
 
 @dataclass
@@ -97,23 +97,11 @@ class R2GenGPT(GeneratorModel):
         if cfg.lora_r > 0:
             self.lm = with_lora(self.lm, r=cfg.lora_r, alpha=cfg.lora_alpha, dropout=cfg.lora_dropout)
 
-    def _prompt_ids(self) -> tuple[list[int], list[int]]:
-        before, after = self.config.prompt.split(IMAGE_PLACEHOLDER)
-        tok = self.tokenizer
-        head = [tok.bos_token_id] if tok.bos_token_id is not None else []
-        return (head + tok(before, add_special_tokens=False)["input_ids"],
-                tok(after, add_special_tokens=False)["input_ids"])
-
     def _context(self, conditioning: torch.Tensor) -> torch.Tensor:
         """``[BOS, prompt-before, visual token, prompt-after]`` embeddings, ``(batch, length, hidden)``."""
-        before, after = self._prompt_ids()
         embed = self.lm.get_input_embeddings()
-        device = embed.weight.device
         visual = self.mapper(conditioning.to(self.mapper.proj.weight.dtype)).to(embed.weight.dtype)
-        b = conditioning.shape[0]
-        head = embed(torch.tensor(before, device=device)).unsqueeze(0).expand(b, -1, -1)
-        tail = embed(torch.tensor(after, device=device)).unsqueeze(0).expand(b, -1, -1)
-        return torch.cat([head, visual, tail], dim=1)
+        return prompt_context(self.lm, self.tokenizer, self.config.prompt, visual)
 
     def collate(self, texts: Sequence[str], conditioning: torch.Tensor) -> dict[str, torch.Tensor]:
         """Report tokens + EOS, right-padded; labels -100 on padding (the prompt is added in :meth:`forward`)."""
