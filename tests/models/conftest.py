@@ -98,3 +98,37 @@ TINY_MAPPER = {"num_layers": 1, "prefix_length": 4, "clip_length": 4, "num_heads
 def tiny_mapper() -> dict[str, int]:
     """Transformer-mapper settings for the tiny LLaMA (width 64)."""
     return dict(TINY_MAPPER)
+
+
+@pytest.fixture
+def one_and_two_processes():
+    """Runs a script once in this interpreter and once under ``accelerate launch`` with two CPU processes (gloo).
+
+    Returns ``run(script, before, after, out_root, *, port) -> (single, multi)``: the script is called as
+    ``script *before <out> *after`` with ``<out>`` = ``out_root/single`` and ``out_root/multi``; the two-process run
+    must succeed and leave one ``rank<i>-of-2`` marker per process. Skips when the launcher is missing.
+    """
+    import shutil
+    import subprocess
+    import sys
+
+    launcher = shutil.which("accelerate", path=str(Path(sys.executable).parent))
+    if launcher is None:
+        pytest.skip("the accelerate launcher is not installed next to this interpreter")
+
+    def run(script: Path, before: list[str], after: list[str], out_root: Path, *, port: int) -> tuple[Path, Path]:
+        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        single, multi = out_root / "single", out_root / "multi"
+        subprocess.run([sys.executable, str(script), *before, str(single), *after], check=True, env=env,
+                       timeout=600, capture_output=True)
+        # `launch --cpu` uses the single-process launcher unless mpirun is set up; the torchrun-based launcher
+        # (--multi_gpu) with Accelerator(cpu=True) on a machine without GPUs gives MULTI_CPU over gloo.
+        done = subprocess.run([launcher, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+                               "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(port),
+                               str(script), *before, str(multi), *after], env=env, timeout=600,
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert sorted(p.name for p in multi.glob("rank*")) == ["rank0-of-2", "rank1-of-2"]
+        return single, multi
+
+    return run

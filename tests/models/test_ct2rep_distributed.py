@@ -4,10 +4,6 @@ one-process run (as ``test_distributed.py`` checks for the LLM generators), with
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -36,13 +32,10 @@ open(f"{out}/rank{state.process_index}-of-{state.num_processes}", "w").close()
 
 
 @pytest.mark.slow
-def test_two_process_run_equals_single_process(tmp_path: Path) -> None:
+def test_two_process_run_equals_single_process(tmp_path: Path, one_and_two_processes) -> None:
     from radeval.data.embeddings import EmbeddingSet, save_embeddings
     from radeval.io import write_reports
 
-    launcher = shutil.which("accelerate", path=str(Path(sys.executable).parent))
-    if launcher is None:
-        pytest.skip("the accelerate launcher is not installed next to this interpreter")
     rng = np.random.default_rng(2)
     n = len(CASE_IDS)
     save_embeddings(tmp_path / "train.safetensors",
@@ -56,16 +49,7 @@ def test_two_process_run_equals_single_process(tmp_path: Path) -> None:
     settings = {**SMALL, "num_beams": 3}
     train = {**TRAIN, "epochs": 4}
     args = [str(tmp_path / "train.safetensors"), str(tmp_path / "train.jsonl")]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    single, multi = tmp_path / "single", tmp_path / "multi"
-    subprocess.run([sys.executable, str(script), *args, str(single), repr(settings), repr(train)], check=True,
-                   env=env, timeout=600, capture_output=True)
-    done = subprocess.run([launcher, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-                           "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "29541",
-                           str(script), *args, str(multi), repr(settings), repr(train)], env=env, timeout=600,
-                          capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert sorted(p.name for p in multi.glob("rank*")) == ["rank0-of-2", "rank1-of-2"]
+    single, multi = one_and_two_processes(script, args, [repr(settings), repr(train)], tmp_path, port=29541)
     assert (single / "vocabulary.json").read_text() == (multi / "vocabulary.json").read_text()
     a, b = load_file(str(single / "model.safetensors")), load_file(str(multi / "model.safetensors"))
     assert a.keys() == b.keys()

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -30,25 +26,11 @@ open(f"{out}/rank{state.process_index}-of-{state.num_processes}", "w").close()
 
 @pytest.mark.slow
 def test_two_process_run_equals_single_process(tmp_path: Path, tiny_llama: Path, phantom_files: dict[str, Path],
-                                               tiny_mapper: dict[str, int]) -> None:
-    launcher = shutil.which("accelerate", path=str(Path(sys.executable).parent))
-    if launcher is None:
-        pytest.skip("the accelerate launcher is not installed next to this interpreter")
+                                               tiny_mapper: dict[str, int], one_and_two_processes) -> None:
     script = tmp_path / "run.py"
     script.write_text(SCRIPT)
     args = [str(tiny_llama), str(phantom_files["embeddings"]), str(phantom_files["reports"])]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    single, multi = tmp_path / "single", tmp_path / "multi"
-    subprocess.run([sys.executable, str(script), *args, str(single), repr(tiny_mapper)], check=True, env=env,
-                   timeout=600, capture_output=True)
-    # `launch --cpu` uses the single-process launcher unless mpirun is set up; the torchrun-based launcher
-    # (--multi_gpu) with Accelerator(cpu=True) on a machine without GPUs gives MULTI_CPU over gloo.
-    done = subprocess.run([launcher, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-                           "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "29533",
-                           str(script), *args, str(multi), repr(tiny_mapper)], env=env, timeout=600,
-                          capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert sorted(p.name for p in multi.glob("rank*")) == ["rank0-of-2", "rank1-of-2"]
+    single, multi = one_and_two_processes(script, args, [repr(tiny_mapper)], tmp_path, port=29533)
     a, b = load_file(str(single / "model.safetensors")), load_file(str(multi / "model.safetensors"))
     assert a.keys() == b.keys()
     # same step up to float summation order (gloo all-reduce vs one local sum); Adam's normalisation turns

@@ -8,10 +8,6 @@ anything (the model must learn to tell the eight cases apart from them)."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -395,24 +391,13 @@ open(f"{out}/rank{state.process_index}-of-{state.num_processes}", "w").close()
 
 
 @pytest.mark.slow
-def test_two_process_run_equals_single_process(tmp_path: Path, tiny_llama: Path, slab_files: dict[str, Path]) -> None:
-    launcher = shutil.which("accelerate", path=str(Path(sys.executable).parent))
-    if launcher is None:
-        pytest.skip("the accelerate launcher is not installed next to this interpreter")
+def test_two_process_run_equals_single_process(tmp_path: Path, tiny_llama: Path, slab_files: dict[str, Path],
+                                               one_and_two_processes) -> None:
     script = tmp_path / "run.py"
     script.write_text(SCRIPT)
     train = {**SHORT_TRAIN, "keep_checkpoints": 1}
     args = [str(tiny_llama), str(slab_files["embeddings"]), str(slab_files["reports"])]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    single, multi = tmp_path / "single", tmp_path / "multi"
-    subprocess.run([sys.executable, str(script), *args, str(single), repr(SHORT), repr(train)], check=True, env=env,
-                   timeout=600, capture_output=True)
-    done = subprocess.run([launcher, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-                           "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "29541",
-                           str(script), *args, str(multi), repr(SHORT), repr(train)], env=env, timeout=600,
-                          capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert sorted(p.name for p in multi.glob("rank*")) == ["rank0-of-2", "rank1-of-2"]
+    single, multi = one_and_two_processes(script, args, [repr(SHORT), repr(train)], tmp_path, port=29541)
     a, b = _weights(single), _weights(multi)
     assert a.keys() == b.keys()
     worst = max(float((a[k].float() - b[k].float()).abs().max()) for k in a)

@@ -5,10 +5,6 @@ embeddings, determinism, save/load, resume after ``max_steps``, settings errors,
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -307,25 +303,13 @@ open(f"{out}/rank{state.process_index}-of-{state.num_processes}", "w").close()
 
 @pytest.mark.slow
 def test_two_process_run_equals_single_process(tmp_path: Path, tiny_llama: Path,
-                                               phantom_files: dict[str, Path]) -> None:
-    launcher = shutil.which("accelerate", path=str(Path(sys.executable).parent))
-    if launcher is None:
-        pytest.skip("the accelerate launcher is not installed next to this interpreter")
+                                               phantom_files: dict[str, Path], one_and_two_processes) -> None:
     script = tmp_path / "run.py"
     script.write_text(SCRIPT)
     # the default template and a visual token here: the distributed run covers the full context layout
     settings = {name: _settings(name, tiny_llama, visual_tokens=1, template=TEMPLATE) for name in NAMES}
     args = [str(phantom_files["embeddings"]), str(phantom_files["reports"])]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    single, multi = tmp_path / "single", tmp_path / "multi"
-    subprocess.run([sys.executable, str(script), *args, str(single), repr(settings)], check=True, env=env,
-                   timeout=600, capture_output=True)
-    done = subprocess.run([launcher, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-                           "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "29541",
-                           str(script), *args, str(multi), repr(settings)], env=env, timeout=600,
-                          capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert sorted(p.name for p in multi.glob("rank*")) == ["rank0-of-2", "rank1-of-2"]
+    single, multi = one_and_two_processes(script, args, [repr(settings)], tmp_path, port=29541)
     for name in NAMES:
         a = load_file(str(single / name / "model.safetensors"))
         b = load_file(str(multi / name / "model.safetensors"))
