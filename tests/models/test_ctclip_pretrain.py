@@ -46,6 +46,16 @@ def test_pretraining_lowers_the_loss_and_changes_only_the_embedding_path() -> No
         pretrain_encoder(enc, x[:3], y, config=EncoderPretrainConfig(epochs=1))
 
 
+@pytest.mark.parametrize("n, epochs", [(8, 1), (24, 2), (40, 2), (80, 1)])
+def test_short_pretraining_runs(n: int, epochs: int) -> None:
+    """1 to 10 optimizer steps (a small suite with few pretraining epochs; 10 steps made the 10% warm-up zero steps
+    long): the schedule must not divide by zero."""
+    torch.manual_seed(0)
+    x, y = _bright_cube_data(n, 1)
+    history = pretrain_encoder(CTClipImageEncoder(TINY), x, y, config=EncoderPretrainConfig(epochs=epochs, batch_size=8))
+    assert len(history) == epochs and all(np.isfinite(history))
+
+
 def test_key_follows_labels_volumes_and_settings() -> None:
     base = dict(encoder_config=TINY.to_dict(), preprocess="p", config=EncoderPretrainConfig(epochs=2), init_seed=0,
                 cases=[("a", "h1", [0, 1]), ("b", "h2", [1, 0])])

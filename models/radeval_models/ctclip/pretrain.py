@@ -130,7 +130,7 @@ def pretrain_encoder(encoder: CTClipImageEncoder, volumes: np.ndarray, labels: n
     params = _trainable(encoder) + list(head.parameters())
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps = max(1, cfg.epochs * -(-len(x) // cfg.batch_size))
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=steps, pct_start=0.1)
+    sched = _one_cycle(opt, cfg.lr, steps)
     pos_weight = pos_weight_from_data(y.numpy())
     history: list[float] = []
     encoder.train()
@@ -152,6 +152,14 @@ def pretrain_encoder(encoder: CTClipImageEncoder, volumes: np.ndarray, labels: n
         history.append(total / len(x))
     encoder.eval()
     return history
+
+
+def _one_cycle(opt: torch.optim.Optimizer, lr: float, steps: int) -> torch.optim.lr_scheduler.LRScheduler:
+    """One-cycle schedule with a 10% warm-up of at least two steps; a constant rate below three steps (torch's
+    ``OneCycleLR`` divides by the length of each phase, so a phase of zero steps would divide by zero)."""
+    if steps < 3:
+        return torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
+    return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=max(0.1, 2 / steps))
 
 
 def pretrain_key(*, encoder_config: dict[str, Any], preprocess: str, config: EncoderPretrainConfig,
