@@ -438,12 +438,27 @@ def _draw_visible_focal_findings(chest: _Chest, rng: np.random.Generator) -> Non
     - arterial wall calcification: calcified plaques (800 HU, 4.5 mm radius) running 20-45 mm along the aortic wall;
     - medical material: the drawn device made thick enough to fill its voxels (catheter and pacemaker leads of
       4.5 mm radius, sternotomy wire loops along the whole sternum);
-    - bronchiectasis: more dilated, thick-walled airways (wall 28 HU, lumen air) in the lower lobe(s).
+    - bronchiectasis: more dilated, thick-walled airways (wall 28 HU, lumen air) in the lower lobe(s);
+    - lymphadenopathy: the enlarged nodes (45 HU) outlined by a one-voxel rim of mediastinal fat, so a node that
+      touches the aorta or the heart (40-42 HU) is not merged into it;
+    - atelectasis: the plate of collapsed lung one voxel thicker on each side (within the same lung's aerated
+      voxels).
 
     Only findings whose label is positive are drawn, so no label is encoded where it is not a visible finding; ``rng``
     is the texture stream, so labels, report text and the plain phantom are unchanged.
     """
+    from scipy.ndimage import binary_dilation
+
     c, pos, s = chest.canvas, chest.positives, chest.scale
+    if "Lymphadenopathy" in pos:  # the nodes are the only 45 HU voxels (before noise)
+        nodes = (c.hu == 45.0) & ~chest.lung_any
+        rim = binary_dilation(nodes) & ~nodes & (c.hu > -200.0) & (c.hu < 100.0) & ~chest.lung_any
+        c.hu[rim] = _FAT
+    if "Atelectasis" in pos:  # the collapsed plate is the only 30 HU lung region (before noise)
+        side = chest.details.get("Atelectasis", {}).get("side", "right")
+        plate = chest.lung_masks[side] & (c.hu == 30.0)
+        grown = binary_dilation(plate) & chest.lung_masks[side] & (c.hu < -700.0)
+        c.hu[grown] = 30.0
     if "Coronary artery wall calcification" in pos:
         heart_c, heart_r = (np.asarray(v, dtype=np.float64) for v in chest.anatomy.heart)
 
@@ -464,7 +479,7 @@ def _draw_visible_focal_findings(chest: _Chest, rng: np.random.Generator) -> Non
     if "Arterial wall calcification" in pos:
         aorta = _aorta_segments(s)
         r_aorta = 13.0 * s
-        for _ in range(int(rng.integers(4, 7))):
+        for _ in range(int(rng.integers(6, 10))):
             p0, p1 = (np.asarray(p, dtype=np.float64) for p in aorta[int(rng.integers(len(aorta)))])
             axis = p1 - p0
             length = float(np.linalg.norm(axis))
@@ -473,7 +488,8 @@ def _draw_visible_focal_findings(chest: _Chest, rng: np.random.Generator) -> Non
             ortho = np.cross(axis / length, rng.normal(0, 1, 3))
             ortho /= np.linalg.norm(ortho)
             offset = ortho * r_aorta
-            c.paint(c.tube(p0 + t * axis + offset, p0 + run * axis + offset, 4.5), 800.0)
+            wall = c.tube(p0, p1, r_aorta + 3.0)  # the plaque stays in the aortic wall, not in the lung
+            c.paint(c.tube(p0 + t * axis + offset, p0 + run * axis + offset, 5.0) & wall, 800.0)
     if "Medical material" in pos:
         device = chest.details.get("Medical material", {}).get("device", "")
         top = chest.top

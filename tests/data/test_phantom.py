@@ -216,7 +216,8 @@ def test_textured_dataset_keeps_labels_reports_and_split(tmp_path: Path) -> None
 
 
 #: Focal findings the ``textured`` option draws larger, on their anatomy (issue 15 item 3).
-FOCAL = ("Coronary artery wall calcification", "Arterial wall calcification", "Medical material", "Bronchiectasis")
+FOCAL = ("Coronary artery wall calcification", "Arterial wall calcification", "Medical material", "Bronchiectasis",
+         "Lymphadenopathy", "Atelectasis")
 
 
 @pytest.mark.parametrize("label", FOCAL)
@@ -224,7 +225,8 @@ FOCAL = ("Coronary artery wall calcification", "Arterial wall calcification", "M
 def test_textured_focal_findings_are_larger_and_on_their_anatomy(label: str, seed: int) -> None:
     """With ``texture_rng`` a positive focal finding gets more voxels, of its own kind, where it belongs: calcium
     (>= 700 HU) on the heart's surface or the aortic wall, metal (>= 2500 HU) for a device, thick-walled air-filled
-    airways inside the lung the report names; reproducibly."""
+    airways or a thicker collapsed plate inside the lung the report names, a fat rim around enlarged nodes;
+    reproducibly."""
     from radeval.data import phantom as ph
 
     labels = {label: 1}
@@ -250,6 +252,14 @@ def test_textured_focal_findings_are_larger_and_on_their_anatomy(label: str, see
         assert (dist < 25).all()
     elif label == "Medical material":
         assert changed.sum() >= 20 and (textured[changed] >= 2500.0).all()
+    elif label == "Lymphadenopathy":  # a fat rim around the 45 HU nodes, taken from soft tissue next to them
+        assert changed.sum() >= 5 and (textured[changed] == -95.0).all() and (plain[changed] > -200).all()
+        from scipy.ndimage import binary_dilation
+        assert (binary_dilation(plain == 45.0) & changed).sum() == changed.sum()
+    elif label == "Atelectasis":  # the 30 HU plate grown into aerated lung of the side the report names
+        side = details["Atelectasis"]["side"]
+        assert changed.sum() >= 20 and (textured[changed] == 30.0).all() and (plain[changed] < -700).all()
+        assert (np.sign(xyz[:, 0]) == (-1 if side == "right" else 1)).all()
     else:
         side = details["Bronchiectasis"]["side"]
         centre_x = -66 if side == "right" else 66
