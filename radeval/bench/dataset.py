@@ -204,13 +204,13 @@ def resolve_dataset(suite: Suite, work: Path, *, quiet: bool = False) -> BenchDa
         assert spec.root is not None
         return _ctrate(spec.root, suite, [])
     if spec.kind == "phantom":
-        from radeval.data.phantom import make_phantom_dataset
+        from radeval.data.phantom import TEXTURED_VERSION, make_phantom_dataset
 
         key = content_hash({"n": spec.n, "seed": spec.seed, "shape": spec.shape,
                             **({"labels": spec.label_set.lower()} if spec.label_set.lower() != "ct-rate" else {}),
                             **({"negation_rate": spec.negation_rate} if spec.negation_rate is not None else {}),
                             **({"valid_fraction": spec.valid_fraction} if spec.valid_fraction is not None else {}),
-                            **({"textured": True} if spec.textured_findings else {})})
+                            **({"textured": TEXTURED_VERSION} if spec.textured_findings else {})})
         root = work / f"phantom-{key}"
         done = root / ".complete"
         if not done.exists():

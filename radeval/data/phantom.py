@@ -37,6 +37,9 @@ RESCALE_INTERCEPT = -1024.0
 RESCALE_SLOPE = 1.0
 
 _AIR, _FAT, _SOFT, _FLUID, _LUNG = -1000.0, -95.0, 42.0, 10.0, -860.0
+#: Version of the ``textured`` drawing (1: lung-density textures; 2: + the visible focal findings). Caches of
+#: textured phantom datasets are keyed by it, so a changed drawing is redrawn, never served from an old folder.
+TEXTURED_VERSION = 2
 _DEVICES = ("a central venous catheter", "a cardiac pacemaker", "median sternotomy wires")
 
 
