@@ -163,6 +163,27 @@ def _ctrate(root: Path, suite: Suite, notes: list[str]) -> BenchDataset:
                         beyond, label_set=suite.dataset.label_set, layout=layout)
 
 
+def phantom_options(spec: DatasetSpec) -> dict[str, Any]:
+    """The keyword options of :func:`radeval.data.phantom.make_phantom_dataset` a ``phantom`` dataset section gives
+    (everything but ``n`` and ``seed``): the suite's dataset, and the extra pretraining phantoms of
+    ``embed.pretrain_extra_phantoms``, are drawn with these.
+
+    Example:
+        >>> phantom_options(DatasetSpec(kind="phantom", negation_rate=0.1, textured_findings=True))
+        {'labels': 'ct-rate', 'negation_rate': 0.1, 'textured': True}
+    """
+    options: dict[str, Any] = {"labels": spec.label_set.lower()}
+    if spec.shape:
+        options["shape"] = tuple(spec.shape)
+    if spec.negation_rate is not None:
+        options["negation_rate"] = spec.negation_rate
+    if spec.valid_fraction is not None:
+        options["valid_fraction"] = spec.valid_fraction
+    if spec.textured_findings:
+        options["textured"] = True
+    return options
+
+
 def resolve_dataset(suite: Suite, work: Path, *, quiet: bool = False) -> BenchDataset:
     """Load (or, for ``phantom``, generate once and cache) the suite's dataset."""
     spec = suite.dataset
@@ -183,24 +204,17 @@ def resolve_dataset(suite: Suite, work: Path, *, quiet: bool = False) -> BenchDa
         assert spec.root is not None
         return _ctrate(spec.root, suite, [])
     if spec.kind == "phantom":
-        from radeval.data.phantom import make_phantom_dataset
+        from radeval.data.phantom import TEXTURED_VERSION, make_phantom_dataset
 
         key = content_hash({"n": spec.n, "seed": spec.seed, "shape": spec.shape,
                             **({"labels": spec.label_set.lower()} if spec.label_set.lower() != "ct-rate" else {}),
                             **({"negation_rate": spec.negation_rate} if spec.negation_rate is not None else {}),
                             **({"valid_fraction": spec.valid_fraction} if spec.valid_fraction is not None else {}),
-                            **({"textured": True} if spec.textured_findings else {})})
+                            **({"textured": TEXTURED_VERSION} if spec.textured_findings else {})})
         root = work / f"phantom-{key}"
         done = root / ".complete"
         if not done.exists():
-            kwargs: dict = {"shape": spec.shape} if spec.shape else {}
-            if spec.negation_rate is not None:
-                kwargs["negation_rate"] = spec.negation_rate
-            if spec.valid_fraction is not None:
-                kwargs["valid_fraction"] = spec.valid_fraction
-            if spec.textured_findings:
-                kwargs["textured"] = True
-            make_phantom_dataset(root, n=spec.n, seed=spec.seed, labels=spec.label_set.lower(), **kwargs)
+            make_phantom_dataset(root, n=spec.n, seed=spec.seed, **phantom_options(spec))
             done.write_text("ok\n")
         note = (f"Phantom CT-RATE data (n={spec.n}, seed={spec.seed}): synthetic volumes and template-written "
                 "reports; numbers demonstrate the pipeline, they say nothing about clinical performance.")

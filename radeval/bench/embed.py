@@ -12,6 +12,11 @@ from typing import Any
 from radeval.schema import Context, FilePath, Flag, Integer, Problems, Text, key, parse_section
 
 
+#: The extra pretraining phantoms (``embed.pretrain_extra_phantoms``) are drawn with the dataset's seed + this, a
+#: seed no phantom dataset of a suite with a seed below it shares.
+PRETRAIN_EXTRA_SEED_OFFSET = 1_000_003
+
+
 @dataclass(frozen=True)
 class EmbedSpec:
     """The ``embed`` section.
@@ -29,6 +34,10 @@ class EmbedSpec:
         pretrain_epochs: epochs of the short label-supervised pretraining of an encoder without checkpoint on the
             training split's volumes, before embedding (0: the seeded random encoder). A demo-only reconstruction,
             not CT-CLIP's training; see :mod:`radeval_models.ctclip.pretrain`. Cached in ``$RADEVAL_HOME``.
+        pretrain_extra_phantoms: of a ``phantom`` dataset with ``pretrain_epochs > 0``: the pretraining also sees
+            this many freshly drawn phantom volumes (every split of a phantom dataset with the suite dataset's own
+            options and a disjoint seed, :data:`PRETRAIN_EXTRA_SEED_OFFSET` + the dataset's seed), never the
+            evaluation split; they are used by the pretraining only (0: none). A demo-only reconstruction.
     """
 
     encoder: str = key("small", Text())
@@ -38,11 +47,12 @@ class EmbedSpec:
     label_head: Path | None = key(None, FilePath("any"))
     slab_tokens: bool = key(False, Flag())
     pretrain_epochs: int = key(0, Integer(low=0))
+    pretrain_extra_phantoms: int = key(0, Integer(low=0))
 
     def cache_settings(self) -> dict[str, Any]:
-        """The settings that key the cached embeddings of a suite (``slab_tokens`` only when on and
-        ``pretrain_epochs`` only when > 0, so suites without them keep the key, and the cached embeddings, they had
-        before the options existed).
+        """The settings that key the cached embeddings of a suite (``slab_tokens`` only when on,
+        ``pretrain_epochs`` and ``pretrain_extra_phantoms`` only when > 0, so suites without them keep the key, and
+        the cached embeddings, they had before the options existed).
 
         Example:
             >>> "slab_tokens" in EmbedSpec().cache_settings(), EmbedSpec(slab_tokens=True).cache_settings()["slab_tokens"]
@@ -53,6 +63,8 @@ class EmbedSpec:
             settings.pop("slab_tokens")
         if not self.pretrain_epochs:
             settings.pop("pretrain_epochs")
+        if not self.pretrain_extra_phantoms:
+            settings.pop("pretrain_extra_phantoms")
         return settings
 
     @classmethod

@@ -62,7 +62,8 @@ def ensure_embeddings(suite: Suite, dataset: BenchDataset, work: Path, manifest:
                          label_head=spec.label_head,
                          head_training=LabelHeadTrainConfig(epochs=spec.label_head_epochs), labels=labels,
                          split_file=split_file, slab_tokens=spec.slab_tokens,
-                         pretrain=EncoderPretrainConfig(epochs=spec.pretrain_epochs))
+                         pretrain=EncoderPretrainConfig(epochs=spec.pretrain_epochs),
+                         pretrain_extra=_extra_phantoms(suite))
     results = embed_dataset(dataset.root, out, config, progress=not quiet)
     failed = {s: r.failures for s, r in results.items() if r.failures}
     if failed:
@@ -70,6 +71,23 @@ def ensure_embeddings(suite: Suite, dataset: BenchDataset, work: Path, manifest:
     (out / DONE).write_text("ok\n")
     record_label_head(out, manifest)
     return out
+
+
+def _extra_phantoms(suite: Suite):  # -> radeval_models.ctclip.extra_phantoms.ExtraPhantoms | None
+    """The extra pretraining phantoms of ``embed.pretrain_extra_phantoms`` (``None`` when 0): drawn with the suite
+    dataset's own phantom options and its seed + :data:`radeval.bench.embed.PRETRAIN_EXTRA_SEED_OFFSET`."""
+    n = suite.embed.pretrain_extra_phantoms
+    if not n:
+        return None
+    from radeval_models.ctclip.extra_phantoms import ExtraPhantoms
+
+    from radeval.bench.dataset import phantom_options
+    from radeval.bench.embed import PRETRAIN_EXTRA_SEED_OFFSET
+
+    if suite.dataset.kind != "phantom":  # suite validation refuses this; a hand-built Suite must not slip through
+        raise InputError(f"embed.pretrain_extra_phantoms needs a phantom dataset, not {suite.dataset.kind!r}")
+    return ExtraPhantoms(n=n, seed=suite.dataset.seed + PRETRAIN_EXTRA_SEED_OFFSET,
+                         options=phantom_options(suite.dataset))
 
 
 def record_label_head(emb_dir: Path, manifest: Manifest) -> None:

@@ -129,6 +129,7 @@ def _cross_checks(problems: Problems, suite: Mapping[str, Any], *, for_export: b
                 problems.add(f"reader_study.{key}", "applies to `radeval reader-study export`; `radeval bench` "
                                                     "writes the packet and its key under <output_dir>/reader_study/")
     _check_slab_tokens(problems, suite)
+    _check_pretrain_extra(problems, suite)
     kind = suite["dataset"].kind
     if kind in REFERENCE_KINDS:  # registry models embed volumes: a references file has none
         model_systems = [s.name for s in suite["systems"] if s.kind != "predictions"]
@@ -137,6 +138,26 @@ def _cross_checks(problems: Problems, suite: Mapping[str, Any], *, for_export: b
                                     f"'ctrate' or 'phantom'), not a references file ({kind})")
         if suite["scaling"] is not None:
             problems.add("scaling", f"the scaling study trains models: it needs a CT dataset, not kind {kind!r}")
+
+
+def _check_pretrain_extra(problems: Problems, suite: Mapping[str, Any]) -> None:
+    """``embed.pretrain_extra_phantoms`` draws phantoms like the suite's dataset and feeds the encoder pretraining:
+    it needs a ``phantom`` dataset, ``embed.pretrain_epochs > 0`` and a dataset seed below the extra seed offset."""
+    from radeval.bench.embed import PRETRAIN_EXTRA_SEED_OFFSET
+
+    embed, dataset = suite["embed"], suite["dataset"]
+    if not embed.pretrain_extra_phantoms:
+        return
+    where = "embed.pretrain_extra_phantoms"
+    if dataset.kind != "phantom":
+        problems.add(where, f"extra pretraining phantoms are drawn like a phantom dataset; dataset kind is "
+                            f"{dataset.kind!r}, not 'phantom'")
+    if not embed.pretrain_epochs:
+        problems.add(where, "the extra phantoms feed the encoder pretraining only; set embed.pretrain_epochs > 0")
+    if dataset.kind == "phantom" and dataset.seed >= PRETRAIN_EXTRA_SEED_OFFSET:
+        problems.add("dataset.seed", f"{dataset.seed}: with embed.pretrain_extra_phantoms the dataset seed must be "
+                                     f"below {PRETRAIN_EXTRA_SEED_OFFSET} (the extra phantoms' seed is the dataset's "
+                                     f"+ {PRETRAIN_EXTRA_SEED_OFFSET}, so the two never coincide)")
 
 
 def _check_slab_tokens(problems: Problems, suite: Mapping[str, Any]) -> None:

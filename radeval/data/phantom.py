@@ -37,6 +37,9 @@ RESCALE_INTERCEPT = -1024.0
 RESCALE_SLOPE = 1.0
 
 _AIR, _FAT, _SOFT, _FLUID, _LUNG = -1000.0, -95.0, 42.0, 10.0, -860.0
+#: Version of the ``textured`` drawing (1: lung-density textures; 2: + the visible focal findings). Caches of
+#: textured phantom datasets are keyed by it, so a changed drawing is redrawn, never served from an old folder.
+TEXTURED_VERSION = 2
 _DEVICES = ("a central venous catheter", "a cardiac pacemaker", "median sternotomy wires")
 
 
@@ -204,13 +207,18 @@ def _draw_airways(chest: _Chest) -> None:
                 c.paint(c.tube(p0, p1, 7.5) & lung_any, _AIR)
 
 
+def _aorta_segments(s: float) -> list[tuple[tuple[float, float, float], tuple[float, float, float]]]:
+    """The thoracic aorta's centre line (ascending, arch, descending) as straight segments, mm; radius 13 mm x s."""
+    return [((6 * s, -14 * s, -25), (6 * s, -14 * s, 62)), ((6 * s, -14 * s, 62), (-14 * s, 30 * s, 78)),
+            ((-14 * s, 30 * s, 78), (-22 * s, 46 * s, 60)), ((-22 * s, 46 * s, 60), (-22 * s, 46 * s, -140))]
+
+
 def _draw_esophagus_and_aorta(chest: _Chest) -> None:
     """The esophagus and the thoracic aorta, with arterial wall calcifications when positive."""
     c, rng, s, top = chest.canvas, chest.rng, chest.scale, chest.top
     c.paint(c.tube((-12 * s, 40 * s, top), (-10 * s, 42 * s, -125), 7 * s), _SOFT)
     c.paint(c.tube((-12 * s, 40 * s, top), (-10 * s, 42 * s, -125), 2.5 * s), _AIR)
-    aorta = [((6 * s, -14 * s, -25), (6 * s, -14 * s, 62)), ((6 * s, -14 * s, 62), (-14 * s, 30 * s, 78)),
-             ((-14 * s, 30 * s, 78), (-22 * s, 46 * s, 60)), ((-22 * s, 46 * s, 60), (-22 * s, 46 * s, -140))]
+    aorta = _aorta_segments(s)
     r_aorta = 13.0 * s
     for p0, p1 in aorta:
         c.paint(c.tube(p0, p1, r_aorta), _SOFT)
@@ -420,6 +428,94 @@ def _draw_patch_scale_textures(chest: _Chest, rng: np.random.Generator) -> None:
                 q = p + rng.normal(0, 6, 3)
                 c.paint(c.tube(q, q + rng.normal(0, 1, 3) * 22 * s, 3.5) & aerated, -120.0)
 
+def _draw_visible_focal_findings(chest: _Chest, rng: np.random.Generator) -> None:
+    """Larger, anatomically placed focal findings (the ``textured`` phantom option, after the textures).
+
+    A *phantom design choice* (issue 15 item 3), not a claim about real CT. The plain phantom draws calcifications
+    as 5 mm spheres at random points of the aortic wall / heart surface and the devices as thin lines: on the demo's
+    5.5 x 5.5 x 6 mm grid each is one or two voxels, and the small CT-ViT does not learn them from a few hundred
+    volumes. Here, on the anatomy the plain phantom already has:
+
+    - coronary artery wall calcification: calcified segments (750 HU, 5 mm radius) along the coronary course on
+      the heart's surface (left anterior descending, circumflex and right coronary artery grooves);
+    - arterial wall calcification: calcified plaques (800 HU, 4.5 mm radius) running 20-45 mm along the aortic wall;
+    - medical material: the drawn device made thick enough to fill its voxels (catheter and pacemaker leads of
+      4.5 mm radius, sternotomy wire loops along the whole sternum);
+    - bronchiectasis: more dilated, thick-walled airways (wall 28 HU, lumen air) in the lower lobe(s);
+    - lymphadenopathy: the enlarged nodes (45 HU) outlined by a one-voxel rim of mediastinal fat, so a node that
+      touches the aorta or the heart (40-42 HU) is not merged into it;
+    - atelectasis: the plate of collapsed lung one voxel thicker on each side (within the same lung's aerated
+      voxels).
+
+    Only findings whose label is positive are drawn, so no label is encoded where it is not a visible finding; ``rng``
+    is the texture stream, so labels, report text and the plain phantom are unchanged.
+    """
+    from scipy.ndimage import binary_dilation
+
+    c, pos, s = chest.canvas, chest.positives, chest.scale
+    if "Lymphadenopathy" in pos:  # the nodes are the only 45 HU voxels (before noise)
+        nodes = (c.hu == 45.0) & ~chest.lung_any
+        rim = binary_dilation(nodes) & ~nodes & (c.hu > -200.0) & (c.hu < 100.0) & ~chest.lung_any
+        c.hu[rim] = _FAT
+    if "Atelectasis" in pos:  # the collapsed plate is the only 30 HU lung region (before noise)
+        side = chest.details.get("Atelectasis", {}).get("side", "right")
+        plate = chest.lung_masks[side] & (c.hu == 30.0)
+        grown = binary_dilation(plate) & chest.lung_masks[side] & (c.hu < -700.0)
+        c.hu[grown] = 30.0
+    if "Coronary artery wall calcification" in pos:
+        heart_c, heart_r = (np.asarray(v, dtype=np.float64) for v in chest.anatomy.heart)
+
+        def surface(angle: float, elev: float) -> np.ndarray:
+            unit = np.array([np.cos(angle) * np.cos(elev), -np.sin(angle) * np.cos(elev), np.sin(elev)])
+            return heart_c + 1.04 * unit * heart_r
+
+        # (start angle, start elevation, end angle, end elevation) of each vessel's groove, radians
+        courses = {"LAD": (1.2, 0.7, 1.0, -0.6), "LCx": (0.6, 0.5, -0.3, 0.2), "RCA": (1.9, 0.5, 2.5, -0.2)}
+        chosen = rng.choice(len(courses), size=int(rng.integers(2, 4)), replace=False)
+        for k in chosen:
+            a0, e0, a1, e1 = list(courses.values())[int(k)]
+            t0 = rng.uniform(0.0, 0.3)
+            t1 = t0 + rng.uniform(0.45, 0.7)
+            points = [surface(a0 + t * (a1 - a0), e0 + t * (e1 - e0)) for t in np.linspace(t0, t1, 4)]
+            for p0, p1 in zip(points[:-1], points[1:]):
+                c.paint(c.tube(p0, p1, 5.0), 750.0)
+    if "Arterial wall calcification" in pos:
+        aorta = _aorta_segments(s)
+        r_aorta = 13.0 * s
+        for _ in range(int(rng.integers(6, 10))):
+            p0, p1 = (np.asarray(p, dtype=np.float64) for p in aorta[int(rng.integers(len(aorta)))])
+            axis = p1 - p0
+            length = float(np.linalg.norm(axis))
+            t = rng.uniform(0.05, 0.75)
+            run = min(1.0, t + rng.uniform(20.0, 45.0) / length)
+            ortho = np.cross(axis / length, rng.normal(0, 1, 3))
+            ortho /= np.linalg.norm(ortho)
+            offset = ortho * r_aorta
+            wall = c.tube(p0, p1, r_aorta + 3.0)  # the plaque stays in the aortic wall, not in the lung
+            c.paint(c.tube(p0 + t * axis + offset, p0 + run * axis + offset, 5.0) & wall, 800.0)
+    if "Medical material" in pos:
+        device = chest.details.get("Medical material", {}).get("device", "")
+        top = chest.top
+        if device == "a central venous catheter":
+            for p0, p1 in (((-45 * s, -30 * s, top), (-8 * s, -18 * s, 40)),
+                           ((-8 * s, -18 * s, 40), (6 * s, -20 * s, -30))):
+                c.paint(c.tube(p0, p1, 4.5), 2500.0)
+        elif device == "a cardiac pacemaker":
+            for p0, p1 in (((85 * s, -100 * s, 75), (10 * s, -25 * s, 30)),
+                           ((10 * s, -25 * s, 30), (20 * s, -35 * s, -60))):
+                c.paint(c.tube(p0, p1, 4.5), 2500.0)
+        else:
+            for zz in np.linspace(-55, 70, 6):
+                c.paint(c.ellipsoid((0, -92 * s, zz), (13.0, 8.0, 5.0)), 3000.0)
+    if "Bronchiectasis" in pos:
+        sd = chest.details.get("Bronchiectasis", {}).get("side", "right")  # the side the report names
+        for _ in range(int(rng.integers(3, 6))):
+            p0 = _lung_point(rng, chest.anatomy, sd, "lower")
+            p1 = p0 + rng.normal(0, 1, 3) * np.array([14, 14, 28])
+            c.paint(c.tube(p0, p1, 11.0) & chest.lung_masks[sd], 28.0)
+            c.paint(c.tube(p0, p1, 7.5) & chest.lung_masks[sd], _AIR)
+
+
 def synthesize_chest(labels: Mapping[str, int], rng: np.random.Generator, *,
                      shape: tuple[int, int, int] = DEFAULT_SHAPE,
                      spacing: tuple[float, float, float] | None = None,
@@ -469,6 +565,7 @@ def synthesize_chest(labels: Mapping[str, int], rng: np.random.Generator, *,
         step(chest)
     if texture_rng is not None:
         _draw_patch_scale_textures(chest, texture_rng)
+        _draw_visible_focal_findings(chest, texture_rng)
     if noise_hu > 0:
         c.hu += rng.normal(0.0, noise_hu, c.shape).astype(np.float32)
     np.clip(c.hu, -1024.0, 3071.0, out=c.hu)

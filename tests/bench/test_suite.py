@@ -224,7 +224,7 @@ def test_textured_findings_key_is_a_phantom_only_flag() -> None:
             problems.items
 
 
-def test_textured_findings_reach_the_phantom_and_its_cache_key(tmp_path: Path) -> None:
+def test_textured_findings_reach_the_phantom_and_its_cache_key(tmp_path: Path, monkeypatch) -> None:
     """The shipped demo sets dataset.textured_findings: its phantom folder is keyed apart from the plain one and
     holds the same labels (only the volumes are textured)."""
     import dataclasses
@@ -240,3 +240,9 @@ def test_textured_findings_reach_the_phantom_and_its_cache_key(tmp_path: Path) -
     folders = sorted(p.name for p in tmp_path.glob("phantom-*"))
     assert len(folders) == 2
     assert textured.references == plain.references
+    # a new version of the textured drawing is redrawn into its own folder, never served from the old one
+    import radeval.data.phantom as phantom_module
+
+    monkeypatch.setattr(phantom_module, "TEXTURED_VERSION", phantom_module.TEXTURED_VERSION + 1)
+    resolve_dataset(dataclasses.replace(demo, dataset=small), tmp_path, quiet=True)
+    assert len(list(tmp_path.glob("phantom-*"))) == 3

@@ -213,3 +213,80 @@ def test_textured_dataset_keeps_labels_reports_and_split(tmp_path: Path) -> None
     read = lambda root, rel: np.asarray(nib.load(str(root / rel)).dataobj)  # noqa: E731
     assert all(np.array_equal(read(textured, v), read(again, v)) for v in volumes)
     assert any(not np.array_equal(read(plain, v), read(textured, v)) for v in volumes)
+
+
+#: Focal findings the ``textured`` option draws larger, on their anatomy (issue 15 item 3).
+FOCAL = ("Coronary artery wall calcification", "Arterial wall calcification", "Medical material", "Bronchiectasis",
+         "Lymphadenopathy", "Atelectasis")
+
+
+@pytest.mark.parametrize("label", FOCAL)
+@pytest.mark.parametrize("seed", [1, 2])
+def test_textured_focal_findings_are_larger_and_on_their_anatomy(label: str, seed: int) -> None:
+    """With ``texture_rng`` a positive focal finding gets more voxels, of its own kind, where it belongs: calcium
+    (>= 700 HU) on the heart's surface or the aortic wall, metal (>= 2500 HU) for a device, thick-walled air-filled
+    airways or a thicker collapsed plate inside the lung the report names, a fat rim around enlarged nodes;
+    reproducibly."""
+    from radeval.data import phantom as ph
+
+    labels = {label: 1}
+    plain, details = synthesize_chest(labels, np.random.default_rng(seed), noise_hu=0.0)
+    textured = synthesize_chest(labels, np.random.default_rng(seed), noise_hu=0.0,
+                                texture_rng=np.random.default_rng(7))[0]
+    again = synthesize_chest(labels, np.random.default_rng(seed), noise_hu=0.0,
+                             texture_rng=np.random.default_rng(7))[0]
+    assert np.array_equal(textured, again)
+    changed = textured != plain
+    canvas = ph._Canvas(plain.shape, tuple(f / n for f, n in zip(ph.DEFAULT_FOV_MM, plain.shape)))
+    where = np.argwhere(changed)
+    xyz = np.stack([canvas.x.ravel()[where[:, 0]], canvas.y.ravel()[where[:, 1]], canvas.z.ravel()[where[:, 2]]], 1)
+    if label == "Coronary artery wall calcification":
+        assert changed.sum() >= 20 and (textured[changed] == 750.0).all()
+        heart_c = np.array([16.0, -32.0, -52.0])  # x scale ~1: within the heart's reach
+        assert (np.linalg.norm(xyz - heart_c, axis=1) < 90).all()
+    elif label == "Arterial wall calcification":
+        assert changed.sum() >= 20 and (textured[changed] == 800.0).all()
+        # every new calcium voxel is near the aortic centre line (its wall is at 13 mm x scale)
+        segments = ph._aorta_segments(1.0)
+        dist = np.min([_segment_distance(xyz, np.array(a), np.array(b)) for a, b in segments], axis=0)
+        assert (dist < 25).all()
+    elif label == "Medical material":
+        assert changed.sum() >= 20 and (textured[changed] >= 2500.0).all()
+    elif label == "Lymphadenopathy":  # a fat rim around the 45 HU nodes, taken from soft tissue next to them
+        assert changed.sum() >= 5 and (textured[changed] == -95.0).all() and (plain[changed] > -200).all()
+        from scipy.ndimage import binary_dilation
+        assert (binary_dilation(plain == 45.0) & changed).sum() == changed.sum()
+    elif label == "Atelectasis":  # the 30 HU plate grown into aerated lung of the side the report names
+        side = details["Atelectasis"]["side"]
+        assert changed.sum() >= 20 and (textured[changed] == 30.0).all() and (plain[changed] < -700).all()
+        assert (np.sign(xyz[:, 0]) == (-1 if side == "right" else 1)).all()
+    else:
+        side = details["Bronchiectasis"]["side"]
+        centre_x = -66 if side == "right" else 66
+        assert changed.sum() >= 100 and set(np.unique(textured[changed])) <= {-1000.0, 28.0}
+        assert (np.sign(xyz[:, 0]) == np.sign(centre_x)).all()  # only in the lung the report names
+
+
+def _segment_distance(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    d = b - a
+    t = np.clip((points - a) @ d / (d @ d), 0.0, 1.0)
+    return np.linalg.norm(points - (a + t[:, None] * d), axis=1)
+
+
+def test_textured_draws_nothing_for_a_chest_without_findings() -> None:
+    """No label, no texture: a label is never encoded where it is not a visible finding."""
+    plain = synthesize_chest({}, np.random.default_rng(8), noise_hu=15.0)[0]
+    textured = synthesize_chest({}, np.random.default_rng(8), noise_hu=15.0, texture_rng=np.random.default_rng(1))[0]
+    assert np.array_equal(plain, textured)
+
+
+def test_textured_dataset_with_focal_findings_keeps_labels_reports_and_split(tmp_path: Path) -> None:
+    """The focal drawings, like the textures, change volumes only."""
+    kwargs = dict(n=5, seed=6, shape=(32, 32, 24), prevalence={k: 1.0 for k in FOCAL})
+    plain = make_phantom_dataset(tmp_path / "plain", **kwargs)
+    textured = make_phantom_dataset(tmp_path / "textured", textured=True, **kwargs)
+    tables = sorted(p.relative_to(plain) for p in plain.rglob("*.csv"))
+    assert tables and all(filecmp.cmp(plain / t, textured / t, shallow=False) for t in tables)
+    read = lambda root, rel: np.asarray(nib.load(str(root / rel)).dataobj)  # noqa: E731
+    volumes = sorted(p.relative_to(plain) for p in plain.rglob("*.nii.gz"))
+    assert all(not np.array_equal(read(plain, v), read(textured, v)) for v in volumes)

@@ -109,3 +109,91 @@ def test_suite_cache_key_names_pretraining_only_when_on() -> None:
 
     assert "pretrain_epochs" not in EmbedSpec().cache_settings()
     assert EmbedSpec(pretrain_epochs=20).cache_settings()["pretrain_epochs"] == 20
+
+
+def test_key_names_extra_phantoms_only_when_given() -> None:
+    """Without extra volumes the key is the one pretrainings had before the option; with them it follows their
+    count, seed and phantom options."""
+    from radeval_models.ctclip.extra_phantoms import ExtraPhantoms
+
+    base = dict(encoder_config=TINY.to_dict(), preprocess="p", config=EncoderPretrainConfig(epochs=2), init_seed=0,
+                cases=[("a", "h1", [0, 1])])
+    extra = ExtraPhantoms(n=8, seed=1_000_003, options={"textured": True, "shape": (16, 16, 12)})
+    key = pretrain_key(**base, extra=extra.to_dict())
+    assert pretrain_key(**base) == pretrain_key(**base, extra=None) != key
+    assert key == pretrain_key(**base, extra=ExtraPhantoms(n=8, seed=1_000_003,
+                                                           options={"shape": [16, 16, 12], "textured": True}).to_dict())
+    for changed in (ExtraPhantoms(n=9, seed=extra.seed, options=extra.options),
+                    ExtraPhantoms(n=8, seed=4, options=extra.options),
+                    ExtraPhantoms(n=8, seed=extra.seed, options={"shape": (16, 16, 12)})):
+        assert pretrain_key(**base, extra=changed.to_dict()) != key
+
+
+def test_extra_phantom_settings_are_checked() -> None:
+    from radeval_models.ctclip.extra_phantoms import ExtraPhantoms
+
+    with pytest.raises(InputError, match="n=1"):
+        ExtraPhantoms(n=1, seed=0)
+    with pytest.raises(InputError, match=r"unknown phantom option\(s\) \['colour'\]"):
+        ExtraPhantoms(n=4, seed=0, options={"colour": 1})
+    with pytest.raises(InputError, match="set pretrain epochs > 0"):
+        EmbedConfig(encoder="small", pretrain_extra=ExtraPhantoms(n=4, seed=0))
+    with pytest.raises(InputError, match="pooled_head >= 0"):
+        EncoderPretrainConfig(epochs=1, pooled_head=-1.0)
+
+
+def test_pooled_head_trains_the_tokens_position_invariantly() -> None:
+    """The throw-away pooled head (max over token positions) adds a loss: with it the encoder ends elsewhere than
+    with the latent head alone, and ``pooled_head=0`` is the latent-head-only recipe."""
+    x, y = _bright_cube_data(16, 2)
+    weights = {}
+    for w in (0.0, 1.0):
+        torch.manual_seed(0)
+        enc = CTClipImageEncoder(TINY)
+        pretrain_encoder(enc, x, y, config=EncoderPretrainConfig(epochs=2, batch_size=8, pooled_head=w))
+        weights[w] = enc.visual_transformer.to_patch_emb[2].weight.detach().clone()
+    assert not torch.equal(weights[0.0], weights[1.0])
+
+
+def test_extra_phantoms_feed_the_pretraining_and_no_evaluation_volume_is_read(tmp_path: Path, monkeypatch) -> None:
+    """The pretraining reads the train split and the freshly drawn extra phantoms (in a temporary folder, deleted
+    afterwards): never a volume of the evaluation split. Its cache entry records the extra set."""
+    import json
+
+    from radeval_models.ctclip import embed as embed_module
+    from radeval_models.ctclip.extra_phantoms import ExtraPhantoms
+    from radeval.data.ctrate import CTRateDataset
+    from radeval.data.phantom import make_phantom_dataset
+
+    monkeypatch.setenv("RADEVAL_HOME", str(tmp_path / "home"))
+    root = make_phantom_dataset(tmp_path / "ph", n=8, seed=3, textured=True)
+    extra = ExtraPhantoms(n=4, seed=3 + 1_000_003, options={"textured": True})
+    cfg = EmbedConfig(encoder="small", batch_size=4, pretrain=EncoderPretrainConfig(epochs=1, batch_size=4),
+                      pretrain_extra=extra)
+    read: list[Path] = []
+    real_read = embed_module.read_volume
+
+    def recording_read(path, *a, **k):
+        read.append(Path(path))
+        return real_read(path, *a, **k)
+
+    monkeypatch.setattr(embed_module, "read_volume", recording_read)
+    dataset = CTRateDataset(root)
+    enc = CTClipImageEncoder(CTViTConfig.small())
+    provenance = embed_module._pretrained(enc, dataset, cfg, progress=False)
+    assert "+ 4 extra phantom volumes (seed 1000006)" in provenance
+    train = {dataset.volume_path(c) for c in dataset.case_ids("train")}
+    valid = {dataset.volume_path(c) for c in dataset.case_ids("valid")}
+    assert valid and not valid & set(read)
+    from_dataset = [p for p in read if p.is_relative_to(root)]
+    extra_read = [p for p in read if not p.is_relative_to(root)]
+    assert set(from_dataset) == train and len(extra_read) == 4
+    assert not any(p.exists() for p in extra_read)  # the temporary extra set is gone
+    meta = json.loads(next((tmp_path / "home" / "encoders").glob("*/pretrain.json")).read_text())
+    assert meta["n_volumes"] == len(train) + 4 and meta["extra"]["seed"] == 1000006
+    # a second encoder loads the cached weights without drawing the extra phantoms again
+    monkeypatch.setattr(embed_module, "draw_extra_phantoms", lambda *a, **k: pytest.fail("extra set redrawn"))
+    again = CTClipImageEncoder(CTViTConfig.small())
+    assert embed_module._pretrained(again, dataset, cfg, progress=False) == provenance
+    for a, b in zip(enc.state_dict().values(), again.state_dict().values()):
+        assert torch.equal(a, b)

@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from radeval_models.ctclip.config import CTViTConfig
 from radeval_models.ctclip.encoder import CTClipImageEncoder, load_ctclip_image_weights
+from radeval_models.ctclip.extra_phantoms import ExtraPhantoms, draw_extra_phantoms
 from radeval_models.ctclip.label_head import LabelHead, LabelHeadTrainConfig, label_report, train_label_head
 from radeval_models.ctclip.pretrain import (EncoderPretrainConfig, load_pretrained, pretrain_encoder, pretrain_key,
                                             save_pretrained)
@@ -66,6 +67,8 @@ class EmbedConfig:
         pretrain: a short label-supervised pretraining of an encoder *without* checkpoint on the train split's
             volumes and labels before embedding (:mod:`radeval_models.ctclip.pretrain`; a demo-only
             reconstruction, cached in ``$RADEVAL_HOME/encoders``); ``epochs=0`` (default) keeps the random encoder.
+        pretrain_extra: extra phantom volumes the pretraining also sees (never the dataset's; see
+            :mod:`radeval_models.ctclip.extra_phantoms`); ``None`` (default): the train split alone.
     """
 
     encoder: str = "ctclip"
@@ -80,10 +83,13 @@ class EmbedConfig:
     split_file: Path | None = None
     slab_tokens: bool = False
     pretrain: EncoderPretrainConfig = field(default_factory=EncoderPretrainConfig)
+    pretrain_extra: ExtraPhantoms | None = None
 
     def __post_init__(self) -> None:
         if self.pretrain.epochs and self.checkpoint is not None:
             raise InputError("encoder pretraining applies to an encoder without checkpoint; drop one of the two")
+        if self.pretrain_extra is not None and not self.pretrain.epochs:
+            raise InputError("extra pretraining phantoms feed the encoder pretraining only; set pretrain epochs > 0")
         if self.encoder not in ENCODER_PRESETS:
             raise InputError(f"encoder={self.encoder!r}; expected one of {ENCODER_PRESETS}")
         if self.batch_size < 1 or self.workers < 0:
@@ -318,10 +324,13 @@ def _pretrained(encoder: CTClipImageEncoder, dataset: CTRateDataset, cfg: EmbedC
             continue
         cases.append((cid, digest, rows[i].tolist()))
         kept.append(i)
+    extra = cfg.pretrain_extra
     key = pretrain_key(encoder_config=cfg.encoder_config.to_dict(), preprocess=cfg.preprocess.signature,
-                       config=cfg.pretrain, init_seed=cfg.seed, cases=cases)
-    provenance = (f"demo-pretrained(seed={cfg.seed}, {cfg.pretrain.epochs} epochs on {len(cases)} train volumes, "
-                  f"key={key})")
+                       config=cfg.pretrain, init_seed=cfg.seed, cases=cases,
+                       extra=extra.to_dict() if extra is not None else None)
+    extra_note = f" + {extra.n} extra phantom volumes (seed {extra.seed})" if extra is not None else ""
+    provenance = (f"demo-pretrained(seed={cfg.seed}, {cfg.pretrain.epochs} epochs on {len(cases)} train "
+                  f"volumes{extra_note}, key={key})")
     if load_pretrained(encoder, key):
         return provenance
     good: list[int] = []
@@ -332,11 +341,42 @@ def _pretrained(encoder: CTClipImageEncoder, dataset: CTRateDataset, cfg: EmbedC
             good.append(j)
     if not volumes:
         raise InputError("embed.pretrain: no readable train volume to pretrain the encoder on")
-    history = pretrain_encoder(encoder, np.stack(volumes), rows[[kept[j] for j in good]], config=cfg.pretrain,
-                               progress=progress)
+    x, y = np.stack(volumes), rows[[kept[j] for j in good]]
+    if extra is not None:
+        extra_x, extra_y = _extra_volumes(extra, cfg)
+        x, y = np.concatenate([x, extra_x]), np.concatenate([y, extra_y])
+    history = pretrain_encoder(encoder, x, y, config=cfg.pretrain, progress=progress)
     save_pretrained(encoder, key, {"provenance": provenance, "config": cfg.pretrain.to_dict(),
-                                   "n_volumes": len(volumes), "epoch_loss": history})
+                                   "n_volumes": len(x), "n_train_volumes": len(volumes),
+                                   "extra": extra.to_dict() if extra is not None else None, "epoch_loss": history})
     return provenance
+
+
+def _extra_volumes(extra: ExtraPhantoms, cfg: EmbedConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The extra pretraining phantoms, drawn into a temporary folder, preprocessed like the dataset's volumes, and
+    their labels (every split of the extra set; the folder is deleted afterwards).
+
+    Raises:
+        InputError: an extra volume that cannot be read (they are freshly drawn: this is a bug, not bad input).
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="radeval-extra-phantoms-") as tmp:
+        root = draw_extra_phantoms(extra, tmp)
+        data = CTRateDataset(root, label_names=cfg.labels)
+        volumes: list[np.ndarray] = []
+        rows: list[np.ndarray] = []
+        for split in data.splits:
+            ids = data.case_ids(split)
+            labels = data.labels(split).loc[ids, list(cfg.labels)].to_numpy().astype(int)
+            reader = _CaseVolumes(data, ids, cfg.preprocess)
+            for i in range(len(ids)):
+                cid, array, err = reader[i]
+                if err is not None or array is None:
+                    raise InputError(f"extra pretraining phantom {cid!r}: {err}")
+                volumes.append(array)
+                rows.append(labels[i])
+    return np.stack(volumes), np.stack(rows)
 
 
 def _logits_dir(out: Path, split: str) -> Path:

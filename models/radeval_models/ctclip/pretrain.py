@@ -8,10 +8,18 @@ trained for a few epochs on the *training split's* preprocessed volumes against 
 
     volume -> CT-ViT tokens -> VQ (nearest code, straight-through gradient) -> mean over depth -> flatten
            -> to_visual_latent -> L2 norm -> x 10 -> Linear(512, L)  (a throw-away head)
+    quantised tokens -> max over every (t, h, w) position -> x 3 -> Linear(dim, L)  (a throw-away pooled head)
 
-loss = class-weighted BCE (``pos_weight`` from the training labels) + ``commitment`` x MSE(l2norm(tokens),
-sg(code)). The encoder sees only voxels at embedding time (the throw-away head and the labels are not used
-there); the evaluation split is never read. Optimiser AdamW with a one-cycle learning rate, gradient clipping 1.0,
+loss = class-weighted BCE of the latent head (``pos_weight`` from the training labels) + ``pooled_head`` x the
+same BCE of the pooled head + ``commitment`` x MSE(l2norm(tokens), sg(code)). The pooled head is
+position-invariant: a finding drawn at a different place in every patient (a calcification, a nodule) is the same
+token feature wherever it is, so the tokens learn a detector for it instead of the latent head memorising where it
+sat in 126 training volumes (issue 15; the latent head alone learned only what sits at the same place in every
+patient). The CT-ViT, ``to_visual_latent`` and so the downstream latent are CT-CLIP's architecture, unchanged; both
+heads are thrown away. The encoder sees only voxels at embedding time (the throw-away heads and the labels are not
+used there); the evaluation split is never read. Besides the training split, the pretraining may see extra
+volumes that are not part of the dataset at all (``embed.pretrain_extra_phantoms``: freshly drawn phantoms from
+a disjoint seed, :mod:`radeval_models.ctclip.extra_phantoms`). Optimiser AdamW with a one-cycle learning rate, gradient clipping 1.0,
 seeded shuffling and initialisation. The weights are cached in ``$RADEVAL_HOME/encoders/`` under a content key
 (encoder size, preprocessing, settings, and every training case's id, volume bytes and labels), so a re-run loads
 them instead of training again.
@@ -38,6 +46,8 @@ from radeval.paths import atomic_write_text, radeval_home
 
 #: Latents are unit vectors: the throw-away head reads them scaled by this (a fixed temperature).
 LATENT_SCALE = 10.0
+#: Quantised tokens are unit codes: the pooled head reads their max over positions scaled by this.
+POOLED_SCALE = 3.0
 WEIGHTS_FILE = "encoder.safetensors"
 
 
@@ -51,7 +61,9 @@ class EncoderPretrainConfig:
         batch_size: volumes per step.
         weight_decay: AdamW weight decay.
         commitment: weight of the VQ commitment term.
-        seed: initialisation of the throw-away head and the shuffling.
+        seed: initialisation of the throw-away heads and the shuffling.
+        pooled_head: weight of the position-invariant pooled head's loss (max over token positions; 0: the latent
+            head alone, the recipe before issue 15 item 3).
     """
 
     epochs: int = 0
@@ -60,11 +72,12 @@ class EncoderPretrainConfig:
     weight_decay: float = 0.01
     commitment: float = 0.25
     seed: int = 0
+    pooled_head: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.epochs < 0 or self.batch_size < 1 or self.lr <= 0:
-            raise InputError(f"encoder pretraining: epochs >= 0, batch_size >= 1 and lr > 0 are required "
-                             f"(got {self.epochs}, {self.batch_size}, {self.lr})")
+        if self.epochs < 0 or self.batch_size < 1 or self.lr <= 0 or self.pooled_head < 0:
+            raise InputError(f"encoder pretraining: epochs >= 0, batch_size >= 1, lr > 0 and pooled_head >= 0 are "
+                             f"required (got {self.epochs}, {self.batch_size}, {self.lr}, {self.pooled_head})")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -77,15 +90,17 @@ def _trainable(encoder: CTClipImageEncoder) -> list[torch.nn.Parameter]:
             if not n.startswith(("visual_transformer.dec_", "visual_transformer.to_pixels"))]
 
 
-def _latent_straight_through(encoder: CTClipImageEncoder, volumes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The embedding path with a straight-through VQ; returns (latent, commitment loss)."""
+def _latent_straight_through(encoder: CTClipImageEncoder,
+                             volumes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The embedding path with a straight-through VQ; returns (latent, max-pooled tokens, commitment loss)."""
     vt = encoder.visual_transformer
     tokens = vt.encode(vt.to_patch_emb(volumes))
     codes, _ = vt.vq(tokens.detach())
     quantised = tokens + (codes - tokens).detach()
     commitment = F.mse_loss(l2norm(tokens), codes.detach())
     pooled = quantised.mean(dim=1).reshape(volumes.shape[0], -1)
-    return l2norm(encoder.to_visual_latent(pooled)), commitment
+    anywhere = quantised.reshape(volumes.shape[0], -1, quantised.shape[-1]).amax(dim=1)
+    return l2norm(encoder.to_visual_latent(pooled)), anywhere, commitment
 
 
 def pretrain_encoder(encoder: CTClipImageEncoder, volumes: np.ndarray, labels: np.ndarray, *,
@@ -122,12 +137,11 @@ def pretrain_encoder(encoder: CTClipImageEncoder, volumes: np.ndarray, labels: n
                          f"cases, got {tuple(x.shape)} and {tuple(y.shape)}")
     cfg = config
     gen = torch.Generator().manual_seed(cfg.seed)
-    head = torch.nn.Linear(encoder.config.dim_latent, y.shape[1])
-    with torch.no_grad():
-        bound = 1.0 / np.sqrt(encoder.config.dim_latent)
-        head.weight.copy_(torch.empty_like(head.weight).uniform_(-bound, bound, generator=gen))
-        head.bias.zero_()
+    head = _seeded_linear(encoder.config.dim_latent, y.shape[1], gen)
+    pooled_head = _seeded_linear(encoder.config.dim, y.shape[1], gen) if cfg.pooled_head else None
     params = _trainable(encoder) + list(head.parameters())
+    if pooled_head is not None:
+        params += list(pooled_head.parameters())
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps = max(1, cfg.epochs * -(-len(x) // cfg.batch_size))
     sched = _one_cycle(opt, cfg.lr, steps)
@@ -139,10 +153,13 @@ def pretrain_encoder(encoder: CTClipImageEncoder, volumes: np.ndarray, labels: n
         total = 0.0
         for start in range(0, len(x), cfg.batch_size):
             idx = order[start:start + cfg.batch_size]
-            latent, commitment = _latent_straight_through(encoder, x[idx])
+            latent, anywhere, commitment = _latent_straight_through(encoder, x[idx])
             logits = head(latent * LATENT_SCALE)
             loss = (F.binary_cross_entropy_with_logits(logits, y[idx], pos_weight=pos_weight)
                     + cfg.commitment * commitment)
+            if pooled_head is not None:
+                loss = loss + cfg.pooled_head * F.binary_cross_entropy_with_logits(
+                    pooled_head(anywhere * POOLED_SCALE), y[idx], pos_weight=pos_weight)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -154,6 +171,16 @@ def pretrain_encoder(encoder: CTClipImageEncoder, volumes: np.ndarray, labels: n
     return history
 
 
+def _seeded_linear(n_in: int, n_out: int, gen: torch.Generator) -> torch.nn.Linear:
+    """A throw-away head: uniform(+-1/sqrt(n_in)) weights from ``gen``, zero bias."""
+    layer = torch.nn.Linear(n_in, n_out)
+    with torch.no_grad():
+        bound = 1.0 / np.sqrt(n_in)
+        layer.weight.copy_(torch.empty_like(layer.weight).uniform_(-bound, bound, generator=gen))
+        layer.bias.zero_()
+    return layer
+
+
 def _one_cycle(opt: torch.optim.Optimizer, lr: float, steps: int) -> torch.optim.lr_scheduler.LRScheduler:
     """One-cycle schedule with a 10% warm-up of at least two steps; a constant rate below three steps (torch's
     ``OneCycleLR`` divides by the length of each phase, so a phase of zero steps would divide by zero)."""
@@ -163,15 +190,20 @@ def _one_cycle(opt: torch.optim.Optimizer, lr: float, steps: int) -> torch.optim
 
 
 def pretrain_key(*, encoder_config: dict[str, Any], preprocess: str, config: EncoderPretrainConfig,
-                 init_seed: int, cases: Sequence[tuple[str, str, Sequence[int]]]) -> str:
+                 init_seed: int, cases: Sequence[tuple[str, str, Sequence[int]]],
+                 extra: dict[str, Any] | None = None) -> str:
     """Content key of a pretraining: encoder size, preprocessing, settings, init seed and every training case.
 
     Args:
         cases: ``(case_id, volume_sha256, labels)`` of each training case, in training order.
+        extra: what determines the extra pretraining volumes (``ExtraPhantoms.to_dict()``: count, seed, phantom
+            options), or ``None`` (not part of the key then, so pretrainings without extra volumes keep their key).
     """
-    blob = json.dumps({"encoder": encoder_config, "preprocess": preprocess, "config": config.to_dict(),
-                       "init_seed": init_seed, "cases": [[c, h, list(map(int, lab))] for c, h, lab in cases]},
-                      sort_keys=True).encode("utf-8")
+    content: dict[str, Any] = {"encoder": encoder_config, "preprocess": preprocess, "config": config.to_dict(),
+                               "init_seed": init_seed, "cases": [[c, h, list(map(int, lab))] for c, h, lab in cases]}
+    if extra is not None:
+        content["extra"] = extra
+    blob = json.dumps(content, sort_keys=True).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()[:20]
 
 
@@ -209,5 +241,5 @@ def save_pretrained(encoder: CTClipImageEncoder, key: str, meta: dict[str, Any])
     return out
 
 
-__all__ = ["EncoderPretrainConfig", "LATENT_SCALE", "load_pretrained", "pretrain_encoder", "pretrain_key",
+__all__ = ["EncoderPretrainConfig", "LATENT_SCALE", "POOLED_SCALE", "load_pretrained", "pretrain_encoder", "pretrain_key",
            "pretrained_dir", "save_pretrained"]
