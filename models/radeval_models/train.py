@@ -22,7 +22,8 @@ Properties:
   ``out_dir/checkpoints/epoch-NNN``; a re-run with the same ``out_dir`` resumes after the last complete one, and
   refuses to if a setting that shapes the trajectory (:attr:`TrainConfig.RESUME_FIXED`) changed.
 * ``out_dir/metrics.jsonl`` logs every optimizer step and epoch; a tqdm bar shows progress unless ``quiet``.
-* bf16 autocast on GPUs (``mixed_precision="auto"``); float32 on CPU.
+* bf16 autocast on GPUs (``mixed_precision="auto"``), or anywhere with ``"bf16"``; float32 otherwise. Runs with
+  different precisions can follow each other in one process.
 * Before the first step the generator must show that its conditioning reaches the LLM
   (:meth:`radeval_models.generator.GeneratorModel.check_visual_input`); one that would ignore the image fails.
 """
@@ -174,12 +175,6 @@ def _fit(cls: Any, name: str, settings: Any, data: EmbeddingSet, texts: list[str
     return TrainResult(out, name, 1, 0, None, 0, time.perf_counter() - start, ParameterCounts(0, 0))
 
 
-def _mixed_precision(mode: str) -> str:
-    if mode == "auto":
-        return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
-    return mode
-
-
 def _micro_batch(cfg: TrainConfig, world: int) -> int:
     """Cases per micro-batch on one process.
 
@@ -204,8 +199,10 @@ def _train_loop(cls: Any, name: str, settings: Any, data: EmbeddingSet, texts: l
         from accelerate.utils import DistributedDataParallelKwargs
 
         handlers.append(DistributedDataParallelKwargs(find_unused_parameters=True))
-    accelerator = Accelerator(mixed_precision=_mixed_precision(cfg.mixed_precision), cpu=not torch.cuda.is_available(),
-                              kwargs_handlers=handlers)
+    # Autocast is the loop's own (train_epoch.autocast_context), not Accelerate's: Accelerate keeps one process-wide
+    # state, and a second Accelerator with another mixed_precision in the same process (a suite whose systems train
+    # with different precisions, one after the other) is refused with "AcceleratorState has already been initialized".
+    accelerator = Accelerator(mixed_precision="no", cpu=not torch.cuda.is_available(), kwargs_handlers=handlers)
     micro = _micro_batch(cfg, accelerator.num_processes)
     start = time.perf_counter()
     resume = find_resume_point(out, name, cls, settings, cfg)  # checks every setting before any weights load

@@ -25,11 +25,18 @@ from typing import Any
 import torch
 
 from radeval_models.train_checkpoints import METRICS_NAME, append_jsonl, save_epoch
-from radeval_models.train_config import TrainConfig
+from radeval_models.train_config import TrainConfig, resolved_precision
 from radeval_models.train_phases import TrainingPhase, drop_inactive_grads, phase_at
 from radeval_models.train_optimizer import set_learning_rate
 from radeval_models.train_validation import ValidationSet, consider_epoch
 
+
+
+def autocast_context(loop: TrainingLoop) -> Any:
+    """bf16 autocast on the loop's device when the run's ``mixed_precision`` resolves to bf16, else a no-op."""
+    if resolved_precision(loop.cfg.mixed_precision) == "bf16":
+        return torch.autocast(device_type=loop.accelerator.device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
 
 @dataclass(frozen=True)
 class TrainingLoop:
@@ -145,7 +152,7 @@ def optimizer_step(loop: TrainingLoop, batch_rows: Sequence[int], phase: Trainin
         batch = {k: v.to(acc.device) for k, v in batch.items()}
         sync = j == cfg.grad_accum - 1
         with (acc.no_sync(loop.model) if not sync else contextlib.nullcontext()):
-            with acc.autocast():
+            with autocast_context(loop):
                 result = loop.model(**batch)
             acc.backward(result["loss_sum"])
         loss_sum += result["loss_sum"].detach()

@@ -238,3 +238,24 @@ def test_dummy_checks_its_settings(tmp_path: Path, phantom_files: dict[str, Path
         train_generator("dummy", {"embedding_dim": 16}, *args)
     with pytest.raises(InputError, match=r"'dummy' learns in one fit\(\) call: the training setting\(s\) \['epochs'\]"):
         train_generator("dummy", {}, *args, {"epochs": 3})
+
+
+def test_runs_with_different_precisions_follow_each_other_in_one_process(tmp_path: Path, tiny_llama: Path,
+                                                                         phantom_files: dict[str, Path],
+                                                                         tiny_mapper: dict[str, int]) -> None:
+    """A suite trains its systems one after the other in one process; a bf16 system followed by a float32 one used
+    to fail with Accelerate's "AcceleratorState has already been initialized" (the demo's ct2rep after bf16 systems).
+    A fresh interpreter, so no earlier test has set Accelerate's process-wide state."""
+    runs = {mode: tmp_path / mode for mode in ("bf16", "no", "bf16-again")}
+    script = "".join(
+        f"r = train_generator('rad3d-prefix-v2', {{'llm': {str(tiny_llama)!r}, **{tiny_mapper!r}}}, "
+        f"{str(phantom_files['embeddings'])!r}, {str(phantom_files['reports'])!r}, {str(run)!r}, "
+        f"{{'epochs': 1, 'lr': 1e-2, 'batch_size': 4, 'mixed_precision': {mode.split('-')[0]!r}}}, quiet=True)\n"
+        f"print(repr(r.last_loss))\n" for mode, run in runs.items())
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, "-c", "from radeval_models.train import train_generator\n" + script],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    bf16, fp32, bf16_again = (float(v) for v in out.stdout.split())
+    assert bf16 == bf16_again  # deterministic under autocast
+    assert bf16 != fp32  # the bf16 run really ran under autocast
