@@ -92,3 +92,17 @@ def test_contrast_prints_a_tiny_significant_difference_distinguishably_from_zero
                 "prior_contrast": [{"a": "v2", "b": "v3", "metric": "bleu4", "score_a": 0.1, "score_b": 0.12,
                                     "delta": 0.02, "ci_low": -0.01, "ci_high": 0.05, "p": 0.21, "n": 42}]}
     assert "Δ = +0.0200 [-0.0100, +0.0500]" in "\n".join(run_summary_markdown(_board(ordinary)))
+
+
+def test_contrast_with_a_degenerate_system_is_called_not_interpretable() -> None:
+    # issue 15: the eight-system demo called a BLEU-4 difference of 3e-11 between a looping V-3 and a V-2 that
+    # writes one report for every case "significantly better" (p = 0.001); the numbers stay, the verdict changes.
+    facts = {"n_cases": 42,
+             "prior_contrast": [{"a": "v2", "b": "v3", "metric": "bleu4", "score_a": 6.9e-11, "score_b": 9.9e-11,
+                                 "delta": 3.0e-11, "ci_low": 1.6e-11, "ci_high": 4.6e-11, "p": 0.001, "n": 42}]}
+    flagged = "\n".join(run_summary_markdown(_board(facts, flagged=True)))
+    assert ("V-3 vs V-2 (do diagnostic priors help?): not interpretable: v2 is flagged for degenerate output, so "
+            "this test says nothing about whether priors help (on bleu4, v3 is significantly better than v2") in flagged
+    assert "p = 0.0010" in flagged
+    clean = "\n".join(run_summary_markdown(_board(facts)))
+    assert "not interpretable" not in clean and "on bleu4, v3 is significantly better than v2" in clean
