@@ -2,7 +2,7 @@
 flagged for degenerate output, must reach BLEU-4 >= 0.01 for every system, and must report the label head's
 held-out AUROC.
 
-This is the full demo (168 phantom volumes, encoder pretraining, four trained generators, 42 evaluation cases), not
+This is the full demo (168 phantom volumes, encoder pretraining, eight trained generators, 42 evaluation cases), not
 a shrunken copy: a smaller run trains differently and would not say whether the shipped demo works. Its output
 folder and ``$RADEVAL_HOME`` are temporary; the embedded SmolLM2 is converted from the package's GGUF on first use.
 """
@@ -33,8 +33,8 @@ DEMO = Path(__file__).resolve().parents[2] / "benchmarks" / "demo.yaml"
 
 @pytest.mark.timeout(3600)
 @pytest.mark.xfail(strict=True, reason=(
-    "issue 15 item 2 open: the demo's generators are still flagged for degenerate output on the last measured run "
-    "(benchmarks/RESULTS.md, issue 15 second session); remove this marker when the run is clean"))
+    "issue 15 item 2 open: all eight demo generators are flagged for degenerate output on the last measured run "
+    "(benchmarks/RESULTS.md, 'Demo budget and what the generators learn'); remove this marker when the run is clean"))
 def test_shipped_demo_has_no_degenerate_system_and_reports_its_priors(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("RADEVAL_HOME", str(tmp_path / "home"))
     suite = load_suite(DEMO)
