@@ -24,7 +24,6 @@ GRAD_CLIP_MODES = ("norm", "value")
 SELECTIONS = ("last", "bleu4+cider")
 
 
-
 def resolved_precision(mode: str) -> str:
     """The autocast a run uses for a ``mixed_precision`` setting: ``"bf16"`` or ``"no"``.
 
@@ -40,6 +39,7 @@ def resolved_precision(mode: str) -> str:
 
         return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
     return mode
+
 
 @dataclass(frozen=True)
 class TrainConfig:

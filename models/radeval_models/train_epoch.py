@@ -31,12 +31,12 @@ from radeval_models.train_optimizer import set_learning_rate
 from radeval_models.train_validation import ValidationSet, consider_epoch
 
 
-
 def autocast_context(loop: TrainingLoop) -> Any:
     """bf16 autocast on the loop's device when the run's ``mixed_precision`` resolves to bf16, else a no-op."""
     if resolved_precision(loop.cfg.mixed_precision) == "bf16":
         return torch.autocast(device_type=loop.accelerator.device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
+
 
 @dataclass(frozen=True)
 class TrainingLoop:

@@ -428,6 +428,7 @@ def _draw_patch_scale_textures(chest: _Chest, rng: np.random.Generator) -> None:
                 q = p + rng.normal(0, 6, 3)
                 c.paint(c.tube(q, q + rng.normal(0, 1, 3) * 22 * s, 3.5) & aerated, -120.0)
 
+
 def _draw_visible_focal_findings(chest: _Chest, rng: np.random.Generator) -> None:
     """Larger, anatomically placed focal findings (the ``textured`` phantom option, after the textures).
 

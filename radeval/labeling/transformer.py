@@ -41,7 +41,6 @@ DEFAULT_MODEL = "IAMJB/RadBERT-CT"
 _GENERIC_LABEL = re.compile(r"^LABEL_\d+$")
 
 
-
 def _head_names(names: str | Sequence[str]) -> tuple[str, ...]:
     """A state-dict head's output names: a label-set name, or any distinct non-empty names (a head may
     have outputs our label sets lack, e.g. CT-CLIP's 20-output 'Tree in bud', 'Thymic remnant')."""

@@ -325,9 +325,9 @@ def _pretrained(encoder: CTClipImageEncoder, dataset: CTRateDataset, cfg: EmbedC
         cases.append((cid, digest, rows[i].tolist()))
         kept.append(i)
     extra = cfg.pretrain_extra
+    extra_settings = extra.to_dict() if extra is not None else None
     key = pretrain_key(encoder_config=cfg.encoder_config.to_dict(), preprocess=cfg.preprocess.signature,
-                       config=cfg.pretrain, init_seed=cfg.seed, cases=cases,
-                       extra=extra.to_dict() if extra is not None else None)
+                       config=cfg.pretrain, init_seed=cfg.seed, cases=cases, extra=extra_settings)
     extra_note = f" + {extra.n} extra phantom volumes (seed {extra.seed})" if extra is not None else ""
     provenance = (f"demo-pretrained(seed={cfg.seed}, {cfg.pretrain.epochs} epochs on {len(cases)} train "
                   f"volumes{extra_note}, key={key})")
@@ -348,7 +348,7 @@ def _pretrained(encoder: CTClipImageEncoder, dataset: CTRateDataset, cfg: EmbedC
     history = pretrain_encoder(encoder, x, y, config=cfg.pretrain, progress=progress)
     save_pretrained(encoder, key, {"provenance": provenance, "config": cfg.pretrain.to_dict(),
                                    "n_volumes": len(x), "n_train_volumes": len(volumes),
-                                   "extra": extra.to_dict() if extra is not None else None, "epoch_loss": history})
+                                   "extra": extra_settings, "epoch_loss": history})
     return provenance
 
 

@@ -19,10 +19,10 @@ patient). The CT-ViT, ``to_visual_latent`` and so the downstream latent are CT-C
 heads are thrown away. The encoder sees only voxels at embedding time (the throw-away heads and the labels are not
 used there); the evaluation split is never read. Besides the training split, the pretraining may see extra
 volumes that are not part of the dataset at all (``embed.pretrain_extra_phantoms``: freshly drawn phantoms from
-a disjoint seed, :mod:`radeval_models.ctclip.extra_phantoms`). Optimiser AdamW with a one-cycle learning rate, gradient clipping 1.0,
-seeded shuffling and initialisation. The weights are cached in ``$RADEVAL_HOME/encoders/`` under a content key
-(encoder size, preprocessing, settings, and every training case's id, volume bytes and labels), so a re-run loads
-them instead of training again.
+a disjoint seed, :mod:`radeval_models.ctclip.extra_phantoms`). Optimiser AdamW with a one-cycle learning rate,
+gradient clipping 1.0, seeded shuffling and initialisation. The weights are cached in ``$RADEVAL_HOME/encoders/``
+under a content key (encoder size, preprocessing, settings, every training case's id, volume bytes and labels, and
+the extra volumes' count, seed and options), so a re-run loads them instead of training again.
 """
 
 from __future__ import annotations
@@ -241,5 +241,5 @@ def save_pretrained(encoder: CTClipImageEncoder, key: str, meta: dict[str, Any])
     return out
 
 
-__all__ = ["EncoderPretrainConfig", "LATENT_SCALE", "POOLED_SCALE", "load_pretrained", "pretrain_encoder", "pretrain_key",
-           "pretrained_dir", "save_pretrained"]
+__all__ = ["EncoderPretrainConfig", "LATENT_SCALE", "POOLED_SCALE", "load_pretrained", "pretrain_encoder",
+           "pretrain_key", "pretrained_dir", "save_pretrained"]
