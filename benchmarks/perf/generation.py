@@ -9,7 +9,8 @@
    settings (3 beams, repetition penalty 2.0, length penalty 2.0) by default. Prints tokens/s, the ratio, and
    whether the token ids are identical to HF's per-case ``generate``.
 3. Training: time per optimizer step and peak resident memory of RAD3D-Prefix V-2 (frozen LLM) versus V-1 (LLM
-   trained too), each in its own subprocess so the peaks do not mix.
+   trained too), each in its own subprocess so the peaks do not mix; and V-2 under bf16 autocast (the training
+   loop's ``mixed_precision: bf16``) against the float32 V-2 of the same run, with the ratio.
 
 Usage::
 
@@ -20,6 +21,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import subprocess
@@ -176,7 +178,9 @@ def _train_child(name: str, steps: int, batch: int) -> None:
 
     from radeval_models.rad3d_prefix import Rad3dPrefixV1, Rad3dPrefixV2
 
-    cls = {"v1": Rad3dPrefixV1, "v2": Rad3dPrefixV2}[name]
+    cls = {"v1": Rad3dPrefixV1, "v2": Rad3dPrefixV2, "v2-bf16": Rad3dPrefixV2}[name]
+    autocast = (torch.autocast("cpu", dtype=torch.bfloat16) if name.endswith("-bf16")
+                else contextlib.nullcontext())  # as radeval_models.train_epoch.autocast_context does
     torch.manual_seed(0)
     model = cls.from_config({"llm": "smollm2", "num_layers": 2, "prefix_length": 10, "clip_length": 10})
     rss_loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -189,7 +193,8 @@ def _train_child(name: str, steps: int, batch: int) -> None:
     times = []
     for _ in range(steps + 1):  # the first step (allocation, warm-up) is reported apart
         t0 = time.perf_counter()
-        out = model(**model.collate(texts, cond))
+        with autocast:
+            out = model(**model.collate(texts, cond))
         (out["loss_sum"] / out["n_tokens"]).backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
@@ -202,9 +207,9 @@ def _train_child(name: str, steps: int, batch: int) -> None:
 
 
 def bench_training(steps: int, batch: int) -> list[dict[str, Any]]:
-    """V-2 vs V-1 step time and peak memory, one subprocess each."""
+    """V-2 vs V-1 (and V-2 under bf16 autocast) step time and peak memory, one subprocess each."""
     rows = []
-    for variant in ("v2", "v1"):
+    for variant in ("v2", "v1", "v2-bf16"):
         done = subprocess.run([sys.executable, __file__, "--child", variant, "--train-steps", str(steps),
                                "--batch", str(batch)], capture_output=True, text=True, check=True)
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
@@ -225,7 +230,7 @@ def main() -> None:
     parser.add_argument("--beams", type=int, default=3)
     parser.add_argument("--repetition-penalty", type=float, default=2.0)
     parser.add_argument("--length-penalty", type=float, default=2.0)
-    parser.add_argument("--child", choices=["v1", "v2"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["v1", "v2", "v2-bf16"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _train_child(args.child, args.train_steps, args.batch)
@@ -258,10 +263,15 @@ def main() -> None:
                   f"{run['tok_s']:7.1f} tok/s  (identical to HF batch 1 for {run['identical_rows']}/{beam['cases']})")
         print(f"  ratio (HF time / ours): vs HF batch 1 {beam['ratio_vs_hf_b1']:.2f}x; "
               f"vs HF batched {beam['ratio_vs_hf_batched']:.2f}x")
-    for row in [] if args.no_training else bench_training(args.train_steps, args.batch):
+    rows = [] if args.no_training else bench_training(args.train_steps, args.batch)
+    for row in rows:
         print(f"training {row['variant']}: {row['trainable']:,} trainable; best step {row['step_seconds_rest']:.2f} s "
               f"(first {row['step_seconds_first']:.2f} s); peak RSS {row['peak_rss_mb']:.0f} MB, "
               f"+{row['training_overhead_mb']:.0f} MB over the loaded model")
+    best = {row["variant"]: row["step_seconds_rest"] for row in rows}
+    if "v2" in best and "v2-bf16" in best:
+        print(f"  bf16 autocast speed-up of a V-2 step (float32 / bf16, batch {args.batch}): "
+              f"{best['v2'] / best['v2-bf16']:.2f}x")
 
 
 if __name__ == "__main__":

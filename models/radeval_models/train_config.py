@@ -28,7 +28,8 @@ def resolved_precision(mode: str) -> str:
     """The autocast a run uses for a ``mixed_precision`` setting: ``"bf16"`` or ``"no"``.
 
     ``"auto"`` is bf16 on a bf16-capable GPU and none elsewhere; ``"bf16"`` is bf16 autocast on any device (on a
-    CPU with AVX-512 BF16 it makes SmolLM2 training steps ~1.7x faster, see benchmarks/RESULTS.md).
+    CPU with AVX-512 BF16 a SmolLM2 V-2 step is 1.3x (short reports) to 1.7x (128-token reports) faster; measured
+    by ``benchmarks/perf/generation.py``, figures in benchmarks/RESULTS.md).
 
     Example:
         >>> resolved_precision("bf16"), resolved_precision("no")
