@@ -12,6 +12,8 @@ An LLM *spec* is a string:
 
   The first use dequantises the GGUF to float32 (SmolLM2 about 25 s, Gemma about 100 s) and stores plain safetensors
   plus the tokenizer under ``$RADEVAL_HOME/llm/<name>``; later loads read that directory (about a second).
+* ``"findings-lm-<key>"`` — the offline demo's stand-in report LLM, built by a suite's ``findings_lm`` section into
+  ``$RADEVAL_HOME/llm/findings-lm-<key>`` (:mod:`radeval_models.findings_lm`; a demo-only reconstruction);
 * a path to a ``.gguf`` file — loaded through ``transformers`` (``gguf_file=``), dequantised to float32;
 * a local directory holding an HF ``config.json`` (+ weights and tokenizer);
 * anything else is a Hugging Face hub id (needs the network or the HF cache).
@@ -126,7 +128,8 @@ def _require_embedded(spec: str) -> EmbeddedLLM:
 
 
 def describe_spec(spec: str) -> str:
-    """Classify an LLM spec: ``"embedded"``, ``"gguf"``, ``"dir"`` or ``"hub"``.
+    """Classify an LLM spec: ``"embedded"``, ``"built"`` (a stand-in report LLM built under ``$RADEVAL_HOME/llm``),
+    ``"gguf"``, ``"dir"`` or ``"hub"``.
 
     Example:
         >>> describe_spec("smollm2"), describe_spec("gemma3-270m"), describe_spec("meta-llama/Llama-3.2-1B")
@@ -134,6 +137,10 @@ def describe_spec(spec: str) -> str:
     """
     if embedded_llm(spec) is not None:
         return "embedded"
+    from radeval_models.findings_lm import SPEC_PATTERN
+
+    if SPEC_PATTERN.match(spec):
+        return "built"
     path = Path(spec).expanduser()
     if spec.lower().endswith(".gguf"):
         if not path.is_file():
@@ -327,6 +334,10 @@ def local_llm_dir(spec: str) -> str:
     kind = describe_spec(spec)
     if kind == "embedded":
         return str(embedded_dir(spec))
+    if kind == "built":
+        from radeval_models.findings_lm import built_llm_dir
+
+        return str(built_llm_dir(spec))
     if kind == "dir":
         return str(Path(spec).expanduser())
     return spec

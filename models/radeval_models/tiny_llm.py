@@ -41,6 +41,27 @@ def train_bpe_tokenizer(texts: Sequence[str], vocab_size: int) -> Any:
     return PreTrainedTokenizerFast(tokenizer_object=core, bos_token=EOS, eos_token=EOS, pad_token=EOS)
 
 
+def small_llama_config(tokenizer: Any, *, hidden_size: int, num_layers: int, num_heads: int) -> Any:
+    """A ``LlamaConfig`` for ``tokenizer``: MLP width 2 x hidden, key/value heads half the heads, tied embeddings,
+    1024 positions, BOS/EOS from the tokenizer.
+
+    Example:
+        >>> cfg = small_llama_config(train_bpe_tokenizer(["No effusion."], 300), hidden_size=64, num_layers=2,
+        ...                          num_heads=4)
+        >>> cfg.intermediate_size, cfg.num_key_value_heads, cfg.tie_word_embeddings
+        (128, 2, True)
+    """
+    from transformers import LlamaConfig
+
+    if hidden_size % num_heads:
+        raise ValueError(f"hidden_size={hidden_size} is not a multiple of num_heads={num_heads}")
+    return LlamaConfig(vocab_size=len(tokenizer), hidden_size=hidden_size, intermediate_size=2 * hidden_size,
+                       num_hidden_layers=num_layers, num_attention_heads=num_heads,
+                       num_key_value_heads=max(num_heads // 2, 1), max_position_embeddings=1024,
+                       tie_word_embeddings=True, bos_token_id=tokenizer.bos_token_id,
+                       eos_token_id=tokenizer.eos_token_id, pad_token_id=None)
+
+
 def write_tiny_llama(directory: str | Path, *, hidden_size: int = 64, num_layers: int = 2, num_heads: int = 4,
                      seed: int = 0, texts: Sequence[str] = (), vocab_size: int | None = None, steps: int = 300,
                      lr: float = 3e-3) -> Path:
@@ -58,7 +79,7 @@ def write_tiny_llama(directory: str | Path, *, hidden_size: int = 64, num_layers
         lr: its learning rate.
     """
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from transformers import LlamaForCausalLM
 
     out = Path(directory)
     if (out / "config.json").is_file() and (out / "model.safetensors").is_file():
@@ -66,11 +87,7 @@ def write_tiny_llama(directory: str | Path, *, hidden_size: int = 64, num_layers
     if vocab_size is not None and not texts:
         raise ValueError("vocab_size needs texts to train the tokenizer on")
     tokenizer = train_bpe_tokenizer(texts, vocab_size) if vocab_size else load_gpt2_tokenizer()
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=hidden_size, intermediate_size=2 * hidden_size,
-                         num_hidden_layers=num_layers, num_attention_heads=num_heads,
-                         num_key_value_heads=max(num_heads // 2, 1), max_position_embeddings=1024,
-                         tie_word_embeddings=True, bos_token_id=tokenizer.bos_token_id,
-                         eos_token_id=tokenizer.eos_token_id, pad_token_id=None)
+    config = small_llama_config(tokenizer, hidden_size=hidden_size, num_layers=num_layers, num_heads=num_heads)
     torch.manual_seed(seed)
     model = LlamaForCausalLM(config)
     if texts:
@@ -81,19 +98,7 @@ def write_tiny_llama(directory: str | Path, *, hidden_size: int = 64, num_layers
 
 
 def _pretrain(model: Any, tokenizer: Any, texts: Sequence[str], *, steps: int, lr: float) -> None:
-    """Full-batch causal-LM training on ``texts`` (+ EOS), padding masked with -100."""
-    import torch
+    """Full-batch causal-LM training on ``texts`` (+ EOS) at a constant rate, padding masked with -100."""
+    from radeval_models.lm_pretrain import pretrain_causal_lm
 
-    from radeval_models.lm_loss import IGNORE_INDEX, pad_right
-
-    rows = [ids + [tokenizer.eos_token_id] for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
-    input_ids, mask = pad_right(rows, tokenizer.eos_token_id)
-    labels = input_ids.masked_fill(mask == 0, IGNORE_INDEX)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
-    model.train()
-    for _ in range(steps):
-        loss = model(input_ids=input_ids, attention_mask=mask, labels=labels).loss
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-    model.eval()
+    pretrain_causal_lm(model, tokenizer, texts, steps=steps, lr=lr, batch_size=None, grad_clip=None)

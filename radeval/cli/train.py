@@ -32,7 +32,8 @@ _DEFAULTS = _Defaults()
 
 def add_setting_arguments(parser: argparse.ArgumentParser) -> None:
     """``--llm``, ``--set KEY=VALUE`` and ``--model-config`` (generator settings)."""
-    parser.add_argument("--llm", help="LLM spec: smollm2 (embedded), a .gguf file, a local directory or a hub id")
+    parser.add_argument("--llm", help="LLM spec: smollm2 or gemma3-270m (embedded), findings-lm-<key> (the demo's "
+                                      "stand-in, built by `radeval bench`), a .gguf file, a local directory or a hub id")
     parser.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
                         help="generator setting, e.g. prefix_length=5 or num_layers=2 (repeatable)")
     parser.add_argument("--model-config", type=Path, metavar="YAML",
