@@ -194,6 +194,7 @@ class ModelInputs:
     eval_embeddings: Path
     train_reports: Path
     case_ids: list[str]
+    findings_lm: str | None = None  # the built stand-in report LLM's spec, when a system uses ``llm: findings-lm``
 
 
 def model_inputs(suite: Suite, dataset: BenchDataset, work: Path, manifest: Manifest, *,
@@ -207,12 +208,21 @@ def model_inputs(suite: Suite, dataset: BenchDataset, work: Path, manifest: Mani
     for p in (train_emb, eval_emb):
         if not p.is_file():
             raise InputError(f"{p}: embedding file missing after the embed stage")
-    return ModelInputs(train_emb, eval_emb, _train_reports(dataset, work), list(dataset.references))
+    from radeval.bench.findings_lm import ensure_findings_lm
+
+    return ModelInputs(train_emb, eval_emb, _train_reports(dataset, work), list(dataset.references),
+                       findings_lm=ensure_findings_lm(suite, manifest, quiet=quiet))
 
 
 def model_predictions(system: SystemSpec, inputs: ModelInputs, work: Path, manifest: Manifest, *,
                       quiet: bool = False) -> Predictions:
-    """Train (or load) one registry-model system and generate its evaluation reports (both cached)."""
+    """Train (or load) one registry-model system and generate its evaluation reports (both cached).
+
+    A system with ``llm: findings-lm`` is trained on the built stand-in (its spec, and so its key, replaces it).
+    """
+    from radeval.bench.findings_lm import with_llm
+
+    system = with_llm(system, inputs.findings_lm)
     model_dir = _model_dir(system, inputs.train_embeddings, inputs.train_reports, work, manifest, quiet=quiet)
     return _predictions(system, model_dir, inputs.eval_embeddings, inputs.case_ids, work, manifest, quiet=quiet)
 

@@ -8,6 +8,7 @@ Each section is parsed and checked by the module that uses it, into its own froz
 
 * ``dataset`` — :meth:`radeval.bench.dataset.DatasetSpec.from_section`;
 * ``embed`` — :meth:`radeval.bench.embed.EmbedSpec.from_section`;
+* ``findings_lm`` — :meth:`radeval.bench.findings_lm.FindingsLMSpec.from_section` (the demo's stand-in report LLM);
 * ``systems`` — :func:`radeval.bench.system_spec.parse_systems` (:class:`~radeval.bench.system_spec.SystemSpec`);
 * ``metrics`` — :func:`radeval.metrics.metric_spec.parse_metrics` (:class:`~radeval.metrics.metric_spec.MetricSpec`);
 * ``significance`` — :meth:`radeval.stats.signature.SignificanceSettings.from_section`;
@@ -48,6 +49,7 @@ from typing import Any
 
 from radeval.bench.dataset import DATASET_KINDS, REFERENCE_KINDS, DatasetSpec
 from radeval.bench.embed import EmbedSpec
+from radeval.bench.findings_lm import FINDINGS_LM, FindingsLMSpec, uses_findings_lm
 from radeval.bench.scaling import ScalingSpec
 from radeval.bench.system_spec import SystemSpec, parse_systems
 from radeval.errors import InputError
@@ -58,7 +60,8 @@ from radeval_reader_study.suite import ReaderStudySpec, load_yaml_mapping
 
 #: Top-level keys of a suite.
 TOP_KEYS: tuple[str, ...] = ("name", "description", "output_dir", "dataset", "systems", "metrics", "baseline",
-                             "significance", "reader_study", "embed", "scaling", "literature", "rank_by")
+                             "significance", "reader_study", "embed", "scaling", "literature", "rank_by",
+                             "findings_lm")
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class Suite:
     literature: str | None = None
     description: str = ""
     rank_by: str | None = None  # primary metric: leaderboard rows ranked by it, with rank groups
+    findings_lm: FindingsLMSpec | None = None  # the stand-in report LLM of systems with ``llm: findings-lm``
 
     def system(self, name: str) -> SystemSpec:
         """The system called ``name``."""
@@ -130,6 +134,7 @@ def _cross_checks(problems: Problems, suite: Mapping[str, Any], *, for_export: b
                                                     "writes the packet and its key under <output_dir>/reader_study/")
     _check_slab_tokens(problems, suite)
     _check_pretrain_extra(problems, suite)
+    _check_findings_lm(problems, suite)
     kind = suite["dataset"].kind
     if kind in REFERENCE_KINDS:  # registry models embed volumes: a references file has none
         model_systems = [s.name for s in suite["systems"] if s.kind != "predictions"]
@@ -158,6 +163,30 @@ def _check_pretrain_extra(problems: Problems, suite: Mapping[str, Any]) -> None:
         problems.add("dataset.seed", f"{dataset.seed}: with embed.pretrain_extra_phantoms the dataset seed must be "
                                      f"below {PRETRAIN_EXTRA_SEED_OFFSET} (the extra phantoms' seed is the dataset's "
                                      f"+ {PRETRAIN_EXTRA_SEED_OFFSET}, so the two never coincide)")
+
+
+def _check_findings_lm(problems: Problems, suite: Mapping[str, Any]) -> None:
+    """``llm: findings-lm`` systems: the stand-in's corpus is drawn like the suite's phantom dataset, so it needs a
+    ``phantom`` dataset whose seed stays below the corpus seed offset; a model trained here (not a checkpoint)."""
+    from radeval.bench.findings_lm import CORPUS_SEED_OFFSET
+
+    dataset = suite["dataset"]
+    users = [s for s in suite["systems"] if uses_findings_lm(getattr(s, "config", None))]
+    for s in users:
+        if s.kind != "train":
+            problems.add(f"systems ({s.name})", f"llm: {FINDINGS_LM} is built for systems trained by the suite; "
+                                                "a checkpoint names its own LLM")
+    if not users:
+        if suite.get("findings_lm") is not None:
+            problems.add("findings_lm", f"no system uses it (set `llm: {FINDINGS_LM}` in a system's config)")
+        return
+    if dataset.kind != "phantom":
+        problems.add("systems", f"llm: {FINDINGS_LM} (the demo's stand-in report LLM) is pretrained on phantom "
+                                f"reports drawn like the dataset; dataset kind is {dataset.kind!r}, not 'phantom'")
+    elif dataset.seed >= CORPUS_SEED_OFFSET:
+        problems.add("dataset.seed", f"{dataset.seed}: with llm: {FINDINGS_LM} the dataset seed must be below "
+                                     f"{CORPUS_SEED_OFFSET} (the stand-in's corpus seed is the dataset's + "
+                                     f"{CORPUS_SEED_OFFSET}, so the two never coincide)")
 
 
 def _check_slab_tokens(problems: Problems, suite: Mapping[str, Any]) -> None:
@@ -211,6 +240,8 @@ def parse_suite(data: Mapping[str, Any], *, base_dir: Path, source: str = "suite
         "scaling": (None if data.get("scaling") is None
                     else ScalingSpec.from_section(data.get("scaling"), problems, context)),
         "literature": _literature(problems, data.get("literature")),
+        "findings_lm": (None if data.get("findings_lm") is None
+                        else FindingsLMSpec.from_section(data.get("findings_lm"), problems, context)),
     }
     _cross_checks(problems, parts, for_export=for_export)
     parts["metrics"] = _bind_label_set(problems, parts)
