@@ -4,7 +4,7 @@ held-out AUROC.
 
 This is the full demo (168 phantom volumes, encoder pretraining, eight trained generators, 42 evaluation cases), not
 a shrunken copy: a smaller run trains differently and would not say whether the shipped demo works. Its output
-folder and ``$RADEVAL_HOME`` are temporary; the embedded SmolLM2 is converted from the package's GGUF on first use.
+folder and ``$RADEVAL_HOME`` are temporary, so the encoder pretraining and the stand-in report LLM are built afresh.
 """
 
 from __future__ import annotations
