@@ -256,6 +256,68 @@ def test_trains_learns_and_is_reproducible(tmp_path: Path, slab_files: dict[str,
     assert sum(t == r for t, r in zip(beam_texts, refs)) >= 6
 
 
+# ---- slab-token scale (issue 15: the demo's CT2Rep wrote one report for every case) ---------------------------
+
+#: Per-channel std of the demo's frozen CT-CLIP slab tokens (small CT-ViT, measured on the demo's 126 training cases).
+DEMO_SLAB_STD = 0.016
+
+
+def _conditioning(slabs: torch.Tensor, embedding_dim: int = 8) -> torch.Tensor:
+    return torch.cat([torch.zeros(slabs.shape[0], embedding_dim), slabs.reshape(slabs.shape[0], -1)], dim=1)
+
+
+def test_slab_tokens_are_standardised_so_their_scale_does_not_matter() -> None:
+    torch.manual_seed(0)
+    cfg = Ct2RepConfig(**SMALL, embedding_dim=8, n_slabs=5, slab_dim=16)
+    assert cfg.slab_norm == "layer"
+    model = Ct2Rep(cfg, WordVocabulary.from_reports(REPORTS, threshold=1)).eval()
+    slabs = torch.randn(4, 5, 16)
+    with torch.no_grad():
+        unit = model.encode(_conditioning(slabs))
+        demo = model.encode(_conditioning(DEMO_SLAB_STD * slabs - 0.003))
+    torch.testing.assert_close(demo, unit, atol=1e-4, rtol=1e-4)
+    spread = ((demo - demo.mean(0)).std() / demo.std()).item()
+    assert spread > 0.3  # the cases differ in what the decoder attends to
+    # read as they are (slab_norm "none", the old path), the demo-scale cases are nearly indistinguishable
+    raw = Ct2Rep(Ct2RepConfig(**{**SMALL, "slab_norm": "none"}, embedding_dim=8, n_slabs=5, slab_dim=16),
+                 WordVocabulary.from_reports(REPORTS, threshold=1)).eval()
+    raw.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        old = raw.encode(_conditioning(DEMO_SLAB_STD * slabs - 0.003))
+    assert ((old - old.mean(0)).std() / old.std()).item() < 0.1 * spread
+    with pytest.raises(InputError, match="slab_norm must be one of"):
+        Ct2Rep.parse_config({**SMALL, "slab_norm": "batch"})
+
+
+def test_learns_the_cases_from_slab_tokens_at_the_demo_encoders_scale(tmp_path: Path,
+                                                                       phantom_reports: dict[str, str]) -> None:
+    """The eight cases' slab tokens at the demo encoder's scale: the trained model tells the cases apart."""
+    rng = np.random.default_rng(11)
+    slabs = (DEMO_SLAB_STD * rng.normal(size=(len(CASE_IDS), 6, 16))).astype(np.float32)
+    emb = rng.normal(size=(len(CASE_IDS), 64)).astype(np.float32)
+    save_embeddings(tmp_path / "demo.safetensors", EmbeddingSet(CASE_IDS, emb, slab_tokens=slabs))
+    from radeval.io import write_reports
+
+    write_reports(tmp_path / "train.jsonl", phantom_reports)
+    train_generator("ct2rep", SMALL, tmp_path / "demo.safetensors", tmp_path / "train.jsonl", tmp_path / "run",
+                    TRAIN, quiet=True)
+    generate_reports(tmp_path / "run", tmp_path / "demo.safetensors", tmp_path / "p.jsonl", quiet=True)
+    hyps = {json.loads(x)["id"]: json.loads(x)["text"] for x in (tmp_path / "p.jsonl").read_text().splitlines()}
+    refs = [clean_report(phantom_reports[c]) for c in CASE_IDS]
+    assert len(set(hyps.values())) >= 6 and sum(hyps[c] == r for c, r in zip(CASE_IDS, refs)) >= 6, hyps
+
+
+def test_checkpoint_saved_before_slab_norm_loads_unnormalised(tmp_path: Path, slab_files: dict[str, Path]) -> None:
+    out = tmp_path / "run"
+    train_generator("ct2rep", SMALL, slab_files["embeddings"], slab_files["reports"], out, {**TRAIN, "epochs": 1},
+                    quiet=True)
+    assert Ct2Rep.from_pretrained(out).config.slab_norm == "layer"
+    body = json.loads((out / "config.json").read_text())
+    del body["config"]["slab_norm"]  # as written before the setting existed
+    (out / "config.json").write_text(json.dumps(body))
+    assert Ct2Rep.from_pretrained(out).config.slab_norm == "none"
+
+
 def test_max_steps_stop_then_resume_equals_uninterrupted(tmp_path: Path, slab_files: dict[str, Path]) -> None:
     args = (slab_files["embeddings"], slab_files["reports"])
     cfg = {**TRAIN, "epochs": 3, "lr_gamma": 0.5}  # 2 steps per epoch: the stop lands mid-epoch, lr changes

@@ -16,6 +16,7 @@ latent is not used, as CT2Rep does not use its pooled `fc_feats`.
 | component | status | value | source / reason |
 |---|---|---|---|
 | visual encoder | **reconstructed** | frozen CT-CLIP CT-ViT, slab tokens (n_slabs x slab_dim) | the task runs every generator over CT-CLIP features; upstream trains its own CT-ViT end to end (not trainable here) |
+| slab-token normalisation | **reconstructed** | every slab token standardised over its channels (zero mean, unit variance; no parameters), `slab_norm: layer`; `none` reads the tokens as they are | upstream's CT-ViT is trained with the decoder, so its tokens take the scale the decoder needs; frozen CT-CLIP tokens keep their encoder's scale (std 0.016 per channel for the demo's small encoder), which `att_embed`'s biases drowned: unnormalised, the demo model wrote one report for every case (checkpoints saved before the setting existed load as `none`) |
 | slab projection | **reconstructed** | Linear(slab_dim, d_vf) when slab_dim != d_vf, identity otherwise (no parameters at CT-CLIP's 512) | the "visual extractor -> d_vf 512" interface of upstream, for encoders of another width |
 | `att_embed` | as published | Linear(d_vf 512 -> 512), ReLU, Dropout 0.5, no BatchNorm | code (`use_bn = 0`, `drop_prob_lm` 0.5) |
 | encoder-decoder | as published | 3 encoder + 3 decoder layers, d_model 512, d_ff 512, 8 heads, dropout 0.1, pre-norm sublayers | code defaults / README |

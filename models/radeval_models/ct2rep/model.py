@@ -2,7 +2,8 @@
 
 Conditioning is ``[latent | slab tokens flattened]`` (the shared :class:`GeneratorModel` contract); like CT2Rep,
 which uses only its encoder's token grid (``att_feats``) and not the pooled feature, the model reads only the slab
-tokens. Path of a case: slab tokens ``(S, slab_dim)`` -> a ``Linear(slab_dim, d_vf)`` projection when
+tokens. Path of a case: slab tokens ``(S, slab_dim)`` -> each token standardised over its channels (``slab_norm``,
+no parameters; a reconstruction, see :class:`Ct2RepConfig`) -> a ``Linear(slab_dim, d_vf)`` projection when
 ``slab_dim != d_vf`` (identity otherwise) -> ``att_embed`` = ``Linear(d_vf, d_model)``, ReLU, Dropout(0.5) -> 3
 encoder layers (no positional encoding) -> 3 decoder layers over the target words (scaled embeddings + sinusoidal
 positions), each sublayer normalised by MCLN from a 3-slot relational memory -> LayerNorm -> ``Linear(d_model, V+1)``.
@@ -53,6 +54,12 @@ class Ct2RepConfig:
         threshold: minimum count of a training word to enter the vocabulary (README command: 10; code default 3).
         max_seq_length: ids per training sequence, the two 0 tokens included, and the decoding length cap (300).
         num_beams: beam width at generation (3; 1 = greedy).
+        slab_norm: ``"layer"`` (default) standardises every slab token over its channels before the projection
+            (zero mean, unit variance; no parameters); ``"none"`` feeds the tokens as they are. A reconstruction:
+            upstream trains its CT-ViT end to end, so its ``att_feats`` take whatever scale the decoder needs,
+            whereas frozen CT-CLIP tokens keep their encoder's scale (std 0.016 per channel for the demo's small
+            encoder, against ``att_embed`` biases of up to ``1/sqrt(d_vf)``). Unnormalised, the differences between
+            cases were under 1% of the encoder output's spread and the demo model wrote one report for every case.
     """
 
     embedding_dim: int = 512
@@ -70,6 +77,12 @@ class Ct2RepConfig:
     threshold: int = 10
     max_seq_length: int = 300
     num_beams: int = 3
+    slab_norm: str = "layer"
+
+    #: Accepted values of ``slab_norm``.
+    SLAB_NORMS: ClassVar[tuple[str, ...]] = ("layer", "none")
+    #: Added to a slab token's variance when it is standardised (tiny: the tokens' own scale must not matter).
+    SLAB_NORM_EPS: ClassVar[float] = 1e-12
 
     def __post_init__(self) -> None:
         for name in ("embedding_dim", "n_slabs", "slab_dim", "d_vf", "d_model", "d_ff", "num_heads", "num_layers",
@@ -79,6 +92,8 @@ class Ct2RepConfig:
                 raise InputError(f"ct2rep: {name} must be an integer >= 1, got {value!r}")
         if self.max_seq_length < 2:
             raise InputError(f"ct2rep: max_seq_length must be >= 2 (the two 0 tokens), got {self.max_seq_length}")
+        if self.slab_norm not in self.SLAB_NORMS:
+            raise InputError(f"ct2rep: slab_norm must be one of {list(self.SLAB_NORMS)}, got {self.slab_norm!r}")
         for name in ("num_heads", "rm_num_heads"):
             if self.d_model % getattr(self, name):
                 raise InputError(f"ct2rep: d_model {self.d_model} is not divisible by {name} {getattr(self, name)}")
@@ -228,7 +243,8 @@ class Ct2Rep(GeneratorModel):
             overrides["max_seq_length"] = int(overrides["max_new_tokens"]) + 1
         overrides.pop("max_new_tokens", None)
         body = read_checkpoint_config(directory, expected_type=cls.name)
-        model = cls(cls.parse_config(body["config"], **overrides), WordVocabulary.load(directory))
+        saved = {"slab_norm": "none", **body["config"]}  # saved before the setting existed: unnormalised tokens
+        model = cls(cls.parse_config(saved, **overrides), WordVocabulary.load(directory))
         model.load_trainable_state(Path(directory), load_checkpoint_tensors(directory))
         return model
 
@@ -251,9 +267,17 @@ class Ct2Rep(GeneratorModel):
         c = self.config
         return conditioning[:, c.embedding_dim:].reshape(conditioning.shape[0], c.n_slabs, c.slab_dim)
 
+    def visual_tokens(self, conditioning: torch.Tensor) -> torch.Tensor:
+        """The slab tokens as the model reads them: ``(B, n_slabs, slab_dim)``, each token standardised over its
+        channels when ``slab_norm`` is ``"layer"`` (the encoder output then does not depend on the tokens' scale)."""
+        tokens = self.slab_tokens(conditioning).to(self.logit.weight.dtype)
+        if self.config.slab_norm == "layer":
+            tokens = torch.nn.functional.layer_norm(tokens, (tokens.shape[-1],), eps=self.config.SLAB_NORM_EPS)
+        return tokens
+
     def encode(self, conditioning: torch.Tensor) -> torch.Tensor:
         """The encoder output ``(B, n_slabs, d_model)`` of the slab tokens."""
-        x = self.att_embed(self.slab_projection(self.slab_tokens(conditioning).to(self.logit.weight.dtype)))
+        x = self.att_embed(self.slab_projection(self.visual_tokens(conditioning)))
         for layer in self.encoder_layers:
             x = layer(x)
         return self.encoder_norm(x)
