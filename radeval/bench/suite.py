@@ -171,6 +171,10 @@ def _check_findings_lm(problems: Problems, suite: Mapping[str, Any]) -> None:
     from radeval.bench.findings_lm import CORPUS_SEED_OFFSET
 
     dataset = suite["dataset"]
+    scaling = suite.get("scaling")
+    if scaling is not None and FINDINGS_LM in scaling.llms:
+        problems.add("scaling.llms", f"{FINDINGS_LM!r}: the demo's stand-in report LLM serves the suite's systems; the "
+                                     "scaling study compares LLM sizes (name real LLM specs)")
     users = [s for s in suite["systems"] if uses_findings_lm(getattr(s, "config", None))]
     for s in users:
         if s.kind != "train":

@@ -24,11 +24,15 @@ TINY_LM = {"reports": 24, "steps": 3, "hidden_size": 32, "num_heads": 2, "vocab_
 
 
 def _suite(dataset: dict, systems: list, findings_lm: dict | None = None) -> dict:
+    dataset = dict(dataset)
+    scaling = dataset.pop("_scaling", False)
     data = {"name": "t", "dataset": dataset, "systems": [{"name": "nn", "model": "dummy"}, *systems],
             "baseline": "nn", "metrics": ["bleu4"], "significance": {"resamples": 100, "seed": 1},
             "embed": {"encoder": "small", "label_head_epochs": 5}}
     if findings_lm is not None:
         data["findings_lm"] = findings_lm
+    if scaling:
+        data["scaling"] = {"variants": ["rad3d-prefix-v2"], "llms": [FINDINGS_LM], "metric": "bleu4"}
     return data
 
 
@@ -38,6 +42,7 @@ def _suite(dataset: dict, systems: list, findings_lm: dict | None = None) -> dic
     (PHANTOM, [], TINY_LM, r"findings_lm: no system uses it"),
     (PHANTOM, [V3], {**TINY_LM, "stepz": 3}, r"findings_lm.*stepz"),
     (PHANTOM, [V3], {**TINY_LM, "vocab_size": 10}, r"findings_lm.vocab_size"),
+    ({**PHANTOM, "_scaling": True}, [V3], TINY_LM, r"scaling.llms: 'findings-lm': the demo's stand-in"),
 ])
 def test_suite_validation_names_the_problem(tmp_path: Path, dataset: dict, systems: list, section: dict | None,
                                             message: str) -> None:
