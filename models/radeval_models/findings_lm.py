@@ -75,7 +75,7 @@ class FindingsLMConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("reports", "hidden_size", "num_layers", "num_heads", "steps", "batch_size"):
+        for name in ("hidden_size", "num_layers", "num_heads", "steps", "batch_size"):
             if int(getattr(self, name)) < 1:
                 raise InputError(f"findings LM: {name}={getattr(self, name)} must be >= 1")
         if self.reports < 2:
@@ -130,6 +130,17 @@ def findings_lm_spec(config: FindingsLMConfig) -> str:
     return f"findings-lm-{findings_lm_key(config)}"
 
 
+def _folder(spec: str) -> Path:
+    """``$RADEVAL_HOME/llm/<spec>`` (built or not)."""
+    return radeval_home() / "llm" / spec
+
+
+def is_built(spec: str) -> bool:
+    """Whether the stand-in of ``spec`` is complete on this machine (its build record is written into the staging
+    folder last and the folder renamed into place, so a present record means every file is there)."""
+    return (_folder(spec) / META_FILE).is_file()
+
+
 def built_llm_dir(spec: str) -> Path:
     """Where the stand-in of ``spec`` lives: ``$RADEVAL_HOME/llm/<spec>``.
 
@@ -138,8 +149,8 @@ def built_llm_dir(spec: str) -> Path:
     """
     if not SPEC_PATTERN.match(spec):
         raise InputError(f"{spec!r} is not a stand-in report LLM spec (findings-lm-<20 hex digits>)")
-    path = radeval_home() / "llm" / spec
-    if not (path / "config.json").is_file() or not (path / "model.safetensors").is_file():
+    path = _folder(spec)
+    if not is_built(spec):
         raise InputError(f"LLM {spec!r}: the stand-in report LLM is built by a suite's findings_lm section "
                          f"(`radeval bench`) and is not in {path.parent}; run the suite that built it")
     return path
@@ -163,9 +174,9 @@ def build_findings_lm(config: FindingsLMConfig, *, progress: bool = False) -> st
     from radeval_models.tiny_llm import small_llama_config, train_bpe_tokenizer
 
     spec = findings_lm_spec(config)
-    target = radeval_home() / "llm" / spec
-    if (target / META_FILE).is_file():
+    if is_built(spec):
         return spec
+    target = _folder(spec)
     corpus = phantom_report_corpus(config.reports, config.corpus_seed, options=config.corpus_options)
     texts = [findings_header(r.positives) + r.text for r in corpus]
     tokenizer = train_bpe_tokenizer(texts, config.vocab_size)
@@ -215,4 +226,4 @@ def findings_lm_meta(spec: str) -> dict[str, Any]:
 
 
 __all__ = ["FORMAT_VERSION", "FindingsLMConfig", "META_FILE", "SPEC_PATTERN", "build_findings_lm", "built_llm_dir",
-           "findings_header", "findings_lm_key", "findings_lm_meta", "findings_lm_spec"]
+           "findings_header", "findings_lm_key", "findings_lm_meta", "findings_lm_spec", "is_built"]

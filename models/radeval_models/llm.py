@@ -36,6 +36,7 @@ from typing import Any
 
 from radeval.errors import InputError, MissingDependencyError, MissingWeightsError
 from radeval.paths import file_sha256, radeval_home
+from radeval_models.findings_lm import SPEC_PATTERN, built_llm_dir
 
 #: Extra end-of-turn tokens treated as EOS when present in the vocabulary.
 END_OF_TURN_TOKENS = ("<|eot_id|>", "<|im_end|>", "<|end_of_text|>", "<end_of_turn>")
@@ -137,8 +138,6 @@ def describe_spec(spec: str) -> str:
     """
     if embedded_llm(spec) is not None:
         return "embedded"
-    from radeval_models.findings_lm import SPEC_PATTERN
-
     if SPEC_PATTERN.match(spec):
         return "built"
     path = Path(spec).expanduser()
@@ -335,8 +334,6 @@ def local_llm_dir(spec: str) -> str:
     if kind == "embedded":
         return str(embedded_dir(spec))
     if kind == "built":
-        from radeval_models.findings_lm import built_llm_dir
-
         return str(built_llm_dir(spec))
     if kind == "dir":
         return str(Path(spec).expanduser())

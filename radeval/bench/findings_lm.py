@@ -13,9 +13,14 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from radeval.schema import Context, Integer, Number, Problems, key, parse_section
+
+if TYPE_CHECKING:  # suite.py imports this module
+    from radeval.bench.manifest import Manifest
+    from radeval.bench.suite import Suite
+    from radeval.bench.system_spec import SystemSpec
 
 #: What a system's ``config.llm`` says to use the stand-in.
 FINDINGS_LM = "findings-lm"
@@ -26,17 +31,18 @@ CORPUS_SEED_OFFSET = 2_000_003
 
 @dataclass(frozen=True)
 class FindingsLMSpec:
-    """The ``findings_lm`` section (fields of :class:`radeval_models.findings_lm.FindingsLMConfig`)."""
+    """The ``findings_lm`` section: fields of :class:`radeval_models.findings_lm.FindingsLMConfig`; a key left out
+    (``None``) takes that class's default."""
 
-    reports: int = key(2000, Integer(low=2))
-    hidden_size: int = key(128, Integer(low=8))
-    num_layers: int = key(2, Integer(low=1))
-    num_heads: int = key(2, Integer(low=1))
-    vocab_size: int = key(1000, Integer(low=300))
-    steps: int = key(400, Integer(low=1))
-    batch_size: int = key(32, Integer(low=1))
-    lr: float = key(3e-3, Number(low=0.0))
-    seed: int = key(0, Integer(low=0))
+    reports: int | None = key(None, Integer(low=2))
+    hidden_size: int | None = key(None, Integer(low=8))
+    num_layers: int | None = key(None, Integer(low=1))
+    num_heads: int | None = key(None, Integer(low=1))
+    vocab_size: int | None = key(None, Integer(low=300))
+    steps: int | None = key(None, Integer(low=1))
+    batch_size: int | None = key(None, Integer(low=1))
+    lr: float | None = key(None, Number(low=0.0))
+    seed: int | None = key(None, Integer(low=0))
 
     @classmethod
     def from_section(cls, raw: Any, problems: Problems, context: Context,
@@ -56,7 +62,8 @@ class FindingsLMSpec:
             >>> FindingsLMSpec().settings(dataset_seed=0, report_options={"negation_rate": 0.1})["corpus_seed"]
             2000003
         """
-        return {**asdict(self), "corpus_seed": dataset_seed + CORPUS_SEED_OFFSET,
+        given = {name: value for name, value in asdict(self).items() if value is not None}
+        return {**given, "corpus_seed": dataset_seed + CORPUS_SEED_OFFSET,
                 "corpus_options": dict(report_options)}
 
 
@@ -65,14 +72,15 @@ def uses_findings_lm(config: dict[str, Any] | None) -> bool:
     return bool(config) and config.get("llm") == FINDINGS_LM
 
 
-def ensure_findings_lm(suite: Any, manifest: Any, *, quiet: bool = False) -> str | None:
+def ensure_findings_lm(suite: Suite, manifest: Manifest, *, quiet: bool = False) -> str | None:
     """Build (or find cached) the stand-in if a system of ``suite`` uses it; its LLM spec, else ``None``.
 
     Records the build (spec, settings, corpus seed, size, loss) under ``findings_lm`` in the run manifest.
     """
     if not any(uses_findings_lm(s.config) for s in suite.systems if s.kind == "train"):
         return None
-    from radeval_models.findings_lm import FindingsLMConfig, build_findings_lm, findings_lm_meta, findings_lm_spec
+    from radeval_models.findings_lm import (FindingsLMConfig, build_findings_lm, findings_lm_meta, findings_lm_spec,
+                                            is_built)
 
     from radeval.bench.dataset import phantom_options
     from radeval.data.phantom_corpus import REPORT_OPTIONS
@@ -80,10 +88,7 @@ def ensure_findings_lm(suite: Any, manifest: Any, *, quiet: bool = False) -> str
     spec_section = suite.findings_lm or FindingsLMSpec()
     options = {k: v for k, v in phantom_options(suite.dataset).items() if k in REPORT_OPTIONS}
     config = FindingsLMConfig(**spec_section.settings(dataset_seed=suite.dataset.seed, report_options=options))
-    from radeval.paths import radeval_home
-
-    cached = (radeval_home() / "llm" / findings_lm_spec(config)).is_dir()
-    manifest.cached["findings_lm"] = cached
+    manifest.cached["findings_lm"] = is_built(findings_lm_spec(config))
     with manifest.stage("findings_lm"):
         spec = build_findings_lm(config, progress=not quiet)
     meta = findings_lm_meta(spec)
@@ -92,7 +97,7 @@ def ensure_findings_lm(suite: Any, manifest: Any, *, quiet: bool = False) -> str
     return spec
 
 
-def with_llm(system: Any, spec: str | None) -> Any:
+def with_llm(system: SystemSpec, spec: str | None) -> SystemSpec:
     """``system`` with ``llm: findings-lm`` replaced by the built ``spec`` (unchanged otherwise)."""
     if spec is None or not uses_findings_lm(system.config):
         return system

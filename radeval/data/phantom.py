@@ -40,6 +40,10 @@ _AIR, _FAT, _SOFT, _FLUID, _LUNG = -1000.0, -95.0, 42.0, 10.0, -860.0
 #: Version of the ``textured`` drawing (1: lung-density textures; 2: + the visible focal findings). Caches of
 #: textured phantom datasets are keyed by it, so a changed drawing is redrawn, never served from an old folder.
 TEXTURED_VERSION = 2
+#: The keyword options of :func:`make_phantom_dataset` besides ``out``, ``n``, ``seed``, ``spacing`` and ``progress``:
+#: what a suite's phantom dataset (and the sets drawn like it) may set.
+PHANTOM_OPTIONS: tuple[str, ...] = ("labels", "shape", "negation_rate", "valid_fraction", "textured", "prevalence",
+                                    "noise_hu", "recon_rate")
 _DEVICES = ("a central venous catheter", "a cardiac pacemaker", "median sternotomy wires")
 
 

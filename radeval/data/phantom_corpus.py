@@ -14,14 +14,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from radeval.data.ctrate import CTRateDataset
+from radeval.data.phantom import PHANTOM_OPTIONS, make_phantom_dataset
 from radeval.errors import InputError
 
 #: The grid the corpus phantoms are drawn on: reports do not depend on the image size, and a small grid is fast.
 CORPUS_SHAPE: tuple[int, int, int] = (16, 16, 12)
 
-#: ``make_phantom_dataset`` options that shape the reports (image-only options are accepted and ignored).
+#: ``make_phantom_dataset`` options that shape the reports; the other phantom options only change the images (or the
+#: split) and are accepted and ignored.
 REPORT_OPTIONS: tuple[str, ...] = ("labels", "negation_rate", "prevalence")
-IMAGE_OPTIONS: tuple[str, ...] = ("shape", "textured", "noise_hu", "valid_fraction", "recon_rate")
+IMAGE_OPTIONS: tuple[str, ...] = tuple(o for o in PHANTOM_OPTIONS if o not in REPORT_OPTIONS)
 
 
 @dataclass(frozen=True)
@@ -62,14 +65,11 @@ def phantom_report_corpus(n: int, seed: int, *, options: Mapping[str, Any] | Non
         >>> len(corpus), sorted(corpus[0].labels)[:2]
         (4, ['Arterial wall calcification', 'Atelectasis'])
     """
-    from radeval.data.ctrate import CTRateDataset
-    from radeval.data.phantom import make_phantom_dataset
-
     given = dict(options or {})
-    unknown = sorted(set(given) - set(REPORT_OPTIONS) - set(IMAGE_OPTIONS))
+    unknown = sorted(set(given) - set(PHANTOM_OPTIONS))
     if unknown:
         raise InputError(f"phantom report corpus: unknown option(s) {unknown}; expected some of "
-                         f"{list(REPORT_OPTIONS + IMAGE_OPTIONS)}")
+                         f"{list(PHANTOM_OPTIONS)}")
     if n < 2:
         raise InputError(f"phantom report corpus: n={n}; at least 2 reports (one per split)")
     kept = {k: v for k, v in given.items() if k in REPORT_OPTIONS}

@@ -15,11 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from radeval.data.phantom import PHANTOM_OPTIONS  # the options an extra-phantom set may carry
 from radeval.errors import InputError
-
-#: ``make_phantom_dataset`` options an extra-phantom set may carry (``n`` and ``seed`` are fields of their own).
-PHANTOM_OPTIONS = ("labels", "shape", "negation_rate", "valid_fraction", "textured", "prevalence", "noise_hu",
-                   "recon_rate")
 
 
 @dataclass(frozen=True)
