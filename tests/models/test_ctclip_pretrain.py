@@ -197,3 +197,25 @@ def test_extra_phantoms_feed_the_pretraining_and_no_evaluation_volume_is_read(tm
     assert embed_module._pretrained(again, dataset, cfg, progress=False) == provenance
     for a, b in zip(enc.state_dict().values(), again.state_dict().values()):
         assert torch.equal(a, b)
+
+
+def test_extra_phantom_chunks_do_not_depend_on_the_number_of_processes() -> None:
+    """The extra set is drawn chunk by chunk (seed + j each); drawn in one process or in two, the volumes and labels
+    are the same, in chunk order, and the chunk layout is part of the cache key."""
+    from radeval_models.ctclip import embed as embed_module
+    from radeval_models.ctclip.extra_phantoms import ExtraPhantoms
+
+    extra = ExtraPhantoms(n=9, seed=11, options={"shape": (16, 16, 12)}, chunk_size=4)
+    assert extra.chunks() == [(3, 11), (3, 12), (3, 13)]
+    assert ExtraPhantoms(n=5, seed=0, chunk_size=4).chunks() == [(3, 0), (2, 1)]
+    assert extra.to_dict() != ExtraPhantoms(n=9, seed=11, options={"shape": (16, 16, 12)}, chunk_size=5).to_dict()
+    cfg = EmbedConfig(encoder="small", pretrain=EncoderPretrainConfig(epochs=1), pretrain_extra=extra)
+    x1, y1 = embed_module._extra_volumes(extra, cfg, workers=1)
+    x2, y2 = embed_module._extra_volumes(extra, cfg, workers=2)
+    assert x1.shape == (9, 1, 48, 64, 64) and y1.shape == (9, len(cfg.labels))
+    np.testing.assert_array_equal(x1, x2)
+    np.testing.assert_array_equal(y1, y2)
+    # chunk j is the phantom set drawn with seed + j: the first chunk's volumes differ from the second's
+    assert not np.array_equal(x1[:3], x1[3:6])
+    with pytest.raises(InputError, match="chunk_size=3"):
+        ExtraPhantoms(n=9, seed=0, chunk_size=3)

@@ -352,30 +352,58 @@ def _pretrained(encoder: CTClipImageEncoder, dataset: CTRateDataset, cfg: EmbedC
     return provenance
 
 
-def _extra_volumes(extra: ExtraPhantoms, cfg: EmbedConfig) -> tuple[np.ndarray, np.ndarray]:
-    """The extra pretraining phantoms, drawn into a temporary folder, preprocessed like the dataset's volumes, and
-    their labels (every split of the extra set; the folder is deleted afterwards).
+def _extra_volumes(extra: ExtraPhantoms, cfg: EmbedConfig, *,
+                   workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The extra pretraining phantoms, preprocessed like the dataset's volumes, and their labels.
+
+    The chunks of the set (:meth:`ExtraPhantoms.chunks`) are drawn and read in parallel processes (one per usable
+    CPU, at most one per chunk; drawing a phantom is single-threaded numpy) and concatenated in chunk order, so the
+    result does not depend on the number of processes. One chunk, or one CPU: in this process. ``workers``
+    overrides the number of processes.
 
     Raises:
         InputError: an extra volume that cannot be read (they are freshly drawn: this is a bug, not bad input).
     """
+    import os
+
+    jobs = [(extra, j, tuple(cfg.labels), cfg.preprocess) for j in range(len(extra.chunks()))]
+    if workers is None:
+        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    workers = min(len(jobs), workers)
+    if workers <= 1:
+        parts = [_extra_chunk(*job) for job in jobs]
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn, not fork: this process has run torch (OpenMP) and a forked child could deadlock in it
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_worker_init, initargs=(0,)) as pool:  # one torch thread each
+            parts = list(pool.map(_extra_chunk, *zip(*jobs)))
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def _extra_chunk(extra: ExtraPhantoms, chunk: int, labels: tuple[str, ...],
+                 preprocess: PreprocessConfig) -> tuple[np.ndarray, np.ndarray]:
+    """One chunk of the extra set: drawn into a temporary folder (deleted afterwards), every split read and
+    preprocessed; returns ``(volumes, labels)``."""
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="radeval-extra-phantoms-") as tmp:
-        root = draw_extra_phantoms(extra, tmp)
-        data = CTRateDataset(root, label_names=cfg.labels)
+        root = draw_extra_phantoms(extra, tmp, chunk)
+        data = CTRateDataset(root, label_names=labels)
         volumes: list[np.ndarray] = []
         rows: list[np.ndarray] = []
         for split in data.splits:
             ids = data.case_ids(split)
-            labels = data.labels(split).loc[ids, list(cfg.labels)].to_numpy().astype(int)
-            reader = _CaseVolumes(data, ids, cfg.preprocess)
+            split_labels = data.labels(split).loc[ids, list(labels)].to_numpy().astype(int)
+            reader = _CaseVolumes(data, ids, preprocess)
             for i in range(len(ids)):
                 cid, array, err = reader[i]
                 if err is not None or array is None:
-                    raise InputError(f"extra pretraining phantom {cid!r}: {err}")
+                    raise InputError(f"extra pretraining phantom {cid!r} (chunk {chunk}): {err}")
                 volumes.append(array)
-                rows.append(labels[i])
+                rows.append(split_labels[i])
     return np.stack(volumes), np.stack(rows)
 
 
