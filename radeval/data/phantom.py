@@ -37,9 +37,10 @@ RESCALE_INTERCEPT = -1024.0
 RESCALE_SLOPE = 1.0
 
 _AIR, _FAT, _SOFT, _FLUID, _LUNG = -1000.0, -95.0, 42.0, 10.0, -860.0
-#: Version of the ``textured`` drawing (1: lung-density textures; 2: + the visible focal findings). Caches of
-#: textured phantom datasets are keyed by it, so a changed drawing is redrawn, never served from an old folder.
-TEXTURED_VERSION = 2
+#: Version of the ``textured`` drawing (1: lung-density textures; 2: + the visible focal findings; 3: + the
+#: shapes of :func:`_draw_distinct_shapes`). Caches of textured phantom datasets are keyed by it, so a changed
+#: drawing is redrawn, never served from an old folder.
+TEXTURED_VERSION = 3
 #: The keyword options of :func:`make_phantom_dataset` besides ``out``, ``n``, ``seed``, ``spacing`` and ``progress``:
 #: what a suite's phantom dataset (and the sets drawn like it) may set.
 PHANTOM_OPTIONS: tuple[str, ...] = ("labels", "shape", "negation_rate", "valid_fraction", "textured", "prevalence",
@@ -521,6 +522,81 @@ def _draw_visible_focal_findings(chest: _Chest, rng: np.random.Generator) -> Non
             c.paint(c.tube(p0, p1, 7.5) & chest.lung_masks[sd], _AIR)
 
 
+def _draw_distinct_shapes(chest: _Chest, rng: np.random.Generator) -> None:
+    """Shapes no normal structure has, for four findings (the ``textured`` option, version 3, after
+    :func:`_draw_visible_focal_findings`).
+
+    A *phantom design choice* (issue 15 item 3), not a claim about real CT. CT-ViT LayerNorms every 4 x 8 x 8-voxel
+    patch, so a finding's brightness is lost and only its shape within the patch is seen. With the version-2
+    drawing four findings stayed at chance for the demo's small CT-ViT even after 1,200 pretraining phantoms,
+    because each looked, patch by patch, like anatomy every chest has: sternotomy wires like a brighter sternum, a
+    catheter like a vessel, aortic plaques like the bright spine beside the aorta, fibrotic strands like vessels
+    or thickened septa, dilated airways like the normal bronchi. Each now also gets the shape its real counterpart
+    shows at this scale:
+
+    - medical material: sternotomy wire loops that encircle the sternum (a ring wider than the bone); a catheter
+      with its chest-wall port (a 3 cm disc in the anterior chest wall, on the catheter's side); a pacemaker whose
+      lead loops around its tip in the right heart (three rings);
+    - arterial wall calcification: circumferential calcified rings of the aortic wall (3-5 rings, 8-20 mm long);
+    - pulmonary fibrotic sequela: a stellate scar (a dense core with 8-12 thick spiculations) in the upper zone of
+      the side the report names;
+    - bronchiectasis: a cluster of 6-10 thick-walled cystic airways (ring shadows) in the lower zone of the side the
+      report names.
+
+    Only findings whose label is positive are drawn; ``rng`` is the texture stream, so labels, report text and
+    the plain phantom are unchanged.
+    """
+    c, pos, s = chest.canvas, chest.positives, chest.scale
+    if "Medical material" in pos:
+        device = chest.details.get("Medical material", {}).get("device", "")
+        if device == "a central venous catheter":
+            port = np.array([-70 * s, -104 * s, 70.0])
+            c.paint(c.ellipsoid(port, (15.0, 7.0, 15.0)), 3000.0)
+            c.paint(c.tube(port, (-45 * s, -30 * s, chest.top), 3.0), 2500.0)
+        elif device == "a cardiac pacemaker":
+            apex = np.array([20 * s, -35 * s, -60.0])
+            for k in range(3):  # the lead's loops in the right heart, around its tip
+                centre = apex + np.array([0.0, 0.0, 8.0 * k])
+                c.paint(c.ellipsoid(centre, (16.0, 16.0, 3.0)) & ~c.ellipsoid(centre, (10.0, 10.0, 3.0)), 2500.0)
+        else:
+            sternum = (0.0, -92 * s)
+            for zz in np.linspace(-50, 60, 5):
+                outer = c.ellipsoid((*sternum, zz), (15 * s + 7.0, 5 * s + 7.0, 3.0))
+                inner = c.ellipsoid((*sternum, zz), (15 * s + 1.0, 5 * s + 1.0, 3.0))
+                c.paint(outer & ~inner, 3000.0)
+    if "Arterial wall calcification" in pos:
+        aorta = _aorta_segments(s)
+        r_aorta = 13.0 * s
+        lumen = np.zeros(c.shape, dtype=bool)  # the rings sit on the wall and never cross the lumen (the arch bends)
+        for p0, p1 in aorta:
+            lumen |= c.tube(p0, p1, r_aorta)
+        for _ in range(int(rng.integers(3, 6))):
+            p0, p1 = (np.asarray(p, dtype=np.float64) for p in aorta[int(rng.integers(len(aorta)))])
+            axis = p1 - p0
+            length = float(np.linalg.norm(axis))
+            t = rng.uniform(0.1, 0.8)
+            run = min(1.0, t + rng.uniform(8.0, 20.0) / length)
+            a, b = p0 + t * axis, p0 + run * axis
+            c.paint(c.tube(a, b, r_aorta + 5.5) & ~lumen, 800.0)
+    if "Pulmonary fibrotic sequela" in pos:
+        side = chest.details.get("Pulmonary fibrotic sequela", {}).get("side", "right")
+        lung = chest.lung_masks[side]
+        core = _lung_point(rng, chest.anatomy, side, "upper")
+        for _ in range(int(rng.integers(8, 13))):
+            d = rng.normal(0, 1, 3)
+            c.paint(c.tube(core, core + 30.0 * d / np.linalg.norm(d), 4.0) & lung, -60.0)
+        c.paint(c.ellipsoid(core, (9.0, 9.0, 9.0)) & lung, 20.0)
+    if "Bronchiectasis" in pos:
+        side = chest.details.get("Bronchiectasis", {}).get("side", "right")
+        lung = chest.lung_masks[side]
+        centre = _lung_point(rng, chest.anatomy, side, "lower")
+        for _ in range(int(rng.integers(6, 11))):
+            q = centre + rng.normal(0, 1, 3) * np.array([14.0, 14.0, 20.0])
+            r = float(rng.uniform(6.0, 9.0))
+            c.paint(c.ellipsoid(q, (r + 5.5,) * 3) & lung, 28.0)
+            c.paint(c.ellipsoid(q, (r,) * 3) & lung, _AIR)
+
+
 def synthesize_chest(labels: Mapping[str, int], rng: np.random.Generator, *,
                      shape: tuple[int, int, int] = DEFAULT_SHAPE,
                      spacing: tuple[float, float, float] | None = None,
@@ -571,6 +647,7 @@ def synthesize_chest(labels: Mapping[str, int], rng: np.random.Generator, *,
     if texture_rng is not None:
         _draw_patch_scale_textures(chest, texture_rng)
         _draw_visible_focal_findings(chest, texture_rng)
+        _draw_distinct_shapes(chest, texture_rng)
     if noise_hu > 0:
         c.hu += rng.normal(0.0, noise_hu, c.shape).astype(np.float32)
     np.clip(c.hu, -1024.0, 3071.0, out=c.hu)

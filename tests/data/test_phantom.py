@@ -290,3 +290,45 @@ def test_textured_dataset_with_focal_findings_keeps_labels_reports_and_split(tmp
     read = lambda root, rel: np.asarray(nib.load(str(root / rel)).dataobj)  # noqa: E731
     volumes = sorted(p.relative_to(plain) for p in plain.rglob("*.nii.gz"))
     assert all(not np.array_equal(read(plain, v), read(textured, v)) for v in volumes)
+
+
+#: Findings that the ``textured`` option (version 3) also draws with a shape no normal structure has.
+DISTINCT = ("Medical material", "Arterial wall calcification", "Pulmonary fibrotic sequela", "Bronchiectasis")
+
+
+@pytest.mark.parametrize("label", DISTINCT)
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_textured_distinct_shapes(label: str, seed: int, monkeypatch) -> None:
+    """Version 3 of the texture adds, for a positive finding only, its distinct shape: calcified rings around the
+    aortic centre line, metal for a device, air cysts with 28 HU walls or a
+    stellate scar (-60 / 20 HU) inside the lung the report names; nothing for a chest without the finding."""
+    from radeval.data import phantom as ph
+
+    labels = {label: 1}
+    full, details = synthesize_chest(labels, np.random.default_rng(seed), noise_hu=0.0,
+                                     texture_rng=np.random.default_rng(7))
+    monkeypatch.setattr(ph, "_draw_distinct_shapes", lambda chest, rng: None)
+    v2 = synthesize_chest(labels, np.random.default_rng(seed), noise_hu=0.0, texture_rng=np.random.default_rng(7))[0]
+    none_full = synthesize_chest({}, np.random.default_rng(seed), noise_hu=0.0,
+                                 texture_rng=np.random.default_rng(7))[0]
+    monkeypatch.undo()
+    assert np.array_equal(none_full, synthesize_chest({}, np.random.default_rng(seed), noise_hu=0.0)[0])
+    changed = full != v2
+    assert changed.sum() >= 15
+    canvas = ph._Canvas(full.shape, tuple(f / n for f, n in zip(ph.DEFAULT_FOV_MM, full.shape)))
+    where = np.argwhere(changed)
+    xyz = np.stack([canvas.x.ravel()[where[:, 0]], canvas.y.ravel()[where[:, 1]], canvas.z.ravel()[where[:, 2]]], 1)
+    values = set(np.unique(full[changed]).tolist())
+    if label == "Arterial wall calcification":
+        assert values == {800.0}
+        scale = float(np.random.default_rng(seed).uniform(0.9, 1.05))  # the chest's first draw
+        segments = ph._aorta_segments(scale)
+        dist = np.min([_segment_distance(xyz, np.array(a), np.array(b)) for a, b in segments], axis=0)
+        assert dist.min() >= 13.0 * scale and dist.max() < 13.0 * scale + 10.0  # the wall, never the lumen
+    elif label == "Medical material":
+        device = details["Medical material"]["device"]
+        assert values <= {2500.0, 3000.0}, device
+    else:
+        side = details[label]["side"]
+        assert values <= ({-1000.0, 28.0} if label == "Bronchiectasis" else {-60.0, 20.0})
+        assert (np.sign(xyz[:, 0]) == (-1 if side == "right" else 1)).all()  # only in the lung the report names
