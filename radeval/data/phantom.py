@@ -434,6 +434,18 @@ def _draw_patch_scale_textures(chest: _Chest, rng: np.random.Generator) -> None:
                 c.paint(c.tube(q, q + rng.normal(0, 1, 3) * 22 * s, 3.5) & aerated, -120.0)
 
 
+def _aortic_stretch(rng: np.random.Generator, aorta: Sequence[tuple[Sequence[float], Sequence[float]]],
+                    start: tuple[float, float], extent_mm: tuple[float, float]) -> tuple[np.ndarray, np.ndarray,
+                                                                                      float, float]:
+    """A random stretch of one aortic segment: ``(p0, axis, t, run)``, the stretch running from ``p0 + t * axis`` to
+    ``p0 + run * axis`` (``t`` uniform in ``start``, the length uniform in ``extent_mm``, clipped at the segment end)."""
+    p0, p1 = (np.asarray(p, dtype=np.float64) for p in aorta[int(rng.integers(len(aorta)))])
+    axis = p1 - p0
+    t = float(rng.uniform(*start))
+    run = min(1.0, t + float(rng.uniform(*extent_mm)) / float(np.linalg.norm(axis)))
+    return p0, axis, t, run
+
+
 def _draw_visible_focal_findings(chest: _Chest, rng: np.random.Generator) -> None:
     """Larger, anatomically placed focal findings (the ``textured`` phantom option, after the textures).
 
@@ -489,15 +501,12 @@ def _draw_visible_focal_findings(chest: _Chest, rng: np.random.Generator) -> Non
         aorta = _aorta_segments(s)
         r_aorta = 13.0 * s
         for _ in range(int(rng.integers(6, 10))):
-            p0, p1 = (np.asarray(p, dtype=np.float64) for p in aorta[int(rng.integers(len(aorta)))])
-            axis = p1 - p0
+            p0, axis, t, run = _aortic_stretch(rng, aorta, (0.05, 0.75), (20.0, 45.0))
             length = float(np.linalg.norm(axis))
-            t = rng.uniform(0.05, 0.75)
-            run = min(1.0, t + rng.uniform(20.0, 45.0) / length)
             ortho = np.cross(axis / length, rng.normal(0, 1, 3))
             ortho /= np.linalg.norm(ortho)
             offset = ortho * r_aorta
-            wall = c.tube(p0, p1, r_aorta + 3.0)  # the plaque stays in the aortic wall, not in the lung
+            wall = c.tube(p0, p0 + axis, r_aorta + 3.0)  # the plaque stays in the aortic wall, not in the lung
             c.paint(c.tube(p0 + t * axis + offset, p0 + run * axis + offset, 5.0) & wall, 800.0)
     if "Medical material" in pos:
         device = chest.details.get("Medical material", {}).get("device", "")
@@ -571,11 +580,7 @@ def _draw_distinct_shapes(chest: _Chest, rng: np.random.Generator) -> None:
         for p0, p1 in aorta:
             lumen |= c.tube(p0, p1, r_aorta)
         for _ in range(int(rng.integers(3, 6))):
-            p0, p1 = (np.asarray(p, dtype=np.float64) for p in aorta[int(rng.integers(len(aorta)))])
-            axis = p1 - p0
-            length = float(np.linalg.norm(axis))
-            t = rng.uniform(0.1, 0.8)
-            run = min(1.0, t + rng.uniform(8.0, 20.0) / length)
+            p0, axis, t, run = _aortic_stretch(rng, aorta, (0.1, 0.8), (8.0, 20.0))
             a, b = p0 + t * axis, p0 + run * axis
             c.paint(c.tube(a, b, r_aorta + 5.5) & ~lumen, 800.0)
     if "Pulmonary fibrotic sequela" in pos:
