@@ -20,13 +20,14 @@ from radeval.metrics.base import Metric
 
 #: (without priors, with priors): the registry models of the paper's central comparison.
 PRIOR_CONTRAST_MODELS: tuple[str, str] = ("rad3d-prefix-v2", "rad3d-prefix-v3")
-#: Metrics the contrast is reported on, when the run computed them (first = headline).
+#: Metrics the contrast is reported on, when the run computed them (first = headline, unless the suite names a
+#: primary metric: see :func:`prior_contrast`).
 CONTRAST_METRICS: tuple[str, ...] = ("bleu4", "label_f1_macro", "rougeL")
 
 
 def prior_contrast(system_models: Mapping[str, str], stats: Mapping[str, np.ndarray],
                    metrics: Mapping[str, Metric], system_names: Sequence[str], *, resamples: int, seed: int | None,
-                   confidence: float = 0.95) -> list[dict[str, Any]]:
+                   confidence: float = 0.95, headline: str | None = None) -> list[dict[str, Any]]:
     """V-3 minus V-2 on :data:`CONTRAST_METRICS`, paired bootstrap on the cases both scored.
 
     Args:
@@ -35,6 +36,8 @@ def prior_contrast(system_models: Mapping[str, str], stats: Mapping[str, np.ndar
         metrics: metric objects by name.
         system_names: the run's systems, in the statistics' order.
         resamples, seed, confidence: the suite's significance settings.
+        headline: the suite's primary metric (``rank_by``): reported first (the summary's verdict is about the
+            first contrast), and added when it is not among :data:`CONTRAST_METRICS`; ``None``: BLEU-4 first.
 
     Returns:
         One dict per metric: ``a, b, metric, score_a, score_b, delta, ci_low, ci_high, p, n`` (empty when the
@@ -48,7 +51,8 @@ def prior_contrast(system_models: Mapping[str, str], stats: Mapping[str, np.ndar
         return []
     ia, ib = system_names.index(a), system_names.index(b)
     out = []
-    for metric in CONTRAST_METRICS:
+    order = [headline] if headline is not None else []
+    for metric in order + [m for m in CONTRAST_METRICS if m != headline]:
         if metric not in stats:
             continue
         arr = stats[metric][[ia, ib]]

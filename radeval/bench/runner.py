@@ -366,7 +366,8 @@ def _run_facts(suite: Suite, manifest: Manifest, ids: list[str], metrics: dict[s
                    "prior_contrast": prior_contrast(models, stats, metrics, system_names,
                                                     resamples=suite.significance.resamples,
                                                     seed=suite.significance.seed,
-                                                    confidence=suite.significance.confidence)}
+                                                    confidence=suite.significance.confidence,
+                                                    headline=suite.rank_by)}
     if "label_head" in manifest.extra:
         facts["label_head"] = {k: v for k, v in manifest.extra["label_head"].items() if k != "per_label"}
     manifest.extra["run_facts"] = facts

@@ -77,6 +77,24 @@ def test_prior_contrast_is_a_paired_test_of_v3_against_v2() -> None:
     assert prior_contrast({"base": "baseline"}, stats, {"rougeL": metric}, names, resamples=500, seed=1) == []
 
 
+def test_prior_contrast_leads_with_the_suites_primary_metric() -> None:
+    """The summary's verdict is about the first contrast: the suite's ``rank_by`` metric when it names one (the
+    demo ranks by label F1), else BLEU-4; a primary metric outside the default list is added."""
+    metric = get_metric("empty_share")
+    rng = np.random.default_rng(0)
+    n = 30
+    per = {m: np.stack([np.stack([rng.uniform(0, 1, n), np.ones(n)], 1) for _ in range(2)])
+           for m in ("bleu4", "label_f1_macro", "rougeL", "meteor")}
+    names = ["two", "three"]
+    models = {"two": "rad3d-prefix-v2", "three": "rad3d-prefix-v3"}
+    metrics = {m: metric for m in per}
+    order = lambda **kw: [c["metric"] for c in prior_contrast(models, per, metrics, names, resamples=200, seed=1,  # noqa: E731
+                                                               **kw)]
+    assert order() == ["bleu4", "label_f1_macro", "rougeL"]
+    assert order(headline="label_f1_macro") == ["label_f1_macro", "bleu4", "rougeL"]
+    assert order(headline="meteor") == ["meteor", "bleu4", "label_f1_macro", "rougeL"]
+
+
 def test_contrast_prints_a_tiny_significant_difference_distinguishably_from_zero() -> None:
     # issue 15 regression: the demo printed "bleu4 Δ = +0.0000 [+0.0000, +0.0000], p = 0.0020 ... significantly
     # better"; the digits must show the difference the test found, with the scores and a relative size.
