@@ -7,10 +7,14 @@
    its own fresh process; peak memory is the peak RSS increase during the call over the RSS just before it
    (input already loaded; Linux VmHWM reset with clear_refs). Ratios are ours / anchor.
 2. CT-ViT + latent forward at full size (1, 1, 240, 480, 480), random weights, seconds per volume.
+3. The demo's extra pretraining phantoms (``embed.pretrain_extra_phantoms``; textured, negation rate 0.1, drawn,
+   written, read and preprocessed to the small CT-ViT's input): ours = chunks drawn in one spawned process per
+   usable core; anchor = the same chunks drawn one after another in this process. Prints both times, the ratio and
+   whether the arrays are identical.
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/perf/imaging.py [--repeats 3] [--threads 2] [--skip-encoder]
+    .venv/bin/python benchmarks/perf/imaging.py [--repeats 3] [--threads 2] [--skip-encoder] [--extra-phantoms 600]
 """
 
 from __future__ import annotations
@@ -134,11 +138,30 @@ def encoder_forward(threads: int) -> dict:
     return {"threads": threads, "warmup_s": times[0], "seconds_per_volume": times[1], "peak_rss_mib": _peak_mib()}  # weights + activations
 
 
+def extra_phantoms(n: int) -> dict:
+    """Seconds to produce ``n`` extra pretraining phantoms in parallel chunks vs in this process, same run."""
+    from radeval_models.ctclip.embed import EmbedConfig, _extra_volumes
+    from radeval_models.ctclip.extra_phantoms import ExtraPhantoms
+    from radeval_models.ctclip.pretrain import EncoderPretrainConfig
+
+    extra = ExtraPhantoms(n=n, seed=1_000_003, options={"labels": "ct-rate", "negation_rate": 0.1, "textured": True})
+    cfg = EmbedConfig(encoder="small", pretrain=EncoderPretrainConfig(epochs=1), pretrain_extra=extra)
+    start = time.perf_counter()
+    ours = _extra_volumes(extra, cfg)
+    ours_s = time.perf_counter() - start
+    start = time.perf_counter()
+    anchor = _extra_volumes(extra, cfg, workers=1)
+    anchor_s = time.perf_counter() - start
+    return {"n": n, "chunks": len(extra.chunks()), "ours_s": ours_s, "anchor_s": anchor_s,
+            "identical": bool(np.array_equal(ours[0], anchor[0]) and np.array_equal(ours[1], anchor[1]))}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-encoder", action="store_true")
+    parser.add_argument("--extra-phantoms", type=int, default=600, help="0 skips the extra-phantom timing")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "volume.npy"
@@ -158,6 +181,11 @@ def main() -> None:
             print(f"CT-ViT + latent forward (1, 1, 240, 480, 480), {threads} thread(s): "
                   f"{res['seconds_per_volume']:.1f} s/volume (warm-up {res['warmup_s']:.1f} s), "
                   f"process peak RSS {res['peak_rss_mib']:.0f} MiB")
+    if args.extra_phantoms:
+        res = extra_phantoms(args.extra_phantoms)
+        print(f"extra pretraining phantoms, {res['n']} in {res['chunks']} chunks: parallel {res['ours_s']:.1f} s, "
+              f"one process {res['anchor_s']:.1f} s, ratio ours/anchor {res['ours_s'] / res['anchor_s']:.3f}x, "
+              f"identical arrays {res['identical']}")
     print(json.dumps({"ours": ours, "anchor": anchor}, default=str))
 
 
